@@ -1,0 +1,187 @@
+//! Telling the app: a signal, an HTTP call or a command. Rate-limited (`--min-reload-interval`),
+//! retried (`--reload-retries`), and single-flight by construction (the daemon runs one pipeline).
+
+use crate::config::ReloadSpec;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+pub struct Reloader {
+    spec: ReloadSpec,
+    timeout: Duration,
+    retries: u32,
+    min_interval: Duration,
+    last: Option<Instant>,
+    client: reqwest::Client,
+}
+
+impl Reloader {
+    pub fn new(
+        spec: ReloadSpec,
+        timeout: Duration,
+        retries: u32,
+        min_interval: Duration,
+        client: reqwest::Client,
+    ) -> Self {
+        Reloader {
+            spec,
+            timeout,
+            retries,
+            min_interval,
+            last: None,
+            client,
+        }
+    }
+
+    pub fn is_none(&self) -> bool {
+        self.spec == ReloadSpec::None
+    }
+
+    /// Reload, retrying with a growing pause; the error names the last failure.
+    pub async fn reload(&mut self, dir: &Path, version: &str) -> Result<(), String> {
+        if let Some(last) = self.last {
+            let since = last.elapsed();
+            if since < self.min_interval {
+                tokio::time::sleep(self.min_interval - since).await;
+            }
+        }
+        let mut last_err = String::new();
+        for attempt in 0..=self.retries {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
+            }
+            self.last = Some(Instant::now());
+            match self.once(dir, version).await {
+                Ok(()) => return Ok(()),
+                Err(e) => last_err = e,
+            }
+        }
+        Err(format!(
+            "reload failed after {} attempts: {last_err}",
+            self.retries + 1
+        ))
+    }
+
+    async fn once(&self, dir: &Path, version: &str) -> Result<(), String> {
+        match &self.spec {
+            ReloadSpec::None => Ok(()),
+            ReloadSpec::Signal {
+                signal,
+                name,
+                target,
+            } => {
+                let pids = find_pids(target)?;
+                for pid in &pids {
+                    // SAFETY: kill(2) with a PID we read and a valid signal number.
+                    if unsafe { libc::kill(*pid, *signal) } != 0 {
+                        return Err(format!(
+                            "kill -{name} {pid}: {}",
+                            std::io::Error::last_os_error()
+                        ));
+                    }
+                }
+                Ok(())
+            }
+            ReloadSpec::Http { method, url } => {
+                let m =
+                    reqwest::Method::from_bytes(method.as_bytes()).map_err(|e| e.to_string())?;
+                let resp = self
+                    .client
+                    .request(m, url)
+                    .header("X-Config-Version", version)
+                    .header("X-Config-Dir", dir.to_string_lossy().as_ref())
+                    .timeout(self.timeout)
+                    .send()
+                    .await
+                    .map_err(|e| format!("{method} {url}: {e}"))?;
+                if resp.status().is_success() {
+                    Ok(())
+                } else {
+                    Err(format!("{method} {url}: HTTP {}", resp.status()))
+                }
+            }
+            ReloadSpec::Exec { command } => {
+                crate::validate::run_command(command, dir, version, self.timeout).await
+            }
+        }
+    }
+}
+
+/// The PIDs to signal: the PID in a pidfile (target contains `/`), or every process whose name
+/// (`/proc/PID/comm`, or the basename of argv[0]) is `target` and whose parent is not also one
+/// (so `nginx` signals the master, not its workers).
+pub fn find_pids(target: &str) -> Result<Vec<i32>, String> {
+    if target.contains('/') {
+        let raw = std::fs::read_to_string(target).map_err(|e| format!("pidfile {target}: {e}"))?;
+        let pid: i32 = raw
+            .trim()
+            .parse()
+            .map_err(|_| format!("pidfile {target}: {:?} is not a PID", raw.trim()))?;
+        return Ok(vec![pid]);
+    }
+    let me = std::process::id() as i32;
+    let mut matches = std::collections::BTreeMap::new();
+    for e in std::fs::read_dir("/proc")
+        .map_err(|e| format!("/proc: {e}"))?
+        .flatten()
+    {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
+        let argv0 = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let argv0 = argv0
+            .split(|b| *b == 0)
+            .next()
+            .map(|a| String::from_utf8_lossy(a).into_owned())
+            .unwrap_or_default();
+        let base = argv0.rsplit('/').next().unwrap_or("");
+        if comm.trim() == target || base == target {
+            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
+            // Fields after the `(comm)`: state, ppid, …
+            let ppid = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
+                .unwrap_or(0);
+            matches.insert(pid, ppid);
+        }
+    }
+    let pids: Vec<i32> = matches
+        .iter()
+        .filter(|(_, ppid)| !matches.contains_key(ppid))
+        .map(|(p, _)| *p)
+        .collect();
+    if pids.is_empty() {
+        return Err(format!(
+            "no process named `{target}` (the pod needs `shareProcessNamespace: true`, or use a pidfile)"
+        ));
+    }
+    Ok(pids)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_child_by_name_and_pidfile() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let pids = find_pids("sleep").unwrap();
+        assert!(pids.contains(&(child.id() as i32)), "{pids:?}");
+        let t = tempfile::tempdir().unwrap();
+        let pf = t.path().join("x.pid");
+        std::fs::write(&pf, format!("{}\n", child.id())).unwrap();
+        assert_eq!(
+            find_pids(pf.to_str().unwrap()).unwrap(),
+            vec![child.id() as i32]
+        );
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert!(find_pids("no-such-process-berth").is_err());
+    }
+}
