@@ -457,7 +457,8 @@ impl Machine {
 /// Rebuild the machine after a (re)start from the journal and the version `current` points to on
 /// disk (its directory name). Returns the machine and the first step to run: closing an interrupted
 /// generation, and putting `current` back on the last committed version. No reload happens unless
-/// the interrupted generation had already sent one (so at most one extra reload per crash).
+/// the interrupted generation had swapped `current` (its reload may have reached the app before
+/// the `reload_sent` record was written), so a crash costs at most one extra reload.
 pub fn recover(records: &[Record], disk_current: Option<&str>) -> (Machine, Step) {
     let mut m = Machine::default();
     let mut open: Option<(Ver, Vec<&Record>)> = None;
@@ -519,7 +520,8 @@ pub fn recover(records: &[Record], disk_current: Option<&str>) -> (Machine, Step
             m.quarantine = None;
             m.degraded = false;
         } else {
-            reload = has("reload_sent");
+            // The reload may have gone out before its record did: once swapped, reload again.
+            reload = has("swapped");
             step.records.push(Record::Aborted {
                 generation: ver.generation,
                 reason: "interrupted by a restart".into(),
@@ -663,7 +665,7 @@ mod tests {
     }
 
     #[test]
-    fn recovery_after_swap_restores_without_reload() {
+    fn recovery_after_swap_restores_and_reloads_once() {
         let records = vec![
             Record::Observed {
                 generation: 1,
@@ -692,7 +694,7 @@ mod tests {
         }
         .dir_name();
         let (m, step) = recover(&records, Some(&v2));
-        assert_eq!(m.phase, Phase::Restoring { reload: false });
+        assert_eq!(m.phase, Phase::Restoring { reload: true });
         assert!(matches!(
             step.io,
             Some(Io::Swap(Some(Ver { generation: 1, .. })))
