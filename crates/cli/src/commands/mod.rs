@@ -1,5 +1,6 @@
 //! One module per command; `run` dispatches.
 
+mod app;
 mod build;
 mod meta;
 mod render;

@@ -1,0 +1,139 @@
+//! `berth build APP`: every environment, every output, into APP/out/, with a summary.
+
+use super::app::load_app;
+use crate::cli::{BuildArgs, OutputFormat};
+use crate::failure::{CmdResult, Failure};
+use berth_emit::FileSet;
+use berth_render::Rendered;
+use miette::miette;
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+
+pub fn run(args: BuildArgs) -> CmdResult {
+    let loaded = load_app(&args.app)?;
+    let app_dir = loaded
+        .file
+        .parent()
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                std::path::Path::new(".")
+            } else {
+                p
+            }
+        })
+        .unwrap_or(std::path::Path::new("."))
+        .to_owned();
+    let out_dir = args.out_dir.clone().unwrap_or_else(|| app_dir.join("out"));
+
+    let rendered: Vec<Rendered> = loaded.apps.iter().map(berth_render::render).collect();
+    let mut files = FileSet::default();
+    for r in &rendered {
+        files.nest(&r.env, berth_emit::manifests(r));
+    }
+    berth_emit::write_atomic(&out_dir, &files)
+        .map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
+
+    match args.output {
+        OutputFormat::Json => {
+            let summary: Vec<_> = rendered
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "environment": r.env,
+                        "namespace": r.namespace,
+                        "directory": out_dir.join(&r.env).display().to_string(),
+                        "objects": r.objects.len(),
+                        "kinds": kinds(r),
+                        "warnings": r.warnings.iter().map(|w| serde_json::json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            let doc = serde_json::json!({
+                "app": loaded.spec.app,
+                "output": out_dir.display().to_string(),
+                "environments": summary,
+            });
+            println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
+        }
+        OutputFormat::Table => print_table(&loaded.spec.app, &out_dir, &rendered),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn kinds(r: &Rendered) -> BTreeMap<String, usize> {
+    let mut kinds = BTreeMap::new();
+    for o in &r.objects {
+        *kinds.entry(o.kind.clone()).or_insert(0) += 1;
+    }
+    kinds
+}
+
+/// Short kind names for the summary table.
+fn short(kind: &str) -> &str {
+    match kind {
+        "Namespace" => "ns",
+        "NetworkPolicy" => "netpol",
+        "PodDisruptionBudget" => "pdb",
+        "ServiceAccount" => "sa",
+        "ConfigMap" => "cm",
+        "Service" => "svc",
+        "Deployment" => "deploy",
+        "HorizontalPodAutoscaler" => "hpa",
+        "Ingress" => "ing",
+        other => other,
+    }
+}
+
+fn print_table(app: &str, out_dir: &std::path::Path, rendered: &[Rendered]) {
+    let rows: Vec<[String; 5]> = rendered
+        .iter()
+        .map(|r| {
+            let k = kinds(r)
+                .iter()
+                .map(|(kind, n)| format!("{} {n}", short(kind)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            [
+                r.env.clone(),
+                r.namespace.clone(),
+                r.objects.len().to_string(),
+                k,
+                r.warnings.len().to_string(),
+            ]
+        })
+        .collect();
+    let header = ["ENVIRONMENT", "NAMESPACE", "OBJECTS", "KINDS", "WARNINGS"];
+    let mut widths = header.map(str::len);
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.len());
+        }
+    }
+    let line = |cells: [&str; 5]| {
+        let mut s = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if i == 4 {
+                s.push_str(cell);
+            } else {
+                s.push_str(&format!("{cell:<w$}   "));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    println!("built {app} → {}", out_dir.display());
+    println!();
+    line(header);
+    for row in &rows {
+        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    }
+    let warnings: Vec<_> = rendered
+        .iter()
+        .flat_map(|r| r.warnings.iter().map(move |w| (r.env.as_str(), w)))
+        .collect();
+    if !warnings.is_empty() {
+        println!();
+        for (env, w) in warnings {
+            println!("warning [{env}] {}: {}", w.path, w.message);
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! ConfigMaps for a service's plain environment and config files, and the checksum that rolls
+//! its pods whenever either (or the set of secret names it reads) changes.
+
+use crate::labels::{meta, service_labels};
+use berth_spec::{App, ResolvedService};
+use k8s_openapi::ByteString;
+use k8s_openapi::api::core::v1::ConfigMap;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+
+pub struct ServiceConfig {
+    pub objects: Vec<ConfigMap>,
+    /// Name of the ConfigMap holding the environment, if any.
+    pub env_map: Option<String>,
+    /// Name of the ConfigMap holding the files, if any.
+    pub files_map: Option<String>,
+    /// Per-service Secret the `secrets` are read from, if it has any.
+    pub secret_name: Option<String>,
+    /// SHA-256 over everything above, for the pod template annotation.
+    pub checksum: String,
+}
+
+pub fn secret_name(svc: &ResolvedService) -> String {
+    format!("{}-secrets", svc.name)
+}
+
+pub fn config_maps(app: &App, svc: &ResolvedService) -> ServiceConfig {
+    let mut objects = Vec::new();
+    let mut hash = Sha256::new();
+    let mut env_map = None;
+    if !svc.env.is_empty() {
+        let name = format!("{}-env", svc.name);
+        let data: BTreeMap<String, String> = svc.env.iter().cloned().collect();
+        for (k, v) in &data {
+            feed(&mut hash, &["env", k, v]);
+        }
+        objects.push(ConfigMap {
+            metadata: meta(app, &name, service_labels(app, svc)),
+            data: Some(data),
+            ..Default::default()
+        });
+        env_map = Some(name);
+    }
+    let mut files_map = None;
+    if !svc.files.is_empty() {
+        let name = format!("{}-files", svc.name);
+        let mut data = BTreeMap::new();
+        let mut binary = BTreeMap::new();
+        for (file, bytes) in &svc.files {
+            hash.update(b"file\0");
+            hash.update(file.as_bytes());
+            hash.update([0]);
+            hash.update(bytes);
+            hash.update([0]);
+            match String::from_utf8(bytes.clone()) {
+                Ok(text) => {
+                    data.insert(file.clone(), text);
+                }
+                Err(_) => {
+                    binary.insert(file.clone(), ByteString(bytes.clone()));
+                }
+            }
+        }
+        objects.push(ConfigMap {
+            metadata: meta(app, &name, service_labels(app, svc)),
+            data: (!data.is_empty()).then_some(data),
+            binary_data: (!binary.is_empty()).then_some(binary),
+            ..Default::default()
+        });
+        files_map = Some(name);
+    }
+    let secret_name = (!svc.secrets.is_empty()).then(|| secret_name(svc));
+    for s in &svc.secrets {
+        feed(&mut hash, &["secret", s]);
+    }
+    ServiceConfig {
+        objects,
+        env_map,
+        files_map,
+        secret_name,
+        checksum: hex(&hash.finalize()),
+    }
+}
+
+fn feed(hash: &mut Sha256, parts: &[&str]) {
+    for p in parts {
+        hash.update(p.as_bytes());
+        hash.update([0]);
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,89 @@
+//! The recommended `app.kubernetes.io/*` labels. Selectors use only `name` and `instance`, which
+//! never change across versions, so an upgrade never orphans pods.
+
+use berth_spec::{App, ResolvedService};
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use std::collections::BTreeMap;
+
+pub const MANAGED_BY: &str = "berth";
+
+/// Labels of an object that belongs to one service.
+pub fn service_labels(app: &App, svc: &ResolvedService) -> BTreeMap<String, String> {
+    let mut l = selector_labels(app, &svc.name);
+    l.insert(
+        "app.kubernetes.io/version".into(),
+        label_value(
+            svc.image
+                .tag
+                .as_deref()
+                .or(app.version.as_deref())
+                .unwrap_or("unversioned"),
+        ),
+    );
+    l.insert(
+        "app.kubernetes.io/component".into(),
+        (if svc.port.is_some() {
+            "server"
+        } else {
+            "worker"
+        })
+        .into(),
+    );
+    l.insert("app.kubernetes.io/part-of".into(), app.name.clone());
+    l.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
+    l
+}
+
+/// Labels of an object that belongs to the app as a whole (namespace, shared policies).
+pub fn app_labels(app: &App, component: &str) -> BTreeMap<String, String> {
+    let mut l = selector_labels(app, &app.name);
+    l.insert(
+        "app.kubernetes.io/version".into(),
+        label_value(app.version.as_deref().unwrap_or("unversioned")),
+    );
+    l.insert("app.kubernetes.io/component".into(), component.into());
+    l.insert("app.kubernetes.io/part-of".into(), app.name.clone());
+    l.insert("app.kubernetes.io/managed-by".into(), MANAGED_BY.into());
+    l
+}
+
+pub fn selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("app.kubernetes.io/name".into(), name.to_owned()),
+        ("app.kubernetes.io/instance".into(), app.name.clone()),
+    ])
+}
+
+pub fn selector(app: &App, name: &str) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(selector_labels(app, name)),
+        ..Default::default()
+    }
+}
+
+pub fn meta(app: &App, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
+    ObjectMeta {
+        name: Some(name.to_owned()),
+        namespace: Some(app.namespace.clone()),
+        labels: Some(labels),
+        ..Default::default()
+    }
+}
+
+/// Label values are at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends.
+fn label_value(v: &str) -> String {
+    let cleaned: String = v
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .take(63)
+        .collect();
+    cleaned
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_owned()
+}

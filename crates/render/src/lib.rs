@@ -1,0 +1,122 @@
+//! Turns a resolved berth app (one environment) into Kubernetes objects.
+//!
+//! Everything is built from k8s-openapi's typed structs and only then serialized, so a field
+//! that does not exist cannot be emitted. The output is deterministic and sorted in apply order
+//! (see [`order`]).
+
+mod config;
+mod labels;
+mod network;
+pub mod order;
+mod scaling;
+mod workload;
+
+use berth_spec::App;
+use serde_json::Value;
+
+/// One rendered Kubernetes object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Object {
+    pub api_version: String,
+    pub kind: String,
+    pub name: String,
+    /// None for cluster-scoped objects (Namespace).
+    pub namespace: Option<String>,
+    /// The whole object, as it would be applied.
+    pub body: Value,
+}
+
+impl Object {
+    fn from_typed<T: k8s_openapi::Resource + serde::Serialize>(obj: &T) -> Object {
+        let body = serde_json::to_value(obj).expect("k8s-openapi objects serialize");
+        let meta = &body["metadata"];
+        Object {
+            api_version: T::API_VERSION.to_owned(),
+            kind: T::KIND.to_owned(),
+            name: meta["name"].as_str().unwrap_or_default().to_owned(),
+            namespace: meta["namespace"].as_str().map(str::to_owned),
+            body,
+        }
+    }
+
+    /// `deployment-backend` — the object's file stem in an output directory.
+    pub fn file_stem(&self) -> String {
+        format!("{}-{}", self.kind.to_ascii_lowercase(), self.name)
+    }
+}
+
+/// Something the user should know about, that is not an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The spec path it is about, e.g. `services.notifications`.
+    pub path: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    pub env: String,
+    pub namespace: String,
+    /// In apply order.
+    pub objects: Vec<Object>,
+    pub warnings: Vec<Warning>,
+}
+
+/// Renders one environment.
+pub fn render(app: &App) -> Rendered {
+    let mut objects = Vec::new();
+    let mut warnings = Vec::new();
+    objects.push(Object::from_typed(&workload::namespace(app)));
+    objects.extend(
+        network::namespace_policies(app)
+            .iter()
+            .map(Object::from_typed),
+    );
+    for dep in &app.dependencies {
+        objects.push(Object::from_typed(&network::external_service(app, dep)));
+    }
+    for svc in &app.services {
+        let config = config::config_maps(app, svc);
+        objects.extend(config.objects.iter().map(Object::from_typed));
+        objects.push(Object::from_typed(&workload::service_account(app, svc)));
+        objects.push(Object::from_typed(&workload::deployment(app, svc, &config)));
+        if let Some(s) = network::service(app, svc) {
+            objects.push(Object::from_typed(&s));
+        }
+        objects.push(Object::from_typed(&network::service_policy(app, svc)));
+        if let Some(i) = network::ingress(app, svc) {
+            objects.push(Object::from_typed(&i));
+        }
+        match scaling::pdb(app, svc) {
+            Some(p) => objects.push(Object::from_typed(&p)),
+            // A single replica is the point of a dev environment; elsewhere it is a risk.
+            None if app.tier == berth_spec::Tier::Dev => {}
+            None => warnings.push(Warning {
+                path: format!("services.{}", svc.name),
+                message: format!(
+                    "`{}` runs a single replica in {}: no PodDisruptionBudget, and a node drain takes it down",
+                    svc.name, app.env
+                ),
+            }),
+        }
+        if let Some(h) = scaling::hpa(app, svc) {
+            objects.push(Object::from_typed(&h));
+        }
+        if svc.ready.is_none() && svc.live.is_none() {
+            warnings.push(Warning {
+                path: format!("services.{}.health", svc.name),
+                message: format!(
+                    "`{}` has no health checks: Kubernetes cannot tell when it is ready or stuck",
+                    svc.name
+                ),
+            });
+        }
+    }
+    order::sort(&mut objects);
+    Rendered {
+        env: app.env.clone(),
+        namespace: app.namespace.clone(),
+        objects,
+        warnings,
+    }
+}

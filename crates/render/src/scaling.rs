@@ -1,0 +1,89 @@
+//! PodDisruptionBudgets that can never block a node drain, and autoscalers that react fast to
+//! load and slowly to its absence.
+
+use crate::labels::{meta, selector, service_labels};
+use berth_spec::{App, ResolvedService};
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
+    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
+    ResourceMetricSource,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+/// `maxUnavailable: 1` always lets one pod go, so a drain can proceed; with a single replica a
+/// PDB could only block drains, so there is none.
+pub fn pdb(app: &App, svc: &ResolvedService) -> Option<PodDisruptionBudget> {
+    if svc.replicas < 2 {
+        return None;
+    }
+    Some(PodDisruptionBudget {
+        metadata: meta(app, &svc.name, service_labels(app, svc)),
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(selector(app, &svc.name)),
+            // Pods that never became ready may be evicted, so a broken rollout cannot wedge drains.
+            unhealthy_pod_eviction_policy: Some("AlwaysAllow".into()),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}
+
+pub fn hpa(app: &App, svc: &ResolvedService) -> Option<HorizontalPodAutoscaler> {
+    let auto = svc.autoscale.as_ref()?;
+    let metric = |name: &str, pct: u8| MetricSpec {
+        type_: "Resource".into(),
+        resource: Some(ResourceMetricSource {
+            name: name.into(),
+            target: MetricTarget {
+                type_: "Utilization".into(),
+                average_utilization: Some(pct.into()),
+                ..Default::default()
+            },
+        }),
+        ..Default::default()
+    };
+    let mut metrics = Vec::new();
+    if let Some(c) = auto.cpu {
+        metrics.push(metric("cpu", c));
+    }
+    if let Some(m) = auto.memory {
+        metrics.push(metric("memory", m));
+    }
+    let policy = |type_: &str, value: i32, period: i32| HPAScalingPolicy {
+        type_: type_.into(),
+        value,
+        period_seconds: period,
+    };
+    Some(HorizontalPodAutoscaler {
+        metadata: meta(app, &svc.name, service_labels(app, svc)),
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some("apps/v1".into()),
+                kind: "Deployment".into(),
+                name: svc.name.clone(),
+            },
+            min_replicas: Some(auto.min as i32),
+            max_replicas: auto.max as i32,
+            metrics: Some(metrics),
+            behavior: Some(HorizontalPodAutoscalerBehavior {
+                // Scale up at once: double, or add 4 pods, every 15 s, whichever is more.
+                scale_up: Some(HPAScalingRules {
+                    stabilization_window_seconds: Some(0),
+                    select_policy: Some("Max".into()),
+                    policies: Some(vec![policy("Percent", 100, 15), policy("Pods", 4, 15)]),
+                    ..Default::default()
+                }),
+                // Scale down only after 5 quiet minutes, by at most 10% a minute.
+                scale_down: Some(HPAScalingRules {
+                    stabilization_window_seconds: Some(300),
+                    select_policy: Some("Min".into()),
+                    policies: Some(vec![policy("Percent", 10, 60)]),
+                    ..Default::default()
+                }),
+            }),
+        }),
+        ..Default::default()
+    })
+}

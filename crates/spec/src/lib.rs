@@ -1,0 +1,35 @@
+//! The berth.yaml model.
+//!
+//! Loading goes: text → position-carrying YAML nodes (`berth-yaml`) → typed [`Spec`] (through a
+//! deserializer that tracks the spec path and position of every value) → per environment, the
+//! overrides deep-merged onto the base → validation → a fully resolved [`App`] per environment
+//! that the renderer turns into Kubernetes objects without any further decisions about input.
+
+mod de;
+mod error;
+mod load;
+mod merge;
+mod model;
+pub mod quantity;
+mod resolve;
+mod validate;
+
+pub use error::{SpecError, SpecErrors};
+pub use load::{Loaded, SPEC_FILE, find_spec, load, load_str};
+pub use model::*;
+pub use resolve::*;
+
+/// The JSON Schema of berth.yaml, generated from the same types the loader decodes into.
+pub fn json_schema() -> serde_json::Value {
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<Spec>();
+    let mut value = serde_json::to_value(schema).expect("schema serializes");
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            "https://berth.dev/schema/berth.schema.json".into(),
+        );
+    }
+    value
+}

@@ -1,0 +1,320 @@
+//! Reading berth.yaml (the IO edge of this crate) and turning it into validated, resolved apps.
+
+use crate::de::{NodeDe, suggest};
+use crate::error::{Source, SpecError, SpecErrors};
+use crate::merge::merge;
+use crate::model::{OVERRIDE_KEYS, Spec};
+use crate::resolve::{App, resolve};
+use crate::validate::validate;
+use berth_yaml::{Limits, Node, Pos, Value, parse_stream};
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const SPEC_FILE: &str = "berth.yaml";
+
+/// A spec is a few kilobytes; anything near this is a mistake (or an attack), refused before reading.
+const MAX_SPEC_BYTES: u64 = 4 << 20;
+
+/// The result of loading a spec: the typed base spec and one resolved app per environment.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub file: PathBuf,
+    pub spec: Spec,
+    /// One per environment, in the spec's order.
+    pub apps: Vec<App>,
+}
+
+impl Loaded {
+    pub fn app(&self, env: &str) -> Option<&App> {
+        self.apps.iter().find(|a| a.env == env)
+    }
+    pub fn env_names(&self) -> Vec<&str> {
+        self.apps.iter().map(|a| a.env.as_str()).collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum LoadError {
+    #[error("no {SPEC_FILE} in {}", .0.display())]
+    #[diagnostic(
+        code(berth::spec::not_found),
+        help("pass the app directory that holds berth.yaml, or the spec file itself")
+    )]
+    NotFound(PathBuf),
+    #[error("cannot read {}: {source}", .path.display())]
+    #[diagnostic(code(berth::spec::io))]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is {size} bytes; a berth.yaml is limited to {MAX_SPEC_BYTES} bytes", .path.display())]
+    #[diagnostic(
+        code(berth::spec::too_large),
+        help("is this the right file? specs are usually a few kilobytes")
+    )]
+    TooLarge { path: PathBuf, size: u64 },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Invalid(#[from] SpecErrors),
+}
+
+impl LoadError {
+    /// Bad input (exit 2) as opposed to an IO failure (exit 1).
+    pub fn is_bad_input(&self) -> bool {
+        !matches!(self, LoadError::Io { .. })
+    }
+}
+
+/// `DIR` → `DIR/berth.yaml`; a file path is taken as the spec itself.
+pub fn find_spec(path: &Path) -> Result<PathBuf, LoadError> {
+    if path.is_dir() {
+        for name in [SPEC_FILE, "berth.yml"] {
+            let candidate = path.join(name);
+            if candidate.is_file() {
+                return Ok(candidate);
+            }
+        }
+        return Err(LoadError::NotFound(path.to_owned()));
+    }
+    if path.is_file() {
+        return Ok(path.to_owned());
+    }
+    Err(LoadError::NotFound(path.to_owned()))
+}
+
+/// Loads, validates and resolves a spec from disk (config files are read relative to it).
+pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    let file = find_spec(path)?;
+    let io = |source| LoadError::Io {
+        path: file.clone(),
+        source,
+    };
+    let size = std::fs::metadata(&file).map_err(io)?.len();
+    if size > MAX_SPEC_BYTES {
+        return Err(LoadError::TooLarge { path: file, size });
+    }
+    let bytes = std::fs::read(&file).map_err(io)?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("not UTF-8 text ({e})"),
+        ))
+    })?;
+    let dir = file.parent().map(Path::to_owned).unwrap_or_default();
+    let read = |rel: &Path| std::fs::read(dir.join(rel));
+    Ok(load_str(&file, &text, &read)?)
+}
+
+/// Loads from text; `read_file` reads config files named in the spec (relative to it).
+pub fn load_str(
+    file: &Path,
+    text: &str,
+    read_file: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<Loaded, SpecErrors> {
+    let source = Source::new(file, text.to_owned());
+    let fail = |errors: Vec<SpecError>| SpecErrors {
+        file: file.to_owned(),
+        errors,
+    };
+    let limits = Limits {
+        max_bytes: MAX_SPEC_BYTES as usize,
+        max_depth: 64,
+        max_nodes: 200_000,
+    };
+    let mut docs = parse_stream(text, limits);
+    let start = Pos {
+        line: 1,
+        col: 1,
+        offset: 0,
+    };
+    let root = match docs.len() {
+        0 => None,
+        1 => Some(docs.remove(0)),
+        _ => {
+            return Err(fail(vec![SpecError::new(
+                &source,
+                Pos {
+                    line: docs[1].line,
+                    col: 1,
+                    offset: line_offset(text, docs[1].line),
+                },
+                "",
+                "berth.yaml holds more than one YAML document",
+                Some(
+                    "keep one document: remove the `---` line and what follows, or merge it".into(),
+                ),
+            )]));
+        }
+    };
+    let root = match root.map(|d| d.root) {
+        Some(Ok(Some(node))) => node,
+        Some(Err(e)) => {
+            return Err(fail(vec![SpecError::new(
+                &source, e.pos, "", e.message, e.help,
+            )]));
+        }
+        None | Some(Ok(None)) => {
+            return Err(fail(vec![SpecError::new(
+                &source,
+                start,
+                "",
+                "the spec is empty",
+                Some("start with `app: NAME` and a `services:` mapping".into()),
+            )]));
+        }
+    };
+    if !matches!(root.value, Value::Map(_)) {
+        return Err(fail(vec![SpecError::new(
+            &source,
+            root.pos,
+            "",
+            format!(
+                "expected a mapping at the top level, found {}",
+                root.value.type_name()
+            ),
+            Some("start with `app: NAME` and a `services:` mapping".into()),
+        )]));
+    }
+
+    // The whole document, overrides included, must have the right shape.
+    let spec = decode(&source, &root).map_err(|e| fail(vec![e]))?;
+
+    let mut errors: Vec<SpecError> = Vec::new();
+    let mut apps = Vec::new();
+    let base = without_key(&root, "environments");
+    let envs: Vec<(String, Option<Node>)> = match root.get("environments") {
+        Some(Node {
+            value: Value::Map(entries),
+            ..
+        }) if !entries.is_empty() => entries
+            .iter()
+            .map(|(k, v)| (k.name.clone(), Some(v.clone())))
+            .collect(),
+        // No environments: one implicit `default` environment.
+        _ => vec![("default".to_owned(), None)],
+    };
+    for (env_name, env_node) in envs {
+        let mut merged = base.clone();
+        if let Some(env_node) = &env_node {
+            check_override_targets(&source, &root, &env_name, env_node, &mut errors);
+            for key in OVERRIDE_KEYS {
+                if let Some(over) = env_node.get(key) {
+                    let mut wrapper = Node::new(Value::Map(vec![]), over.pos);
+                    if let Value::Map(entries) = &mut wrapper.value {
+                        let k = match &env_node.value {
+                            Value::Map(e) => e
+                                .iter()
+                                .find(|(k, _)| k.name == *key)
+                                .map(|(k, _)| k.clone()),
+                            _ => None,
+                        };
+                        if let Some(k) = k {
+                            entries.push((k, over.clone()));
+                        }
+                    }
+                    merge(&mut merged, &wrapper);
+                }
+            }
+        }
+        let env_spec = match decode(&source, &merged) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        let settings = spec
+            .environments
+            .get(&env_name)
+            .cloned()
+            .unwrap_or_default();
+        let ctx = crate::validate::Ctx {
+            source: &source,
+            root: &merged,
+            env_root: env_node.as_ref(),
+            env: &env_name,
+        };
+        match validate(&ctx, &env_spec, &settings) {
+            Ok(()) => match resolve(&ctx, &env_spec, &settings, read_file) {
+                Ok(app) => apps.push(app),
+                Err(mut e) => errors.append(&mut e),
+            },
+            Err(mut e) => errors.append(&mut e),
+        }
+    }
+    if !errors.is_empty() {
+        // The same base mistake shows up once per environment; report it once.
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| seen.insert((e.line, e.col, e.message.clone())));
+        errors.sort_by_key(|e| (e.line, e.col));
+        return Err(fail(errors));
+    }
+    Ok(Loaded {
+        file: file.to_owned(),
+        spec,
+        apps,
+    })
+}
+
+fn decode(source: &Source, node: &Node) -> Result<Spec, SpecError> {
+    Spec::deserialize(NodeDe::new(node, "", &source.text)).map_err(|e| {
+        let (pos, path) = e.at.unwrap_or((node.pos, String::new()));
+        SpecError::new(source, pos, path, e.message, e.help)
+    })
+}
+
+fn without_key(node: &Node, key: &str) -> Node {
+    let mut out = node.clone();
+    if let Value::Map(entries) = &mut out.value {
+        entries.retain(|(k, _)| k.name != key);
+    }
+    out
+}
+
+/// An override must name a service or dependency the base spec defines.
+fn check_override_targets(
+    source: &Source,
+    root: &Node,
+    env: &str,
+    env_node: &Node,
+    errors: &mut Vec<SpecError>,
+) {
+    for section in ["services", "dependencies"] {
+        let defined: Vec<&str> = match root.get(section).map(|n| &n.value) {
+            Some(Value::Map(entries)) => entries.iter().map(|(k, _)| k.name.as_str()).collect(),
+            _ => vec![],
+        };
+        if let Some(Node {
+            value: Value::Map(overrides),
+            ..
+        }) = env_node.get(section)
+        {
+            for (key, _) in overrides {
+                if !defined.contains(&key.name.as_str()) {
+                    let singular = section.trim_end_matches('s');
+                    errors.push(SpecError::new(
+                        source,
+                        key.pos,
+                        format!("environments.{env}.{section}.{}", key.name),
+                        format!(
+                            "environment `{env}` overrides {singular} `{}`, which is not defined under `{section}`",
+                            key.name
+                        ),
+                        Some(if defined.is_empty() {
+                            format!("define it under `{section}` first")
+                        } else {
+                            suggest(&key.name, &defined)
+                        }),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+fn line_offset(text: &str, line: usize) -> usize {
+    text.split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum()
+}

@@ -1,0 +1,341 @@
+//! The typed berth.yaml. Every field documents itself: these doc comments become the JSON
+//! Schema's descriptions, which editors show on hover.
+
+use crate::quantity::{Percent, ResourcePair};
+use indexmap::IndexMap;
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+/// A berth application: services, the external dependencies they use, and environments.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "berth.yaml")]
+pub struct Spec {
+    /// Application name (a DNS-1123 label); prefixes and labels every object.
+    pub app: String,
+    /// Image registry prefix: a relative image `name` resolves to `registry/name:version`.
+    #[serde(default)]
+    pub registry: Option<String>,
+    /// Default image tag for services whose image carries none.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// The ingress controller that exposed services go through.
+    #[serde(default)]
+    pub ingress: Option<IngressSettings>,
+    /// Services, by name (each a DNS-1123 label).
+    #[serde(default)]
+    pub services: IndexMap<String, Service>,
+    /// External endpoints services `use`, by name.
+    #[serde(default)]
+    pub dependencies: IndexMap<String, Dependency>,
+    /// Environments (dev, staging, prod, …) with their overrides.
+    #[serde(default)]
+    pub environments: IndexMap<String, Environment>,
+}
+
+/// Where exposed traffic comes from.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IngressSettings {
+    /// `ingressClassName` of the Ingress objects (default `nginx`).
+    #[serde(default)]
+    pub class: Option<String>,
+    /// Namespace of the ingress controller pods, allowed in by NetworkPolicy (default `ingress-nginx`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// cert-manager ClusterIssuer for TLS certificates (default `letsencrypt-prod`).
+    #[serde(default)]
+    pub issuer: Option<String>,
+}
+
+/// One service: a Deployment, and a Service when it listens on a port.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    /// Image: `name` (resolved against `registry` and `version`), `name:tag`, or an absolute
+    /// reference (`docker.io/library/nginx:1.27`, `…@sha256:…`).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// Container port the service listens on (HTTP). Without it, the service is a worker: no Service object.
+    #[serde(default)]
+    pub port: Option<u16>,
+    /// Command (replaces the image's entrypoint).
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Arguments.
+    #[serde(default)]
+    pub args: Option<Vec<String>>,
+    /// Health checks: an HTTP path on `port`, or a command.
+    #[serde(default)]
+    pub health: Option<Health>,
+    /// Expose the service outside the cluster through an Ingress.
+    #[serde(default)]
+    pub expose: Option<Expose>,
+    /// Services and dependencies this service talks to (drives NetworkPolicy and connection env vars).
+    #[serde(default)]
+    pub uses: Option<Vec<String>>,
+    /// Environment variables (non-secret), delivered through a ConfigMap.
+    #[serde(default)]
+    pub env: Option<IndexMap<String, Option<String>>>,
+    /// Names of secret environment variables; values never live in the spec.
+    #[serde(default)]
+    pub secrets: Option<Vec<String>>,
+    /// Configuration files mounted into the container.
+    #[serde(default)]
+    pub config: Option<ConfigFiles>,
+    /// CPU and memory as `request/limit` (`100m/500m`, `256Mi/512Mi`), or one value for both.
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    /// Fixed replica count (no autoscaling). Ignored when `scale` is set.
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Autoscaling between `min` and `max` replicas on CPU and/or memory utilisation.
+    #[serde(default)]
+    pub scale: Option<Scale>,
+    /// Paths the container may write to (each gets an emptyDir; the root filesystem is read-only).
+    #[serde(default)]
+    pub writable: Option<Vec<String>>,
+    /// Non-root UID the container runs as (default 10001).
+    #[serde(default)]
+    pub user: Option<u32>,
+    /// Seconds the pod gets to drain after it is told to stop (default 30).
+    #[serde(default)]
+    pub grace: Option<u32>,
+}
+
+/// Health checks. Each is an HTTP path on the service's port (`/healthz`) or a command (`[cmd, arg]`).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Health {
+    /// Readiness: traffic is sent only while this passes.
+    #[serde(default)]
+    pub ready: Option<Probe>,
+    /// Liveness: the container is restarted when this keeps failing.
+    #[serde(default)]
+    pub live: Option<Probe>,
+    /// Startup: other checks wait until this passes once (for slow starters).
+    #[serde(default)]
+    pub startup: Option<Probe>,
+}
+
+/// An HTTP path or a command.
+#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
+#[schemars(untagged)]
+pub enum Probe {
+    /// HTTP GET on the service port; must start with `/`.
+    Http(String),
+    /// A command run in the container; exit 0 is healthy.
+    Exec(Vec<String>),
+}
+
+/// Exposure through an Ingress.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Expose {
+    /// Host name (required).
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Path prefix (default `/`).
+    #[serde(default)]
+    pub path: Option<String>,
+    /// Terminate TLS with a cert-manager certificate (default true).
+    #[serde(default)]
+    pub tls: Option<bool>,
+}
+
+/// Configuration files.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFiles {
+    /// File name in the container → path of its content, relative to berth.yaml.
+    #[serde(default)]
+    pub files: Option<IndexMap<String, Option<String>>>,
+    /// Directory the files are mounted in (default `/config`).
+    #[serde(default)]
+    pub mount: Option<String>,
+}
+
+/// Resource requests and limits.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Resources {
+    /// CPU `request/limit`, e.g. `100m/500m` (default `100m/500m`).
+    #[serde(default)]
+    pub cpu: Option<ResourcePair>,
+    /// Memory `request/limit`, e.g. `256Mi/512Mi` (default `128Mi/256Mi`).
+    #[serde(default)]
+    pub memory: Option<ResourcePair>,
+}
+
+/// Autoscaling.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    /// Fewest replicas (default 2).
+    #[serde(default)]
+    pub min: Option<u32>,
+    /// Most replicas.
+    #[serde(default)]
+    pub max: Option<u32>,
+    /// Target average CPU utilisation of requests, `70%`.
+    #[serde(default)]
+    pub cpu: Option<Percent>,
+    /// Target average memory utilisation of requests, `80%`.
+    #[serde(default)]
+    pub memory: Option<Percent>,
+}
+
+/// An external endpoint (database, cache, broker) that services use.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Dependency {
+    /// Kind of dependency: postgres, mysql, redis, kafka, mongodb, rabbitmq, http, tcp.
+    #[serde(rename = "type", default)]
+    pub kind: Option<DependencyKind>,
+    /// Host name of the endpoint.
+    #[serde(default)]
+    pub host: Option<String>,
+    /// Port (default: the kind's usual port).
+    #[serde(default)]
+    pub port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DependencyKind {
+    Postgres,
+    Mysql,
+    Redis,
+    Kafka,
+    Mongodb,
+    Rabbitmq,
+    Http,
+    Tcp,
+}
+
+impl DependencyKind {
+    pub fn default_port(self) -> Option<u16> {
+        match self {
+            DependencyKind::Postgres => Some(5432),
+            DependencyKind::Mysql => Some(3306),
+            DependencyKind::Redis => Some(6379),
+            DependencyKind::Kafka => Some(9092),
+            DependencyKind::Mongodb => Some(27017),
+            DependencyKind::Rabbitmq => Some(5672),
+            DependencyKind::Http => Some(80),
+            DependencyKind::Tcp => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DependencyKind::Postgres => "postgres",
+            DependencyKind::Mysql => "mysql",
+            DependencyKind::Redis => "redis",
+            DependencyKind::Kafka => "kafka",
+            DependencyKind::Mongodb => "mongodb",
+            DependencyKind::Rabbitmq => "rabbitmq",
+            DependencyKind::Http => "http",
+            DependencyKind::Tcp => "tcp",
+        }
+    }
+}
+
+/// One environment: where it deploys, and what differs from the base spec.
+///
+/// Merge rules: mappings merge key by key, lists replace, `null` removes.
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Environment {
+    /// Namespace to deploy into (default `<app>-<environment>`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// `dev`, `staging` or `prod` (default from the name: dev/development/local → dev,
+    /// prod/production → prod, anything else → staging). Untagged or `latest` images are errors outside dev.
+    #[serde(default)]
+    pub tier: Option<Tier>,
+    /// Run every service with exactly this many replicas, without autoscaling.
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Override of the registry.
+    #[serde(default)]
+    pub registry: Option<String>,
+    /// Override of the default image tag.
+    #[serde(default)]
+    pub version: Option<String>,
+    /// Override of the ingress settings.
+    #[serde(default)]
+    pub ingress: Option<IngressSettings>,
+    /// Per-service overrides (any service field; `null` removes a field).
+    #[serde(default)]
+    pub services: Option<IndexMap<String, Option<Service>>>,
+    /// Per-dependency overrides.
+    #[serde(default)]
+    pub dependencies: Option<IndexMap<String, Option<Dependency>>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    Dev,
+    Staging,
+    Prod,
+}
+
+impl Tier {
+    pub fn from_env_name(name: &str) -> Tier {
+        match name {
+            "dev" | "development" | "local" => Tier::Dev,
+            "prod" | "production" | "live" => Tier::Prod,
+            _ => Tier::Staging,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Tier::Dev => "dev",
+            Tier::Staging => "staging",
+            Tier::Prod => "prod",
+        }
+    }
+}
+
+/// Keys of an environment that override the base spec (the rest are the environment's own settings).
+pub(crate) const OVERRIDE_KEYS: &[&str] =
+    &["registry", "version", "ingress", "services", "dependencies"];
+
+impl<'de> Deserialize<'de> for Probe {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Probe;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str(
+                    "an HTTP path such as `/healthz` or a command list such as `[\"/app/check\"]`",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Probe, E> {
+                if !v.starts_with('/') {
+                    return Err(E::custom(format!(
+                        "health path `{v}` must start with `/` (did you mean `/{v}`?)"
+                    )));
+                }
+                Ok(Probe::Http(v.to_owned()))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Probe, A::Error> {
+                let mut cmd = Vec::new();
+                while let Some(arg) = seq.next_element::<String>()? {
+                    cmd.push(arg);
+                }
+                if cmd.is_empty() {
+                    return Err(serde::de::Error::custom(
+                        "a health command needs at least one word",
+                    ));
+                }
+                Ok(Probe::Exec(cmd))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}

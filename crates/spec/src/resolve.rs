@@ -1,0 +1,346 @@
+//! The resolved app of one environment: every default applied, every reference checked, every
+//! image resolved. The renderer reads only this.
+
+use crate::error::SpecError;
+use crate::model::{DependencyKind, Environment, Probe, Spec, Tier};
+use crate::quantity::ResourcePair;
+use crate::validate::Ctx;
+use std::path::Path;
+
+pub const DEFAULT_USER: u32 = 10001;
+pub const DEFAULT_GRACE_SECONDS: u32 = 30;
+pub const DEFAULT_REPLICAS: u32 = 2;
+pub const DEFAULT_CONFIG_MOUNT: &str = "/config";
+pub const DEFAULT_INGRESS_CLASS: &str = "nginx";
+pub const DEFAULT_INGRESS_NAMESPACE: &str = "ingress-nginx";
+pub const DEFAULT_ISSUER: &str = "letsencrypt-prod";
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct App {
+    pub name: String,
+    pub env: String,
+    pub tier: Tier,
+    pub namespace: String,
+    /// The spec's `version` (the app version label), if any.
+    pub version: Option<String>,
+    pub ingress: Ingress,
+    pub services: Vec<ResolvedService>,
+    pub dependencies: Vec<ResolvedDependency>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ingress {
+    pub class: String,
+    pub namespace: String,
+    pub issuer: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedService {
+    pub name: String,
+    pub image: ImageRef,
+    pub port: Option<u16>,
+    pub command: Option<Vec<String>>,
+    pub args: Option<Vec<String>>,
+    pub ready: Option<Probe>,
+    pub live: Option<Probe>,
+    pub startup: Option<Probe>,
+    pub expose: Option<Exposure>,
+    /// Services this one calls (they have ports).
+    pub uses_services: Vec<String>,
+    /// Dependencies this one calls.
+    pub uses_dependencies: Vec<String>,
+    /// Plain environment: connection variables for what it uses, then the spec's `env` (which wins).
+    pub env: Vec<(String, String)>,
+    pub secrets: Vec<String>,
+    /// Config files: name in the container → content.
+    pub files: Vec<(String, Vec<u8>)>,
+    pub config_mount: String,
+    pub cpu: ResourcePair,
+    pub memory: ResourcePair,
+    /// Replicas (the autoscaler's minimum when it scales).
+    pub replicas: u32,
+    pub autoscale: Option<Autoscale>,
+    pub writable: Vec<String>,
+    pub user: u32,
+    pub grace_seconds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exposure {
+    pub host: String,
+    pub path: String,
+    pub tls: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Autoscale {
+    pub min: u32,
+    pub max: u32,
+    pub cpu: Option<u8>,
+    pub memory: Option<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedDependency {
+    pub name: String,
+    pub kind: DependencyKind,
+    pub host: String,
+    pub port: u16,
+}
+
+/// An image reference split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImageRef {
+    /// Repository including registry, without tag or digest.
+    pub repository: String,
+    pub tag: Option<String>,
+    pub digest: Option<String>,
+}
+
+impl std::fmt::Display for ImageRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.repository)?;
+        if let Some(t) = &self.tag {
+            write!(f, ":{t}")?;
+        }
+        if let Some(d) = &self.digest {
+            write!(f, "@{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves `image` against the registry and default version. An image with a `/` is taken as
+/// a full repository path (the registry is not prepended); one without a tag or digest gets `version`.
+pub fn image_ref(image: &str, registry: Option<&str>, version: Option<&str>) -> ImageRef {
+    let (rest, digest) = match image.split_once('@') {
+        Some((r, d)) => (r, Some(d.to_owned())),
+        None => (image, None),
+    };
+    // A `:` after the last `/` is a tag; before it, a registry port.
+    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
+    let (repo, tag) = match rest[last_slash..].rfind(':') {
+        Some(i) => (
+            &rest[..last_slash + i],
+            Some(rest[last_slash + i + 1..].to_owned()),
+        ),
+        None => (rest, None),
+    };
+    let repository = match registry {
+        Some(reg) if !repo.contains('/') => format!("{}/{repo}", reg.trim_end_matches('/')),
+        _ => repo.to_owned(),
+    };
+    let tag = match (tag, &digest) {
+        (Some(t), _) => Some(t),
+        (None, None) => version.map(str::to_owned),
+        (None, Some(_)) => None,
+    };
+    ImageRef {
+        repository,
+        tag,
+        digest,
+    }
+}
+
+pub(crate) fn tier_of(env_name: &str, env: &Environment) -> Tier {
+    env.tier.unwrap_or_else(|| Tier::from_env_name(env_name))
+}
+
+/// `postgres` → `POSTGRES`, `recurring-tasks` → `RECURRING_TASKS`.
+pub fn env_prefix(name: &str) -> String {
+    name.to_ascii_uppercase().replace('-', "_")
+}
+
+pub(crate) fn resolve(
+    ctx: &Ctx,
+    spec: &Spec,
+    env: &Environment,
+    read_file: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<App, Vec<SpecError>> {
+    let mut errors = Vec::new();
+    let tier = tier_of(ctx.env, env);
+    let ingress_spec = spec.ingress.clone().unwrap_or_default();
+    let ingress = Ingress {
+        class: ingress_spec
+            .class
+            .unwrap_or_else(|| DEFAULT_INGRESS_CLASS.into()),
+        namespace: ingress_spec
+            .namespace
+            .unwrap_or_else(|| DEFAULT_INGRESS_NAMESPACE.into()),
+        issuer: ingress_spec.issuer.unwrap_or_else(|| DEFAULT_ISSUER.into()),
+    };
+    let dependencies: Vec<ResolvedDependency> = spec
+        .dependencies
+        .iter()
+        .filter_map(|(name, d)| {
+            let kind = d.kind?;
+            Some(ResolvedDependency {
+                name: name.clone(),
+                kind,
+                host: d.host.clone()?,
+                port: d.port.or(kind.default_port())?,
+            })
+        })
+        .collect();
+
+    let mut services = Vec::new();
+    for (name, svc) in &spec.services {
+        let image = image_ref(
+            svc.image.as_deref().unwrap_or_default(),
+            spec.registry.as_deref(),
+            spec.version.as_deref(),
+        );
+        let uses: Vec<String> = svc.uses.clone().unwrap_or_default();
+        let uses_services: Vec<String> = uses
+            .iter()
+            .filter(|u| spec.services.contains_key(*u))
+            .cloned()
+            .collect();
+        let uses_dependencies: Vec<String> = uses
+            .iter()
+            .filter(|u| spec.dependencies.contains_key(*u))
+            .cloned()
+            .collect();
+
+        let mut vars: Vec<(String, String)> = Vec::new();
+        for used in &uses_dependencies {
+            if let Some(d) = dependencies.iter().find(|d| &d.name == used) {
+                // The in-cluster name (an ExternalName Service) stays stable when the endpoint moves.
+                vars.push((format!("{}_HOST", env_prefix(used)), used.clone()));
+                vars.push((format!("{}_PORT", env_prefix(used)), d.port.to_string()));
+            }
+        }
+        for used in &uses_services {
+            if let Some(port) = spec.services[used].port {
+                vars.push((
+                    format!("{}_URL", env_prefix(used)),
+                    format!("http://{used}:{port}"),
+                ));
+            }
+        }
+        for (k, v) in svc.env.iter().flatten() {
+            let Some(v) = v else { continue };
+            vars.retain(|(existing, _)| existing != k);
+            vars.push((k.clone(), v.clone()));
+        }
+
+        let mut files = Vec::new();
+        if let Some(config) = &svc.config {
+            for (file_name, rel) in config.files.iter().flatten() {
+                let Some(rel) = rel else { continue };
+                if file_name.contains('/') || file_name.starts_with('.') || file_name.is_empty() {
+                    errors.push(ctx.err(
+                        &["services", name, "config", "files", file_name],
+                        format!("`{file_name}` is not a plain file name"),
+                        Some("use a name without `/` that does not start with `.`; set `config.mount` for the directory".into()),
+                    ));
+                    continue;
+                }
+                match read_file(Path::new(rel)) {
+                    Ok(bytes) => files.push((file_name.clone(), bytes)),
+                    Err(e) => errors.push(ctx.err(
+                        &["services", name, "config", "files", file_name],
+                        format!("cannot read config file `{rel}`: {e}"),
+                        Some("paths are relative to the directory holding berth.yaml".into()),
+                    )),
+                }
+            }
+        }
+
+        let resources = svc.resources.clone().unwrap_or_default();
+        let cpu = resources
+            .cpu
+            .unwrap_or_else(|| ResourcePair::parse("100m/500m").expect("valid default"));
+        let memory = resources
+            .memory
+            .unwrap_or_else(|| ResourcePair::parse("128Mi/256Mi").expect("valid default"));
+
+        let (replicas, autoscale) = match (env.replicas, &svc.scale) {
+            (Some(n), _) => (n, None),
+            (None, Some(scale)) => {
+                let min = scale.min.unwrap_or(DEFAULT_REPLICAS);
+                let max = scale.max.unwrap_or(min);
+                let auto = (max > min).then(|| Autoscale {
+                    min,
+                    max,
+                    cpu: scale.cpu.map(|p| p.0),
+                    memory: scale.memory.map(|p| p.0),
+                });
+                (min, auto)
+            }
+            (None, None) => (svc.replicas.unwrap_or(DEFAULT_REPLICAS), None),
+        };
+
+        let health = svc.health.clone().unwrap_or_default();
+        services.push(ResolvedService {
+            name: name.clone(),
+            image,
+            port: svc.port,
+            command: svc.command.clone(),
+            args: svc.args.clone(),
+            ready: health.ready,
+            live: health.live,
+            startup: health.startup,
+            expose: svc.expose.as_ref().and_then(|e| {
+                Some(Exposure {
+                    host: e.host.clone()?,
+                    path: e.path.clone().unwrap_or_else(|| "/".into()),
+                    tls: e.tls.unwrap_or(true),
+                })
+            }),
+            uses_services,
+            uses_dependencies,
+            env: vars,
+            secrets: svc.secrets.clone().unwrap_or_default(),
+            files,
+            config_mount: svc
+                .config
+                .as_ref()
+                .and_then(|c| c.mount.clone())
+                .unwrap_or_else(|| DEFAULT_CONFIG_MOUNT.into()),
+            cpu,
+            memory,
+            replicas,
+            autoscale,
+            writable: svc.writable.clone().unwrap_or_default(),
+            user: svc.user.unwrap_or(DEFAULT_USER),
+            grace_seconds: svc.grace.unwrap_or(DEFAULT_GRACE_SECONDS),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(App {
+        name: spec.app.clone(),
+        env: ctx.env.to_owned(),
+        tier,
+        namespace: env
+            .namespace
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", spec.app, ctx.env)),
+        version: spec.version.clone(),
+        ingress,
+        services,
+        dependencies,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_resolve_against_registry_and_version() {
+        let r = |i| image_ref(i, Some("ghcr.io/acme"), Some("1.4.2")).to_string();
+        assert_eq!(r("todo-backend"), "ghcr.io/acme/todo-backend:1.4.2");
+        assert_eq!(r("todo-backend:2.0"), "ghcr.io/acme/todo-backend:2.0");
+        assert_eq!(
+            r("docker.io/library/nginx"),
+            "docker.io/library/nginx:1.4.2"
+        );
+        assert_eq!(r("localhost:5000/app:1"), "localhost:5000/app:1");
+        assert_eq!(r("app@sha256:abc"), "ghcr.io/acme/app@sha256:abc");
+        assert_eq!(image_ref("nginx", None, None).tag, None);
+    }
+}
