@@ -78,7 +78,10 @@ pub(crate) fn suggest(given: &str, candidates: &[&str]) -> String {
     let best = candidates
         .iter()
         .map(|c| (strsim::jaro_winkler(given, c), *c))
-        .filter(|(score, _)| *score > 0.8)
+        // Close by letters, or one or two typos away (`wbe` → `web`).
+        .filter(|(score, c)| {
+            *score > 0.8 || strsim::damerau_levenshtein(given, c) <= given.len().min(c.len()) / 3
+        })
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
         Some((_, c)) => format!("did you mean `{c}`?"),

@@ -15,7 +15,7 @@ mod resolve;
 mod validate;
 
 pub use error::{SpecError, SpecErrors};
-pub use load::{Loaded, SPEC_FILE, find_spec, load, load_str};
+pub use load::{LoadError, Loaded, SPEC_FILE, find_spec, load, load_str};
 pub use model::*;
 pub use resolve::*;
 

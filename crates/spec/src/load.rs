@@ -196,7 +196,9 @@ pub fn load_str(
     for (env_name, env_node) in envs {
         let mut merged = base.clone();
         if let Some(env_node) = &env_node {
-            check_override_targets(&source, &root, &env_name, env_node, &mut errors);
+            // Overrides of undefined services are reported once, then left out of the merge.
+            let env_node =
+                &check_override_targets(&source, &root, &env_name, env_node, &mut errors);
             for key in OVERRIDE_KEYS {
                 if let Some(over) = env_node.get(key) {
                     let mut wrapper = Node::new(Value::Map(vec![]), over.pos);
@@ -271,14 +273,16 @@ fn without_key(node: &Node, key: &str) -> Node {
     out
 }
 
-/// An override must name a service or dependency the base spec defines.
+/// An override must name a service or dependency the base spec defines. Returns the
+/// environment without the overrides that do not.
 fn check_override_targets(
     source: &Source,
     root: &Node,
     env: &str,
     env_node: &Node,
     errors: &mut Vec<SpecError>,
-) {
+) -> Node {
+    let mut pruned = env_node.clone();
     for section in ["services", "dependencies"] {
         let defined: Vec<&str> = match root.get(section).map(|n| &n.value) {
             Some(Value::Map(entries)) => entries.iter().map(|(k, _)| k.name.as_str()).collect(),
@@ -309,7 +313,19 @@ fn check_override_targets(
                 }
             }
         }
+        if let Value::Map(sections) = &mut pruned.value
+            && let Some((
+                _,
+                Node {
+                    value: Value::Map(overrides),
+                    ..
+                },
+            )) = sections.iter_mut().find(|(k, _)| k.name == section)
+        {
+            overrides.retain(|(k, _)| defined.contains(&k.name.as_str()));
+        }
     }
+    pruned
 }
 
 fn line_offset(text: &str, line: usize) -> usize {

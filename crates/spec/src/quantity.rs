@@ -95,8 +95,7 @@ impl ResourcePair {
 
 impl<'de> Deserialize<'de> for ResourcePair {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = ScalarText::deserialize(d)?.0;
-        ResourcePair::parse(&text).map_err(de::Error::custom)
+        parse_scalar(d, ResourcePair::parse)
     }
 }
 
@@ -132,8 +131,7 @@ impl Percent {
 
 impl<'de> Deserialize<'de> for Percent {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = ScalarText::deserialize(d)?.0;
-        Percent::parse(&text).map_err(de::Error::custom)
+        parse_scalar(d, Percent::parse)
     }
 }
 
@@ -152,32 +150,32 @@ impl JsonSchema for Percent {
     }
 }
 
-/// Accepts a string or a number and keeps the text.
-struct ScalarText(String);
-
-impl<'de> Deserialize<'de> for ScalarText {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl de::Visitor<'_> for V {
-            type Value = ScalarText;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string or a number")
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_owned()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
-            }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<ScalarText, E> {
-                Ok(ScalarText(v.to_string()))
-            }
+/// Parses a scalar (string or number, numbers as written) inside the deserializer, so a
+/// parse error is reported at the value's own position.
+fn parse_scalar<'de, D: Deserializer<'de>, T>(
+    d: D,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<T, D::Error> {
+    struct V<T>(fn(&str) -> Result<T, String>);
+    impl<T> de::Visitor<'_> for V<T> {
+        type Value = T;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a string or a number")
         }
-        d.deserialize_any(V)
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
+            (self.0)(v).map_err(E::custom)
+        }
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<T, E> {
+            (self.0)(&v.to_string()).map_err(E::custom)
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<T, E> {
+            (self.0)(&v.to_string()).map_err(E::custom)
+        }
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<T, E> {
+            (self.0)(&v.to_string()).map_err(E::custom)
+        }
     }
+    d.deserialize_str(V(parse))
 }
 
 #[cfg(test)]
