@@ -1,0 +1,79 @@
+//! Bad input through the real binary: exit code 2, a located message, nothing written.
+
+use std::process::Command;
+
+fn berth_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_berth"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("berth runs")
+}
+
+const GOOD: &str = "app: shop\nversion: 1.0.0\nservices:\n  web: {image: web, port: 80}\n";
+
+#[test]
+fn a_bad_spec_exits_2_with_file_line_column_and_leaves_the_output_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("berth.yaml"), GOOD).unwrap();
+    let ok = berth_in(dir.path(), &["render", ".", "-o", "out"]);
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    let before = std::fs::read_to_string(dir.path().join("out/all.yaml")).unwrap();
+
+    std::fs::write(
+        dir.path().join("berth.yaml"),
+        "app: shop\nversion: 1.0.0\nservices:\n  web: {image: web, port: 80, resources: {cpu: lots}}\n",
+    )
+    .unwrap();
+    let bad = berth_in(dir.path(), &["render", ".", "-o", "out"]);
+    assert_eq!(bad.status.code(), Some(2));
+    let err = String::from_utf8(bad.stderr).unwrap();
+    assert!(err.contains("berth.yaml:4:"), "{err}");
+    assert!(err.contains("services.web.resources.cpu"), "{err}");
+    assert!(err.contains("`lots` is not a Kubernetes quantity"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("out/all.yaml")).unwrap(),
+        before
+    );
+
+    let build = berth_in(dir.path(), &["build", "."]);
+    assert_eq!(build.status.code(), Some(2));
+    assert!(!dir.path().join("out/default").exists());
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("berth.yaml"), GOOD).unwrap();
+    assert_eq!(
+        berth_in(dir.path(), &["render", ".", "--env", "nope"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        berth_in(dir.path(), &["render", "missing-dir"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(berth_in(dir.path(), &["frobnicate"]).status.code(), Some(2));
+}
+
+#[test]
+fn several_environments_need_env() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("berth.yaml"),
+        format!("{GOOD}environments:\n  dev: {{}}\n  prod: {{}}\n"),
+    )
+    .unwrap();
+    let out = berth_in(dir.path(), &["render", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8(out.stderr).unwrap().contains("dev, prod"));
+}
