@@ -32,7 +32,9 @@ pub enum Color {
 impl Color {
     pub fn use_color(self) -> bool {
         match self {
-            Color::Auto => std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            Color::Auto => {
+                std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
             Color::Always => true,
             Color::Never => false,
         }
@@ -53,6 +55,10 @@ pub enum Command {
     Build(BuildArgs),
     /// Render one environment of an app as Kubernetes manifests.
     Render(RenderArgs),
+    /// Seal values or a Secret manifest into a SealedSecret the Sealed Secrets controller decrypts.
+    Seal(SealArgs),
+    /// Decrypt a SealedSecret offline with the controller's private keys (disaster recovery).
+    Unseal(UnsealArgs),
     /// Print the JSON Schema of berth.yaml (for editor completion and validation).
     Schema,
     /// Print shell completions.
@@ -92,4 +98,100 @@ pub struct CompletionsArgs {
     /// Shell to generate completions for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
+}
+
+/// Format of a manifest berth prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ManifestFormat {
+    #[default]
+    Yaml,
+    Json,
+}
+
+/// Where a sealed value may be unsealed (the scope is part of the encryption).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum SealScope {
+    /// Only as a Secret of this name in this namespace.
+    #[default]
+    Strict,
+    /// As a Secret of any name in this namespace.
+    NamespaceWide,
+    /// As a Secret of any name in any namespace.
+    ClusterWide,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  berth seal --cert cert.pem -n prod --name db password=@db-password.txt token=env:API_TOKEN
+  kubectl create secret generic db --from-file=password=pw.txt --dry-run=client -o yaml | berth seal -n prod
+  printf %s \"$TOKEN\" | berth seal --raw -n prod --name db -
+  berth seal --fetch-cert > cert.pem")]
+pub struct SealArgs {
+    /// Values to seal: KEY=@FILE, KEY=env:VARIABLE or KEY=- (standard input; @FILE alone uses the
+    /// file name as key). Literal values are refused. With none, a Secret manifest is read from -f
+    /// or standard input and every key in it is sealed.
+    #[arg(value_name = "KEY=SOURCE")]
+    pub values: Vec<String>,
+    /// The controller's certificate: a file or an http(s):// URL. Default: fetched from the
+    /// controller in the cluster.
+    #[arg(long, env = "SEALED_SECRETS_CERT", value_name = "FILE|URL")]
+    pub cert: Option<String>,
+    /// Namespace of the Secret (required unless --scope cluster-wide or the manifest has one).
+    #[arg(short = 'n', long)]
+    pub namespace: Option<String>,
+    /// Name of the Secret (required unless the manifest has one, or --raw with --scope cluster-wide).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Where the values may be unsealed.
+    #[arg(long, value_enum, default_value_t = SealScope::Strict)]
+    pub scope: SealScope,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ManifestFormat::Yaml)]
+    pub output: ManifestFormat,
+    /// A plain Secret manifest to seal (`-`: standard input).
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filename: Option<PathBuf>,
+    /// Seal one value and print only its base64 ciphertext (like `kubeseal --raw`).
+    #[arg(long)]
+    pub raw: bool,
+    /// Print the certificate in use (from --cert or the cluster) and exit.
+    #[arg(long, conflicts_with_all = ["values", "filename", "raw"])]
+    pub fetch_cert: bool,
+    /// Secret type of the generated Secret (default: the manifest's, else Opaque).
+    #[arg(long = "type", value_name = "TYPE")]
+    pub type_: Option<String>,
+    /// Kubeconfig to reach the cluster (default: $KUBECONFIG or ~/.kube/config).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Kubeconfig context to use.
+    #[arg(long)]
+    pub context: Option<String>,
+    /// Name of the Sealed Secrets controller's service.
+    #[arg(long, default_value = "sealed-secrets-controller")]
+    pub controller_name: String,
+    /// Namespace of the Sealed Secrets controller.
+    #[arg(long, default_value = "kube-system")]
+    pub controller_namespace: String,
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "Example:
+  kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml
+  berth unseal --private-key keys.yaml -f sealed.yaml")]
+pub struct UnsealArgs {
+    /// Private keys: PEM files (PKCS#1 or PKCS#8) or the controller's key Secrets as YAML/JSON (a
+    /// List works). Repeat or separate with commas; every key is tried for every value.
+    #[arg(
+        long = "private-key",
+        required = true,
+        value_delimiter = ',',
+        value_name = "KEY.pem|SECRETS.yaml"
+    )]
+    pub private_keys: Vec<PathBuf>,
+    /// The SealedSecret to decrypt (default and `-`: standard input).
+    #[arg(short = 'f', long = "filename", value_name = "FILE")]
+    pub filename: Option<PathBuf>,
+    /// Output format of the Secret.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ManifestFormat::Yaml)]
+    pub output: ManifestFormat,
 }

@@ -30,6 +30,8 @@ pub use scope::Scope;
 pub use secret::PlainSecret;
 pub use unseal::{RecoveryKey, UnsealedSecret};
 
+pub use zeroize::Zeroizing;
+
 use base64::Engine as _;
 
 /// Seals one value for `namespace`/`name` under `scope` and returns the base64 text that goes into

@@ -4,6 +4,8 @@ mod app;
 mod build;
 mod meta;
 mod render;
+mod seal;
+mod unseal;
 
 use crate::cli::Command;
 use crate::failure::CmdResult;
@@ -12,6 +14,8 @@ pub fn run(command: Command) -> CmdResult {
     match command {
         Command::Build(args) => build::run(args),
         Command::Render(args) => render::run(args),
+        Command::Seal(args) => seal::run(args),
+        Command::Unseal(args) => unseal::run(args),
         Command::Schema => meta::schema(),
         Command::Completions(args) => meta::completions(args),
         Command::Man => meta::man(),
