@@ -1,0 +1,308 @@
+//! The cross-resource index: every object of the input, pruned to the fields cross-resource
+//! rules read, with lookups by kind, namespace, name and pod-template label. Pruning keeps
+//! memory proportional to what the rules need (secret values are never kept).
+
+use crate::model::{NodeExt, Obj};
+use crate::pod;
+use berth_yaml::{Key, Node, Value};
+use std::collections::HashMap;
+
+/// What to keep of a subtree.
+enum Keep {
+    All,
+    Fields(&'static [(&'static str, Keep)]),
+    Each(&'static Keep),
+    /// Keep the mapping's keys, drop the values (ConfigMap/Secret data).
+    KeysOnly,
+}
+
+const META: Keep = Keep::Fields(&[
+    ("name", Keep::All),
+    ("generateName", Keep::All),
+    ("namespace", Keep::All),
+    ("labels", Keep::All),
+    ("annotations", Keep::All),
+]);
+const CONTAINER: Keep = Keep::Fields(&[
+    ("name", Keep::All),
+    ("image", Keep::All),
+    ("ports", Keep::All),
+    ("resources", Keep::All),
+    (
+        "env",
+        Keep::Each(&Keep::Fields(&[
+            ("name", Keep::All),
+            ("valueFrom", Keep::All),
+        ])),
+    ),
+    ("envFrom", Keep::All),
+]);
+const POD_SPEC: Keep = Keep::Fields(&[
+    ("containers", Keep::Each(&CONTAINER)),
+    ("initContainers", Keep::Each(&CONTAINER)),
+    ("serviceAccountName", Keep::All),
+    (
+        "volumes",
+        Keep::Each(&Keep::Fields(&[
+            ("name", Keep::All),
+            ("configMap", Keep::All),
+            ("secret", Keep::All),
+        ])),
+    ),
+]);
+const TEMPLATE: Keep = Keep::Fields(&[
+    ("metadata", Keep::Fields(&[("labels", Keep::All)])),
+    ("spec", POD_SPEC),
+]);
+const WORKLOAD: Keep = Keep::Fields(&[(
+    "spec",
+    Keep::Fields(&[
+        ("replicas", Keep::All),
+        ("selector", Keep::All),
+        ("template", TEMPLATE),
+    ]),
+)]);
+const CRONJOB: Keep = Keep::Fields(&[(
+    "spec",
+    Keep::Fields(&[(
+        "jobTemplate",
+        Keep::Fields(&[("spec", Keep::Fields(&[("template", TEMPLATE)]))]),
+    )]),
+)]);
+const POD: Keep = Keep::Fields(&[("spec", POD_SPEC)]);
+const SPEC: Keep = Keep::Fields(&[("spec", Keep::All)]);
+const DATA: Keep = Keep::Fields(&[
+    ("data", Keep::KeysOnly),
+    ("stringData", Keep::KeysOnly),
+    ("binaryData", Keep::KeysOnly),
+]);
+const RBAC: Keep = Keep::Fields(&[("roleRef", Keep::All), ("subjects", Keep::All)]);
+const SA: Keep = Keep::Fields(&[("automountServiceAccountToken", Keep::All)]);
+
+fn prune_with(n: &Node, keep: &Keep) -> Node {
+    let value = match (keep, &n.value) {
+        (Keep::All, v) => v.clone(),
+        (Keep::Fields(fields), Value::Map(entries)) => Value::Map(
+            entries
+                .iter()
+                .filter_map(|(k, v)| {
+                    let (_, sub) = fields.iter().find(|(name, _)| *name == k.name)?;
+                    Some((k.clone(), prune_with(v, sub)))
+                })
+                .collect(),
+        ),
+        (Keep::Each(sub), Value::Seq(items)) => {
+            Value::Seq(items.iter().map(|i| prune_with(i, sub)).collect())
+        }
+        (Keep::KeysOnly, Value::Map(entries)) => Value::Map(
+            entries
+                .iter()
+                .map(|(k, v)| (k.clone(), Node::new(Value::Null, v.pos)))
+                .collect(),
+        ),
+        _ => Value::Null,
+    };
+    Node::new(value, n.pos)
+}
+
+/// Keeps what cross-resource rules read. The root's own fields (apiVersion, kind, metadata)
+/// always stay.
+pub fn prune(obj: &Obj) -> Obj {
+    let body: &Keep = match obj.kind.as_str() {
+        "Deployment"
+        | "StatefulSet"
+        | "DaemonSet"
+        | "ReplicaSet"
+        | "ReplicationController"
+        | "Job" => &WORKLOAD,
+        "CronJob" => &CRONJOB,
+        "Pod" => &POD,
+        "Service"
+        | "Ingress"
+        | "HorizontalPodAutoscaler"
+        | "PodDisruptionBudget"
+        | "NetworkPolicy" => &SPEC,
+        "ConfigMap" | "Secret" => &DATA,
+        "RoleBinding" | "ClusterRoleBinding" => &RBAC,
+        "ServiceAccount" => &SA,
+        _ => &Keep::Fields(&[]),
+    };
+    let mut entries: Vec<(Key, Node)> = Vec::new();
+    for (k, v) in obj.root.entries() {
+        match k.name.as_str() {
+            "apiVersion" | "kind" => entries.push((k.clone(), v.clone())),
+            "metadata" => entries.push((k.clone(), prune_with(v, &META))),
+            _ => {
+                if let Keep::Fields(fields) = body
+                    && let Some((_, sub)) = fields.iter().find(|(n, _)| *n == k.name)
+                {
+                    entries.push((k.clone(), prune_with(v, sub)));
+                }
+            }
+        }
+    }
+    Obj {
+        root: Node::new(Value::Map(entries), obj.root.pos),
+        ..obj.clone_shallow()
+    }
+}
+
+impl Obj {
+    fn clone_shallow(&self) -> Obj {
+        Obj {
+            file: self.file.clone(),
+            root: Node::new(Value::Null, self.root.pos),
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            name: self.name.clone(),
+            namespace: self.namespace.clone(),
+        }
+    }
+}
+
+/// All objects, pruned, with lookups.
+#[derive(Default)]
+pub struct Index {
+    pub objs: Vec<Obj>,
+    by_kind: HashMap<String, Vec<usize>>,
+    by_name: HashMap<(String, String, String), usize>,
+    /// (namespace, label key, label value) → pod-template-bearing objects carrying it.
+    pod_labels: HashMap<(String, String, String), Vec<usize>>,
+    /// namespace → pod-template-bearing objects.
+    workloads_by_ns: HashMap<String, Vec<usize>>,
+    /// (namespace, target kind, target name) → HPA.
+    hpa_by_target: HashMap<(String, String, String), usize>,
+}
+
+impl Index {
+    pub fn new(objs: Vec<Obj>) -> Index {
+        let mut ix = Index {
+            objs,
+            ..Default::default()
+        };
+        for (i, o) in ix.objs.iter().enumerate() {
+            ix.by_kind.entry(o.kind.clone()).or_default().push(i);
+            ix.by_name
+                .entry((o.kind.clone(), o.ns().to_string(), o.name.clone()))
+                .or_insert(i);
+            if o.kind == "HorizontalPodAutoscaler"
+                && let (Some(k), Some(n)) = (
+                    o.root.str_at(&["spec", "scaleTargetRef", "kind"]),
+                    o.root.str_at(&["spec", "scaleTargetRef", "name"]),
+                )
+            {
+                ix.hpa_by_target
+                    .insert((o.ns().to_string(), k.to_string(), n.to_string()), i);
+            }
+            if pod::pod_spec_path(&o.kind).is_some() {
+                ix.workloads_by_ns
+                    .entry(o.ns().to_string())
+                    .or_default()
+                    .push(i);
+                if let Some(labels) = pod::template_labels(o) {
+                    for (k, v) in labels.entries() {
+                        if let Some(v) = v.scalar_text() {
+                            ix.pod_labels
+                                .entry((o.ns().to_string(), k.name.clone(), v))
+                                .or_default()
+                                .push(i);
+                        }
+                    }
+                }
+            }
+        }
+        ix
+    }
+
+    pub fn kind<'a>(&'a self, kind: &str) -> impl Iterator<Item = &'a Obj> + 'a {
+        self.by_kind
+            .get(kind)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&i| &self.objs[i])
+    }
+
+    pub fn find(&self, kind: &str, ns: &str, name: &str) -> Option<&Obj> {
+        self.by_name
+            .get(&(kind.to_string(), ns.to_string(), name.to_string()))
+            .map(|&i| &self.objs[i])
+    }
+
+    /// Objects with a pod template in a namespace (Pods, Deployments, Jobs, …).
+    pub fn workloads_in<'a>(&'a self, ns: &str) -> impl Iterator<Item = &'a Obj> + 'a {
+        self.workloads_by_ns
+            .get(ns)
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&i| &self.objs[i])
+    }
+
+    /// The HPA scaling a workload, if any.
+    pub fn hpa_for(&self, obj: &Obj) -> Option<&Obj> {
+        self.hpa_by_target
+            .get(&(obj.ns().to_string(), obj.kind.clone(), obj.name.clone()))
+            .map(|&i| &self.objs[i])
+    }
+
+    /// Replicas a workload runs with at least: the HPA's minReplicas when one scales it,
+    /// else spec.replicas (default 1).
+    pub fn min_replicas(&self, obj: &Obj) -> i64 {
+        match self.hpa_for(obj) {
+            Some(h) => h
+                .root
+                .path(&["spec", "minReplicas"])
+                .and_then(NodeExt::as_i64)
+                .unwrap_or(1),
+            None => pod::replicas(obj),
+        }
+    }
+
+    pub fn namespaces_with_workloads(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self.workloads_by_ns.keys().map(String::as_str).collect();
+        v.sort();
+        v
+    }
+
+    /// Workloads in `ns` whose pod template a plain Service selector matches.
+    pub fn select_by_map(&self, ns: &str, selector: &Node) -> Vec<&Obj> {
+        let Some((k, v)) = selector.entries().first() else {
+            return Vec::new();
+        };
+        let Some(v) = v.scalar_text() else {
+            return Vec::new();
+        };
+        self.pod_labels
+            .get(&(ns.to_string(), k.name.clone(), v))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .map(|&i| &self.objs[i])
+            .filter(|o| pod::map_selects(selector, pod::template_labels(o)))
+            .collect()
+    }
+
+    /// Workloads in `ns` whose pod template a metav1.LabelSelector matches.
+    pub fn select(&self, ns: &str, selector: &Node) -> Vec<&Obj> {
+        let first = selector
+            .get("matchLabels")
+            .and_then(|m| m.entries().first())
+            .and_then(|(k, v)| Some((k.name.clone(), v.scalar_text()?)));
+        let candidates: Vec<&Obj> = match first {
+            Some((k, v)) => self
+                .pod_labels
+                .get(&(ns.to_string(), k, v))
+                .map(|v| v.as_slice())
+                .unwrap_or(&[])
+                .iter()
+                .map(|&i| &self.objs[i])
+                .collect(),
+            None => self.workloads_in(ns).collect(),
+        };
+        candidates
+            .into_iter()
+            .filter(|o| pod::label_selector_matches(selector, pod::template_labels(o)))
+            .collect()
+    }
+}
