@@ -104,6 +104,28 @@ pub fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// Longest service or dependency name: derived names (`NAME-secrets`, `NAME-files`) must stay
+/// DNS labels too.
+pub const MAX_NAME_LEN: usize = 50;
+
+/// A name that becomes a Service: a DNS-1035 label (starts with a letter), short enough for
+/// the names derived from it.
+pub fn is_object_name(s: &str) -> bool {
+    is_dns_label(s) && s.len() <= MAX_NAME_LEN && s.starts_with(|c: char| c.is_ascii_lowercase())
+}
+
+fn name_hint(s: &str) -> String {
+    if is_dns_label(s) && s.len() > MAX_NAME_LEN {
+        return format!(
+            "shorten it to at most {MAX_NAME_LEN} characters (berth derives longer names from it)"
+        );
+    }
+    if is_dns_label(s) {
+        return format!("start it with a letter, e.g. `s{s}`");
+    }
+    dns_label_hint(s)
+}
+
 fn dns_label_hint(s: &str) -> String {
     let fixed: String = s
         .to_ascii_lowercase()
@@ -149,6 +171,16 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
             Some(dns_label_hint(ns)),
         ));
     }
+    if env.namespace.is_none() && ctx.env != "default" {
+        let ns = format!("{}-{}", spec.app, ctx.env);
+        if is_dns_label(&spec.app) && !is_dns_label(&ns) {
+            errors.push(ctx.env_err(
+                "",
+                format!("the default namespace `{ns}` is longer than 63 characters"),
+                Some("set `namespace:` for this environment".into()),
+            ));
+        }
+    }
     if env.replicas == Some(0) {
         errors.push(ctx.env_err("replicas", "replicas must be at least 1", None));
     }
@@ -169,12 +201,12 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
         .collect();
 
     for (name, dep) in &spec.dependencies {
-        if !is_dns_label(name) {
+        if !is_object_name(name) {
             errors.push(ctx.key_err(
                 "dependencies",
                 name,
-                format!("dependency name `{name}` is not a DNS-1123 label"),
-                Some(dns_label_hint(name)),
+                format!("dependency name `{name}` is not a DNS-1035 label of at most {MAX_NAME_LEN} characters"),
+                Some(name_hint(name)),
             ));
         }
         if service_names.contains(&name.as_str()) {
@@ -229,12 +261,12 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
             let refs: Vec<&str> = p.iter().map(String::as_str).collect();
             ctx.err(&refs, msg, help)
         };
-        if !is_dns_label(name) {
+        if !is_object_name(name) {
             errors.push(ctx.key_err(
                 "services",
                 name,
-                format!("service name `{name}` is not a DNS-1123 label"),
-                Some(dns_label_hint(name)),
+                format!("service name `{name}` is not a DNS-1035 label of at most {MAX_NAME_LEN} characters"),
+                Some(name_hint(name)),
             ));
         }
         match &svc.image {

@@ -134,8 +134,14 @@ fn percentage_out_of_range() {
 #[test]
 fn names_must_be_dns_labels() {
     let text = format!("{HEAD}services:\n  Web_App: {{image: web}}\n");
-    let e = expect_one(&text, "`Web_App` is not a DNS-1123 label", "Web_App", 0);
+    let e = expect_one(&text, "`Web_App` is not a DNS-1035 label", "Web_App", 0);
     assert!(e.help.unwrap().contains("web-app"));
+    let text = format!("{HEAD}services:\n  1web: {{image: web}}\n");
+    expect_one(&text, "`1web` is not a DNS-1035 label", "1web", 0);
+    let long = "a".repeat(51);
+    let text = format!("{HEAD}services:\n  {long}: {{image: web}}\n");
+    let e = expect_one(&text, "at most 50 characters", &long, 0);
+    assert!(e.help.unwrap().contains("shorten"));
     let text = "app: My App\nversion: '1'\nservices:\n  web: {image: web}\n";
     expect_one(text, "app name `My App`", "My App", 0);
 }
