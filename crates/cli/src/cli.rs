@@ -59,6 +59,11 @@ pub enum Command {
     Seal(SealArgs),
     /// Decrypt a SealedSecret offline with the controller's private keys (disaster recovery).
     Unseal(UnsealArgs),
+    /// Check Kubernetes manifests (or every environment of an app): schema, production-readiness
+    /// and cross-resource rules.
+    Check(CheckArgs),
+    /// Explain a `berth check` rule: what it checks, why it matters, how to fix it.
+    Explain(ExplainArgs),
     /// Print the JSON Schema of berth.yaml (for editor completion and validation).
     Schema,
     /// Print shell completions.
@@ -194,4 +199,68 @@ pub struct UnsealArgs {
     /// Output format of the Secret.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = ManifestFormat::Yaml)]
     pub output: ManifestFormat,
+}
+
+/// Output format of `berth check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum CheckFormat {
+    /// Grouped by object, coloured on a terminal, with fix hints and a summary line.
+    #[default]
+    Human,
+    Json,
+    /// SARIF 2.1.0 (GitHub code scanning).
+    Sarif,
+    /// JUnit XML (CI test reports).
+    Junit,
+    /// Only with --list-rules: the rules table of docs/rules.md.
+    Markdown,
+}
+
+/// Lowest severity that makes `berth check` exit 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum FailOn {
+    #[default]
+    Error,
+    Warning,
+    Info,
+    Never,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Files, directories (searched recursively for .yaml/.yml/.json), `-` for stdin, or an app
+    /// directory holding berth.yaml (every environment is rendered and checked).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// More files or directories to check, as with kubectl (repeatable).
+    #[arg(short = 'f', long = "filename", value_name = "PATH")]
+    pub filename: Vec<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = CheckFormat::Human)]
+    pub output: CheckFormat,
+    /// Exit 1 when a finding reaches this severity.
+    #[arg(long = "fail-on", value_enum, default_value_t = FailOn::Error)]
+    pub fail_on: FailOn,
+    /// Kubernetes minor to validate against (bundled: 1.30 to 1.37; default: the newest).
+    #[arg(long = "kube-version", value_name = "1.3x")]
+    pub kube_version: Option<String>,
+    /// CustomResourceDefinition file or directory to validate custom resources against (repeatable).
+    #[arg(long = "crd", value_name = "FILE|DIR")]
+    pub crd: Vec<PathBuf>,
+    /// Rule config (severities, disabled rules); default: ./.berth-check.yaml when present.
+    #[arg(long = "config", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Production profile: replicas and digest rules at their production severity
+    /// (implied for prod-tier environments of an app).
+    #[arg(long)]
+    pub prod: bool,
+    /// List the rules (with -o markdown: the table of docs/rules.md; -o json) and exit.
+    #[arg(long = "list-rules")]
+    pub list_rules: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Rule id, e.g. `pdb-blocks-drain` (`berth check --list-rules` lists them).
+    pub rule: String,
 }

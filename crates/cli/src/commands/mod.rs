@@ -2,6 +2,7 @@
 
 mod app;
 mod build;
+mod check;
 mod meta;
 mod render;
 mod seal;
@@ -16,6 +17,8 @@ pub fn run(command: Command) -> CmdResult {
         Command::Render(args) => render::run(args),
         Command::Seal(args) => seal::run(args),
         Command::Unseal(args) => unseal::run(args),
+        Command::Check(args) => check::run(args),
+        Command::Explain(args) => check::explain(args),
         Command::Schema => meta::schema(),
         Command::Completions(args) => meta::completions(args),
         Command::Man => meta::man(),

@@ -1,0 +1,190 @@
+//! `berth check PATH…`: schema, production-readiness and cross-resource rules over manifests,
+//! or over every environment a berth app renders. `berth explain RULE` prints a rule's docs.
+
+use super::app::load_app;
+use crate::cli::{CheckArgs, CheckFormat, ExplainArgs, FailOn};
+use crate::failure::{CmdResult, Failure};
+use berth_check::{Config, Input, Options, Report, Severity, output};
+use miette::miette;
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+pub fn run(args: CheckArgs) -> CmdResult {
+    if args.list_rules {
+        let text = match args.output {
+            CheckFormat::Markdown => output::rules_markdown(),
+            CheckFormat::Json => output::rules_json(),
+            _ => output::rules_table(),
+        };
+        return print(&text).map(|_| ExitCode::SUCCESS);
+    }
+    let mut paths: Vec<PathBuf> = args.paths.clone();
+    paths.extend(args.filename.iter().cloned());
+    if paths.is_empty() {
+        return Err(Failure::bad_input(miette!(
+            help = "berth check manifests/ | berth check -f deploy.yaml | helm template . | berth check -",
+            "nothing to check: give files, directories, `-` for stdin, or an app directory"
+        )));
+    }
+    if args.output == CheckFormat::Markdown {
+        return Err(Failure::bad_input(miette!(
+            "-o markdown is only for --list-rules; use human, json, sarif or junit"
+        )));
+    }
+
+    let config = load_config(args.config.as_deref())?;
+    let opts = Options {
+        kube_version: args.kube_version.clone(),
+        crd_paths: args.crd.clone(),
+        config,
+        prod: args.prod,
+        threads: None,
+    };
+
+    // Apps (directories holding berth.yaml, or the spec file) are rendered per environment,
+    // each environment checked on its own (with the prod profile for prod-tier ones).
+    let mut inputs = Vec::new();
+    let mut reports = Vec::new();
+    for p in &paths {
+        if p.as_os_str() == "-" {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| Failure::bad_input(miette!("cannot read stdin: {e}")))?;
+            inputs.push(Input::Text {
+                name: "<stdin>".into(),
+                text,
+            });
+        } else if let Some(spec) = app_spec(p) {
+            let loaded = load_app(&spec)?;
+            for app in &loaded.apps {
+                let rendered = berth_render::render(app);
+                let name = format!("{} (env {})", loaded.file.display(), rendered.env);
+                let env_opts = Options {
+                    prod: opts.prod || app.tier.as_str() == "prod",
+                    ..opts.clone()
+                };
+                // The rendered stream, so lines match `berth render --env ENV`.
+                let text = berth_emit::stream(&rendered);
+                reports.push(check(&[Input::Text { name, text }], &env_opts)?);
+            }
+        } else {
+            inputs.push(Input::Path(p.clone()));
+        }
+    }
+    if !inputs.is_empty() {
+        reports.push(check(&inputs, &opts)?);
+    }
+    let report = merge(reports);
+
+    let fail_on = match args.fail_on {
+        FailOn::Error => Some(Severity::Error),
+        FailOn::Warning => Some(Severity::Warning),
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Never => None,
+    };
+    let text = match args.output {
+        CheckFormat::Human => {
+            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            output::human(&report, color)
+        }
+        CheckFormat::Json => output::json(&report),
+        CheckFormat::Sarif => output::sarif(&report, &opts.config, opts.prod),
+        CheckFormat::Junit => output::junit(&report, fail_on.unwrap_or(Severity::Error)),
+        CheckFormat::Markdown => unreachable!(),
+    };
+    for n in &report.notices {
+        eprintln!("note: {n}");
+    }
+    print(&text)?;
+    if report.input_errors > 0 {
+        eprintln!(
+            "error: {} input error{} (malformed documents or unreadable files)",
+            report.input_errors,
+            if report.input_errors == 1 { "" } else { "s" }
+        );
+        return Ok(ExitCode::from(2));
+    }
+    Ok(match fail_on {
+        Some(s) if report.fails(s) => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+pub fn explain(args: ExplainArgs) -> CmdResult {
+    match berth_check::rules::find(&args.rule) {
+        Some(r) => print(&output::explain(r.meta())).map(|_| ExitCode::SUCCESS),
+        None => {
+            let ids: Vec<&str> = berth_check::rules::all()
+                .iter()
+                .map(|r| r.meta().id)
+                .collect();
+            let near: Vec<&str> = ids
+                .iter()
+                .filter(|id| id.contains(args.rule.as_str()) || args.rule.contains(*id))
+                .copied()
+                .collect();
+            Err(Failure::bad_input(miette!(
+                help = if near.is_empty() {
+                    "`berth check --list-rules` lists them".to_string()
+                } else {
+                    format!("did you mean: {}", near.join(", "))
+                },
+                "no rule `{}`",
+                args.rule
+            )))
+        }
+    }
+}
+
+fn check(inputs: &[Input], opts: &Options) -> Result<Report, Failure> {
+    berth_check::check(inputs, opts).map_err(|e| Failure::bad_input(miette!("{e}")))
+}
+
+fn merge(reports: Vec<Report>) -> Report {
+    let mut it = reports.into_iter();
+    let mut r = it.next().expect("at least one report");
+    for o in it {
+        r.findings.extend(o.findings);
+        r.suppressed.extend(o.suppressed);
+        r.notices.extend(o.notices);
+        r.files += o.files;
+        r.objects += o.objects;
+        r.input_errors += o.input_errors;
+    }
+    r
+}
+
+/// The berth.yaml of an app directory (or the path itself when it is one).
+fn app_spec(p: &Path) -> Option<PathBuf> {
+    if p.is_dir() {
+        let f = p.join("berth.yaml");
+        return f.is_file().then_some(f);
+    }
+    (p.file_name().is_some_and(|n| n == "berth.yaml")).then(|| p.to_path_buf())
+}
+
+fn load_config(explicit: Option<&Path>) -> Result<Config, Failure> {
+    let path = match explicit {
+        Some(p) => p.to_path_buf(),
+        None => {
+            let p = PathBuf::from(berth_check::config::FILE_NAME);
+            if !p.is_file() {
+                return Ok(Config::default());
+            }
+            p
+        }
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Failure::bad_input(miette!("cannot read {}: {e}", path.display())))?;
+    Config::parse(&path.display().to_string(), &text)
+        .map_err(|e| Failure::bad_input(miette!("{e}")))
+}
+
+fn print(text: &str) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .and_then(|_| out.flush())
+        .map_err(|e| Failure::failed(miette!("cannot write to stdout: {e}")))
+}
