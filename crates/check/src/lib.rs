@@ -479,19 +479,11 @@ fn expand(name: &Arc<str>, root: Node, sh: &Shared, out: &mut UnitOut) {
     process_object(Obj::from_node(name.clone(), root), sh, out);
 }
 
-const BUILTIN_GROUPS: &[&str] = &[
-    "",
-    "apps",
-    "batch",
-    "policy",
-    "autoscaling",
-    "extensions",
-    "networking.k8s.io",
-    "rbac.authorization.k8s.io",
-];
+/// API groups served by Kubernetes itself (not CRDs), including ones since removed.
+const LEGACY_GROUPS: &[&str] = &["", "extensions"];
 
-fn is_builtin_group(group: &str) -> bool {
-    BUILTIN_GROUPS.contains(&group) || group.ends_with(".k8s.io")
+fn is_builtin_group(kube: &KubeSchemas, group: &str) -> bool {
+    LEGACY_GROUPS.contains(&group) || kube.knows_group(group)
 }
 
 fn process_object(obj: Obj, sh: &Shared, out: &mut UnitOut) {
@@ -563,7 +555,7 @@ fn process_object(obj: Obj, sh: &Shared, out: &mut UnitOut) {
     } else if let Some(v) = sh.crds.get(&obj.api_version, &obj.kind) {
         validate_result(&obj, v, &mut cx);
     } else if !removed {
-        if is_builtin_group(obj.group()) {
+        if is_builtin_group(sh.kube, obj.group()) {
             let why = if sh.kube.knows_api_version(&obj.api_version) {
                 format!("{} has no kind `{}`", obj.api_version, obj.kind)
             } else {

@@ -111,6 +111,15 @@ impl KubeSchemas {
         })
     }
 
+    /// Is this API group served by this Kubernetes version (any version of it)?
+    pub fn knows_group(&self, group: &str) -> bool {
+        self.gvk.keys().any(|k| {
+            let mut parts = k.rsplitn(3, '/');
+            let (_kind, _version, g) = (parts.next(), parts.next(), parts.next());
+            g.unwrap_or("") == group
+        })
+    }
+
     pub fn validator(
         &self,
         api_version: &str,

@@ -120,7 +120,7 @@ fn summary(report: &Report, p: &Paint) -> String {
         "{mark} {}, {}, {} in {} across {} (Kubernetes {})",
         plural(e, "error"),
         plural(w, "warning"),
-        plural(i, "info"),
+        format!("{i} info"),
         plural(report.objects, "object"),
         plural(report.files, "file"),
         report.kube_version

@@ -1,0 +1,92 @@
+//! One fixture pair per rule: `fixtures/<rule-id>/pass.yaml` has no finding of the rule,
+//! `fail.yaml` has at least one. Every rule is enabled (off-by-default ones at info) and the
+//! prod profile is on, so each pair exercises its rule.
+
+use berth_check::{Config, Input, Options, Severity, check, rules};
+use std::path::{Path, PathBuf};
+
+fn all_enabled() -> Options {
+    let mut config = Config::default();
+    for r in rules::all() {
+        let m = r.meta();
+        config.severities.insert(
+            m.id.to_string(),
+            Some(m.prod_severity.or(m.severity).unwrap_or(Severity::Info)),
+        );
+    }
+    Options {
+        config,
+        prod: true,
+        ..Default::default()
+    }
+}
+
+fn dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+fn findings(path: &Path) -> Vec<(String, String)> {
+    let r = check(&[Input::Path(path.to_path_buf())], &all_enabled()).expect("check runs");
+    r.findings
+        .into_iter()
+        .map(|f| {
+            (
+                f.rule,
+                format!("{}:{}: {} {}", f.file, f.line, f.path, f.message),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn golden_bundle_has_no_findings() {
+    let f = findings(&dir().join("golden.yaml"));
+    assert!(f.is_empty(), "golden.yaml must pass every rule: {f:#?}");
+}
+
+#[test]
+fn every_rule_has_a_fixture_pair_that_passes_and_fails() {
+    let mut problems = Vec::new();
+    for r in rules::all() {
+        let id = r.meta().id;
+        let (pass, fail) = (
+            dir().join(id).join("pass.yaml"),
+            dir().join(id).join("fail.yaml"),
+        );
+        if !pass.is_file() || !fail.is_file() {
+            problems.push(format!(
+                "{id}: missing fixtures/{id}/pass.yaml or fail.yaml"
+            ));
+            continue;
+        }
+        let p: Vec<_> = findings(&pass)
+            .into_iter()
+            .filter(|(r, _)| r == id)
+            .collect();
+        if !p.is_empty() {
+            problems.push(format!("{id}: pass.yaml has findings: {p:?}"));
+        }
+        let f: Vec<_> = findings(&fail)
+            .into_iter()
+            .filter(|(r, _)| r == id)
+            .collect();
+        if f.is_empty() {
+            problems.push(format!("{id}: fail.yaml has no finding of the rule"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn fixture_dirs_belong_to_rules() {
+    for e in std::fs::read_dir(dir()).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            let name = e.file_name().to_string_lossy().to_string();
+            assert!(
+                rules::find(&name).is_some(),
+                "fixtures/{name} matches no rule"
+            );
+        }
+    }
+}
