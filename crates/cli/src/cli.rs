@@ -83,6 +83,8 @@ pub struct BuildArgs {
     /// Where to write (default: APP/out).
     #[arg(long = "out-dir")]
     pub out_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub argocd: ArgoCdArgs,
 }
 
 #[derive(Debug, Args)]
@@ -96,6 +98,53 @@ pub struct RenderArgs {
     /// Write one file per object (and all.yaml) into DIR, atomically, instead of stdout.
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
+    /// What to write: one environment's manifests, or (into -o DIR, for every environment) a
+    /// Kustomize tree, a Helm chart, Argo CD applications or a Compose file.
+    #[arg(long = "format", value_enum, default_value_t = EmitFormat::Manifests)]
+    pub format: EmitFormat,
+    #[command(flatten)]
+    pub argocd: ArgoCdArgs,
+}
+
+/// Output formats of `berth render` (`berth build` writes all of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum EmitFormat {
+    /// Kubernetes manifests of one environment (stdout, or one file per object in -o DIR).
+    #[default]
+    Manifests,
+    /// `base/` plus `overlays/ENV/` with only each environment's differences.
+    Kustomize,
+    /// A Helm chart with values.yaml and values-ENV.yaml.
+    Helm,
+    /// An AppProject, one Application per environment and an app-of-apps root.
+    Argocd,
+    /// compose.yaml for running the app locally.
+    Compose,
+}
+
+/// Where Argo CD Applications point.
+#[derive(Debug, Args)]
+pub struct ArgoCdArgs {
+    /// What Argo CD Applications deploy: the Kustomize overlays or the Helm chart with its values files.
+    #[arg(long = "argocd-source", value_enum, default_value_t = ArgoCdSource::Kustomize)]
+    pub argocd_source: ArgoCdSource,
+    /// Git repository Argo CD pulls the generated files from.
+    #[arg(long = "argocd-repo", value_name = "URL")]
+    pub argocd_repo: Option<String>,
+    /// Git revision Argo CD tracks.
+    #[arg(long = "argocd-revision", default_value = "HEAD")]
+    pub argocd_revision: String,
+    /// Path in that repository of the build output (the directory holding kustomize/, helm/ and
+    /// argocd/; default: the output directory relative to the enclosing git checkout).
+    #[arg(long = "argocd-path", value_name = "PATH")]
+    pub argocd_path: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum ArgoCdSource {
+    #[default]
+    Kustomize,
+    Helm,
 }
 
 #[derive(Debug, Args)]

@@ -2,9 +2,14 @@
 //! memory, and written in one atomic step ([`write_atomic`]).
 
 mod files;
+mod jsonpatch;
+mod kustomize;
 mod manifests;
+mod variants;
+pub mod waves;
 mod yaml;
 
 pub use files::{FileSet, write_atomic};
+pub use kustomize::{SYNC_WAVES_COMPONENT, kustomize};
 pub use manifests::{manifests, stream};
 pub use yaml::to_yaml;

@@ -1,7 +1,8 @@
 //! `berth build APP`: every environment, every output, into APP/out/, with a summary.
 
 use super::app::load_app;
-use crate::cli::{BuildArgs, OutputFormat};
+use super::render::{emit, format_name};
+use crate::cli::{BuildArgs, EmitFormat, OutputFormat};
 use crate::failure::{CmdResult, Failure};
 use berth_emit::FileSet;
 use berth_render::Rendered;
@@ -26,9 +27,24 @@ pub fn run(args: BuildArgs) -> CmdResult {
     let out_dir = args.out_dir.clone().unwrap_or_else(|| app_dir.join("out"));
 
     let rendered: Vec<Rendered> = loaded.apps.iter().map(berth_render::render).collect();
+    // Every format, in memory first; then one atomic write of the whole directory.
     let mut files = FileSet::default();
-    for r in &rendered {
-        files.nest(&r.env, berth_emit::manifests(r));
+    let mut formats = Vec::new();
+    for format in FORMATS {
+        let set = emit(format, &loaded, &rendered, &args.argocd, &out_dir)?;
+        let name = format_name(format);
+        formats.push(FormatStatus {
+            name,
+            directory: match format {
+                EmitFormat::Manifests => out_dir.join("<env>"),
+                _ => out_dir.join(name),
+            },
+            files: set.len(),
+        });
+        match format {
+            EmitFormat::Manifests => files.nest("", set),
+            _ => files.nest(name, set),
+        }
     }
     berth_emit::write_atomic(&out_dir, &files)
         .map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
@@ -52,12 +68,27 @@ pub fn run(args: BuildArgs) -> CmdResult {
                 "app": loaded.spec.app,
                 "output": out_dir.display().to_string(),
                 "environments": summary,
+                "formats": formats.iter().map(|f| serde_json::json!({
+                    "format": f.name,
+                    "directory": f.directory.display().to_string(),
+                    "files": f.files,
+                    "status": "ok",
+                })).collect::<Vec<_>>(),
             });
             println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
         }
-        OutputFormat::Table => print_table(&loaded.spec.app, &out_dir, &rendered),
+        OutputFormat::Table => print_table(&loaded.spec.app, &out_dir, &rendered, &formats),
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every format `berth build` writes, in the order the summary lists them.
+const FORMATS: [EmitFormat; 2] = [EmitFormat::Manifests, EmitFormat::Kustomize];
+
+struct FormatStatus {
+    name: &'static str,
+    directory: std::path::PathBuf,
+    files: usize,
 }
 
 fn kinds(r: &Rendered) -> BTreeMap<String, usize> {
@@ -84,7 +115,12 @@ fn short(kind: &str) -> &str {
     }
 }
 
-fn print_table(app: &str, out_dir: &std::path::Path, rendered: &[Rendered]) {
+fn print_table(
+    app: &str,
+    out_dir: &std::path::Path,
+    rendered: &[Rendered],
+    formats: &[FormatStatus],
+) {
     let rows: Vec<[String; 5]> = rendered
         .iter()
         .map(|r| {
@@ -125,6 +161,31 @@ fn print_table(app: &str, out_dir: &std::path::Path, rendered: &[Rendered]) {
     line(header);
     for row in &rows {
         line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+    }
+    println!();
+    let width = formats
+        .iter()
+        .map(|f| f.name.len())
+        .max()
+        .unwrap_or(0)
+        .max(6);
+    let dir_width = formats
+        .iter()
+        .map(|f| f.directory.display().to_string().len())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    println!(
+        "{:<width$}   {:<dir_width$}   FILES   STATUS",
+        "FORMAT", "DIRECTORY"
+    );
+    for f in formats {
+        println!(
+            "{:<width$}   {:<dir_width$}   {:<5}   ok",
+            f.name,
+            f.directory.display().to_string(),
+            f.files
+        );
     }
     let warnings: Vec<_> = rendered
         .iter()

@@ -1,14 +1,22 @@
-//! `berth render APP --env ENV [-o DIR]`: one environment as a manifest stream, or as files.
+//! `berth render APP --env ENV [-o DIR]`: one environment as a manifest stream, or as files;
+//! `--format kustomize|helm|argocd|compose -o DIR`: every environment in that format.
 
 use super::app::load_app;
-use crate::cli::RenderArgs;
+use crate::cli::{ArgoCdArgs, EmitFormat, RenderArgs};
 use crate::failure::{CmdResult, Failure};
+use berth_emit::FileSet;
+use berth_render::Rendered;
+use berth_spec::Loaded;
 use miette::miette;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(args: RenderArgs) -> CmdResult {
     let loaded = load_app(&args.app)?;
+    if args.format != EmitFormat::Manifests {
+        return run_format(&args, &loaded);
+    }
     let envs = loaded.env_names();
     let app = match &args.env {
         Some(env) => loaded.app(env).ok_or_else(|| {
@@ -56,4 +64,118 @@ pub fn run(args: RenderArgs) -> CmdResult {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn format_name(format: EmitFormat) -> &'static str {
+    match format {
+        EmitFormat::Manifests => "manifests",
+        EmitFormat::Kustomize => "kustomize",
+        EmitFormat::Helm => "helm",
+        EmitFormat::Argocd => "argocd",
+        EmitFormat::Compose => "compose",
+    }
+}
+
+/// Every environment in one of the multi-environment formats, into `-o DIR`.
+fn run_format(args: &RenderArgs, loaded: &Loaded) -> CmdResult {
+    let name = format_name(args.format);
+    let Some(dir) = &args.output_dir else {
+        return Err(Failure::bad_input(miette!(
+            help = format!("add -o DIR, e.g. `berth render APP --format {name} -o out/{name}`"),
+            "--format {name} writes a directory of files; only manifests go to stdout"
+        )));
+    };
+    if args.env.is_some() {
+        return Err(Failure::bad_input(miette!(
+            help = "drop --env, or use --format manifests for one environment",
+            "--format {name} covers every environment of the app; --env does not apply"
+        )));
+    }
+    let rendered: Vec<Rendered> = loaded.apps.iter().map(berth_render::render).collect();
+    // The other formats sit beside DIR, as `berth build` lays them out.
+    let build_dir = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let files = emit(args.format, loaded, &rendered, &args.argocd, build_dir)?;
+    berth_emit::write_atomic(dir, &files)
+        .map_err(|e| Failure::failed(miette!("cannot write {}: {e}", dir.display())))?;
+    eprintln!(
+        "wrote {name} for {} ({} files) to {}",
+        loaded.env_names().join(", "),
+        files.len(),
+        dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One format's files. `build_dir` is the directory holding every format (for Argo CD paths).
+pub(super) fn emit(
+    format: EmitFormat,
+    loaded: &Loaded,
+    rendered: &[Rendered],
+    argocd: &ArgoCdArgs,
+    build_dir: &Path,
+) -> Result<FileSet, Failure> {
+    let _ = (argocd, build_dir);
+    Ok(match format {
+        EmitFormat::Manifests => {
+            let mut files = FileSet::default();
+            for r in rendered {
+                files.nest(&r.env, berth_emit::manifests(r));
+            }
+            files
+        }
+        EmitFormat::Kustomize => berth_emit::kustomize(&loaded.spec.app, rendered),
+        other => {
+            return Err(Failure::failed(miette!(
+                "--format {} is not available yet",
+                format_name(other)
+            )));
+        }
+    })
+}
+
+/// `dir` relative to the git checkout that holds it (for Argo CD source paths); `dir` itself,
+/// slash-separated, when it is in none.
+#[allow(dead_code)]
+pub(super) fn repo_path(dir: &Path) -> String {
+    let abs: PathBuf = if dir.is_absolute() {
+        dir.to_owned()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(dir)
+    };
+    let mut clean = PathBuf::new();
+    for c in abs.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                clean.pop();
+            }
+            std::path::Component::CurDir => {}
+            other => clean.push(other),
+        }
+    }
+    let mut root = clean.as_path();
+    loop {
+        if root.join(".git").exists() {
+            let rel = clean.strip_prefix(root).unwrap_or(&clean);
+            return slash(rel);
+        }
+        match root.parent() {
+            Some(p) => root = p,
+            None => return slash(dir),
+        }
+    }
+}
+
+fn slash(p: &Path) -> String {
+    let s: Vec<String> = p
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    if s.is_empty() {
+        ".".into()
+    } else {
+        s.join("/")
+    }
 }

@@ -1,0 +1,205 @@
+//! The same object across environments. Kustomize and Helm both start here: every rendered
+//! object is keyed by (apiVersion, kind, name), its namespace is normalised away (the
+//! environment's namespace lands in exactly two places: `metadata.namespace` of namespaced
+//! objects and `metadata.name` of the Namespace), and the per-environment bodies are lined up
+//! so that what is the same can go to a base and only the differences to each environment.
+
+use berth_render::Rendered;
+use serde_json::Value;
+
+/// Identity of an object across environments. The Namespace object is one object whatever its
+/// (per-environment) name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Key {
+    pub api_version: String,
+    pub kind: String,
+    /// Empty for the Namespace object.
+    pub name: String,
+}
+
+impl Key {
+    /// `deployment-backend`, `namespace`.
+    pub fn file_stem(&self) -> String {
+        if self.name.is_empty() {
+            self.kind.to_ascii_lowercase()
+        } else {
+            format!("{}-{}", self.kind.to_ascii_lowercase(), self.name)
+        }
+    }
+
+    /// The `group` of the apiVersion (`apps` for `apps/v1`; empty for core).
+    pub fn group(&self) -> &str {
+        match self.api_version.split_once('/') {
+            Some((g, _)) => g,
+            None => "",
+        }
+    }
+
+    pub fn version(&self) -> &str {
+        match self.api_version.split_once('/') {
+            Some((_, v)) => v,
+            None => &self.api_version,
+        }
+    }
+}
+
+/// One object in every environment: `bodies[i]` is its body in environment `i`
+/// (namespace-normalised), or None where the environment does not render it.
+#[derive(Debug, Clone)]
+pub struct Variants {
+    pub key: Key,
+    pub bodies: Vec<Option<Value>>,
+}
+
+impl Variants {
+    pub fn in_all(&self) -> bool {
+        self.bodies.iter().all(Option::is_some)
+    }
+
+    /// The body most environments share (ties: the latest environment, usually the most
+    /// production-like), and its index.
+    pub fn majority(&self) -> Option<(usize, &Value)> {
+        let mut best: Option<(usize, usize)> = None; // (env index, count)
+        for (i, b) in self.bodies.iter().enumerate() {
+            let Some(b) = b else { continue };
+            let count = self.bodies.iter().filter(|o| o.as_ref() == Some(b)).count();
+            if best.is_none_or(|(_, c)| count >= c) {
+                best = Some((i, count));
+            }
+        }
+        best.map(|(i, _)| (i, self.bodies[i].as_ref().expect("present")))
+    }
+}
+
+/// Removes the environment's namespace from an object body: `metadata.namespace` is dropped,
+/// a Namespace's name is replaced by `namespace_name`.
+pub fn normalise(body: &Value, namespace_name: &str) -> Value {
+    let mut body = body.clone();
+    let is_namespace = body["kind"] == "Namespace";
+    if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
+        meta.shift_remove("namespace");
+        if is_namespace {
+            meta.insert("name".into(), Value::String(namespace_name.to_owned()));
+        }
+    }
+    body
+}
+
+fn key_of(api_version: &str, kind: &str, name: &str) -> Key {
+    Key {
+        api_version: api_version.to_owned(),
+        kind: kind.to_owned(),
+        name: if kind == "Namespace" {
+            String::new()
+        } else {
+            name.to_owned()
+        },
+    }
+}
+
+/// Lines up every object of every environment, in apply order. `namespace_name` is what the
+/// Namespace object is called once normalised (a base has to call it something).
+pub fn collect(rendered: &[Rendered], namespace_name: &str) -> Vec<Variants> {
+    let mut out: Vec<Variants> = Vec::new();
+    for (i, r) in rendered.iter().enumerate() {
+        for obj in &r.objects {
+            let key = key_of(&obj.api_version, &obj.kind, &obj.name);
+            let body = normalise(&obj.body, namespace_name);
+            match out.iter_mut().find(|v| v.key == key) {
+                Some(v) => v.bodies[i] = Some(body),
+                None => {
+                    let mut bodies = vec![None; rendered.len()];
+                    bodies[i] = Some(body);
+                    out.push(Variants { key, bodies });
+                }
+            }
+        }
+    }
+    out.sort_by(|a, b| {
+        (berth_render::order::rank(&a.key.kind), &a.key)
+            .cmp(&(berth_render::order::rank(&b.key.kind), &b.key))
+    });
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use berth_render::Object;
+    use serde_json::json;
+
+    fn obj(kind: &str, name: &str, ns: &str, extra: Value) -> Object {
+        let mut body =
+            json!({"apiVersion": "v1", "kind": kind, "metadata": {"name": name, "namespace": ns}});
+        if kind == "Namespace" {
+            body["metadata"]
+                .as_object_mut()
+                .unwrap()
+                .remove("namespace");
+        }
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        Object {
+            api_version: "v1".into(),
+            kind: kind.into(),
+            name: name.into(),
+            namespace: (kind != "Namespace").then(|| ns.into()),
+            body,
+        }
+    }
+
+    fn rendered(env: &str, ns: &str, objects: Vec<Object>) -> Rendered {
+        Rendered {
+            env: env.into(),
+            namespace: ns.into(),
+            objects,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn namespaces_are_normalised_and_objects_lined_up() {
+        let dev = rendered(
+            "dev",
+            "a-dev",
+            vec![
+                obj("Namespace", "a-dev", "", json!({})),
+                obj("ConfigMap", "c", "a-dev", json!({"data": {"x": "1"}})),
+            ],
+        );
+        let prod = rendered(
+            "prod",
+            "a",
+            vec![
+                obj("Namespace", "a", "", json!({})),
+                obj("ConfigMap", "c", "a", json!({"data": {"x": "2"}})),
+                obj("ConfigMap", "d", "a", json!({})),
+            ],
+        );
+        let v = collect(&[dev, prod], "base");
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0].key.kind, "Namespace");
+        assert!(v[0].in_all());
+        assert_eq!(v[0].bodies[0], v[0].bodies[1]);
+        assert_eq!(v[0].bodies[0].as_ref().unwrap()["metadata"]["name"], "base");
+        assert!(v[1].in_all());
+        assert_ne!(v[1].bodies[0], v[1].bodies[1]);
+        assert!(v[1].bodies[0].as_ref().unwrap()["metadata"]["namespace"].is_null());
+        assert!(!v[2].in_all());
+    }
+
+    #[test]
+    fn the_majority_body_wins_and_ties_go_to_the_latest() {
+        let v = Variants {
+            key: key_of("v1", "ConfigMap", "c"),
+            bodies: vec![Some(json!(2)), Some(json!(2)), Some(json!(1))],
+        };
+        assert_eq!(v.majority().unwrap().0, 1);
+        let v = Variants {
+            key: key_of("v1", "ConfigMap", "c"),
+            bodies: vec![None, Some(json!(1)), Some(json!(2))],
+        };
+        assert_eq!(v.majority().unwrap().0, 2);
+    }
+}

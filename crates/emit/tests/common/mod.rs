@@ -1,0 +1,172 @@
+//! Shared by the emit tests: the examples, rendered; the external tools (which must be
+//! installed: a missing one fails the test and names the setup script); object comparison.
+#![allow(dead_code)]
+
+use berth_render::Rendered;
+use berth_spec::Loaded;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+pub const EXAMPLES: &[&str] = &["todo", "gateway"];
+
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn tools() -> PathBuf {
+    std::env::var_os("BERTH_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools"))
+}
+
+/// An example, loaded and rendered in every environment.
+pub fn example(name: &str) -> (Loaded, Vec<Rendered>) {
+    let loaded = berth_spec::load(&repo().join("examples").join(name)).expect("example loads");
+    let rendered = loaded.apps.iter().map(berth_render::render).collect();
+    (loaded, rendered)
+}
+
+/// A spec given as text (config files are not read), rendered in every environment.
+pub fn spec(text: &str) -> (Loaded, Vec<Rendered>) {
+    let loaded = berth_spec::load_str(Path::new("berth.yaml"), text, &|_| Ok(b"k: v\n".to_vec()))
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let rendered = loaded.apps.iter().map(berth_render::render).collect();
+    (loaded, rendered)
+}
+
+/// A tool under $BERTH_TOOLS/bin, else on PATH; a missing tool fails the test loudly.
+pub fn tool(names: &[&str], setup: &str) -> PathBuf {
+    for name in names {
+        let p = tools().join("bin").join(name);
+        if p.is_file() {
+            return p;
+        }
+    }
+    for name in names {
+        if let Some(paths) = std::env::var_os("PATH") {
+            for dir in std::env::split_paths(&paths) {
+                let p = dir.join(name);
+                if p.is_file() {
+                    return p;
+                }
+            }
+        }
+    }
+    panic!(
+        "none of {names:?} is installed (looked in {} and PATH): run scripts/test, or {setup} on its own",
+        tools().join("bin").display()
+    );
+}
+
+pub fn kubectl() -> PathBuf {
+    tool(&["kubectl-1.35", "kubectl"], "scripts/setup.d/20-helm.sh")
+}
+
+pub fn helm() -> PathBuf {
+    tool(&["helm"], "scripts/setup.d/20-helm.sh")
+}
+
+/// Runs a command; panics with its stderr when it fails.
+pub fn run(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// Every document of a YAML stream (empty documents dropped).
+pub fn parse_stream(text: &str) -> Vec<Value> {
+    let docs: Vec<Value> =
+        serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    docs.into_iter().filter(|d| !d.is_null()).collect()
+}
+
+fn key(v: &Value) -> String {
+    format!(
+        "{}/{}/{}/{}",
+        v["apiVersion"].as_str().unwrap_or_default(),
+        v["kind"].as_str().unwrap_or_default(),
+        v["metadata"]["namespace"].as_str().unwrap_or_default(),
+        v["metadata"]["name"].as_str().unwrap_or_default()
+    )
+}
+
+/// Objects compared as parsed values, order-insensitive; the message names what differs.
+pub fn assert_same_objects(what: &str, got: Vec<Value>, want: Vec<Value>) {
+    let mut got: Vec<(String, Value)> = got.into_iter().map(|v| (key(&v), v)).collect();
+    let mut want: Vec<(String, Value)> = want.into_iter().map(|v| (key(&v), v)).collect();
+    got.sort_by(|a, b| a.0.cmp(&b.0));
+    want.sort_by(|a, b| a.0.cmp(&b.0));
+    let got_keys: Vec<&String> = got.iter().map(|g| &g.0).collect();
+    let want_keys: Vec<&String> = want.iter().map(|g| &g.0).collect();
+    assert_eq!(got_keys, want_keys, "{what}: not the same objects");
+    for ((k, g), (_, w)) in got.iter().zip(&want) {
+        assert!(
+            g == w,
+            "{what}: {k} differs\n--- got\n{}\n--- want\n{}",
+            serde_json::to_string_pretty(g).unwrap(),
+            serde_json::to_string_pretty(w).unwrap()
+        );
+    }
+}
+
+/// What `berth render --env ENV` prints, parsed.
+pub fn rendered_objects(r: &Rendered) -> Vec<Value> {
+    parse_stream(&berth_emit::stream(r))
+}
+
+/// A spec whose environments differ in every way the formats must carry: namespace, replicas,
+/// resources, hosts, image tag and registry, env, a service only some environments run.
+pub const VARIED: &str = r#"
+app: shop
+registry: ghcr.io/acme
+version: 2.0.0
+services:
+  web:
+    image: shop-web
+    port: 8080
+    health: { ready: /ready, live: /live }
+    expose: { host: shop.example.com }
+    uses: [api]
+    scale: { min: 2, max: 6, cpu: 60% }
+  api:
+    image: shop-api
+    port: 9000
+    health: { ready: /healthz }
+    uses: [db, cache]
+    env: { MODE: prod, FEATURE_X: "on" }
+    secrets: [DB_PASSWORD]
+    config: { files: { app.toml: config/app.toml } }
+    resources: { cpu: 200m/1, memory: 256Mi/512Mi }
+  worker:
+    image: docker.io/acme/shop-worker:7.1
+    uses: [db]
+    replicas: 2
+dependencies:
+  db: { type: postgres, host: db.internal }
+  cache: { type: redis, host: cache.internal }
+environments:
+  dev:
+    namespace: shop-dev
+    replicas: 1
+    version: 2.1.0-rc.1
+    services:
+      web: { expose: { host: dev.shop.example.com, tls: false } }
+      api: { env: { MODE: dev, DEBUG: "1" }, resources: { cpu: 100m/500m } }
+      worker: null
+  staging:
+    namespace: shop-staging
+    registry: registry.staging.internal/acme
+    services:
+      web: { expose: { host: staging.shop.example.com } }
+  prod:
+    namespace: shop
+    services:
+      api: { scale: { min: 3, max: 12, cpu: 70% } }
+      web: { scale: { min: 3, max: 20 } }
+"#;
