@@ -56,7 +56,9 @@ fn namespace_wide_from_a_manifest() {
     let (cert, _, _) = support::keypair(KeySize::Rsa2048);
     let secret = PlainSecret::parse(MANIFEST, "m").unwrap();
     let (ns, name) = secret.identity(None, None, Scope::NamespaceWide).unwrap();
-    let ss = secret.seal(&cert, Scope::NamespaceWide, &ns, &name).unwrap();
+    let ss = secret
+        .seal(&cert, Scope::NamespaceWide, &ns, &name)
+        .unwrap();
     let yaml = ss.to_yaml();
     assert!(!yaml.contains("SHOULD-NOT-APPEAR"));
     masked(|| insta::assert_snapshot!(yaml));
