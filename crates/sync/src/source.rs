@@ -72,15 +72,20 @@ impl Source {
             retry_timeout: request_timeout,
             ..Default::default()
         };
-        let client = object_store::ClientOptions::new()
-            .with_timeout(request_timeout)
-            .with_connect_timeout(Duration::from_secs(5));
         let (store, prefix): (Arc<dyn ObjectStore>, String) = match spec {
             SourceSpec::S3 { bucket, prefix } => {
+                use object_store::ClientConfigKey as C;
+                use object_store::aws::AmazonS3ConfigKey as K;
+                // Timeouts through config keys: `with_client_options` would drop what `from_env`
+                // put there (AWS_ALLOW_HTTP, proxies, …).
                 let s = object_store::aws::AmazonS3Builder::from_env()
                     .with_bucket_name(bucket)
                     .with_retry(retry)
-                    .with_client_options(client)
+                    .with_config(
+                        K::Client(C::Timeout),
+                        format!("{}ms", request_timeout.as_millis()),
+                    )
+                    .with_config(K::Client(C::ConnectTimeout), "5s")
                     .build()?;
                 (Arc::new(s), prefix.clone())
             }
@@ -251,7 +256,21 @@ impl Source {
         on_download(false);
         let files = match result? {
             Ok(files) => files,
-            Err(not_ready) => return Ok(Fetched::NotReady(not_ready)),
+            Err(not_ready) => {
+                // A manifest whose files no longer match: if the listing moved on, a newer publish
+                // overtook this one (superseded); otherwise the publish is inconsistent (not ready).
+                if let Some(m) = &manifest
+                    && self.list().await? != listing
+                {
+                    return Ok(Fetched::Candidate {
+                        hash: version_hash(m),
+                        listing,
+                        stable: false,
+                        files: m.len(),
+                    });
+                }
+                return Ok(Fetched::NotReady(not_ready));
+            }
         };
         let hash = version_hash(&files);
         let again = self.list().await?;
