@@ -2,6 +2,7 @@
 //! memory, and written in one atomic step ([`write_atomic`]).
 
 mod files;
+mod helm;
 mod jsonpatch;
 mod kustomize;
 mod manifests;
@@ -10,6 +11,7 @@ pub mod waves;
 mod yaml;
 
 pub use files::{FileSet, write_atomic};
+pub use helm::{CHART_LABEL, TEST_IMAGE, helm};
 pub use kustomize::{SYNC_WAVES_COMPONENT, kustomize};
 pub use manifests::{manifests, stream};
 pub use yaml::to_yaml;

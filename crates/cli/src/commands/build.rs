@@ -83,7 +83,11 @@ pub fn run(args: BuildArgs) -> CmdResult {
 }
 
 /// Every format `berth build` writes, in the order the summary lists them.
-const FORMATS: [EmitFormat; 2] = [EmitFormat::Manifests, EmitFormat::Kustomize];
+const FORMATS: [EmitFormat; 3] = [
+    EmitFormat::Manifests,
+    EmitFormat::Kustomize,
+    EmitFormat::Helm,
+];
 
 struct FormatStatus {
     name: &'static str,

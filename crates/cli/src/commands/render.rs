@@ -127,6 +127,7 @@ pub(super) fn emit(
             files
         }
         EmitFormat::Kustomize => berth_emit::kustomize(&loaded.spec.app, rendered),
+        EmitFormat::Helm => berth_emit::helm(&loaded.apps, rendered),
         other => {
             return Err(Failure::failed(miette!(
                 "--format {} is not available yet",

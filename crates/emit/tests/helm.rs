@@ -1,0 +1,160 @@
+//! Proofs with the real helm (v4): the chart lints clean with every values file, renders
+//! exactly what `berth render` prints (plus Helm's documented `helm.sh/chart` label), and its
+//! values schema rejects a wrong type and an unknown key.
+
+mod common;
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+
+fn write_chart(loaded: &berth_spec::Loaded, rendered: &[berth_render::Rendered], dir: &Path) {
+    let files = berth_emit::helm(&loaded.apps, rendered);
+    berth_emit::write_atomic(dir, &files).unwrap();
+}
+
+/// Removes Helm's own label (documented in docs/formats.md) from top-level objects.
+fn without_helm_labels(objects: Vec<Value>) -> Vec<Value> {
+    objects
+        .into_iter()
+        .map(|mut o| {
+            let labels = o["metadata"]["labels"].as_object_mut().expect("labelled");
+            let chart = labels.shift_remove(berth_emit::CHART_LABEL);
+            assert!(
+                chart.is_some(),
+                "{} has no {} label",
+                o["metadata"]["name"],
+                berth_emit::CHART_LABEL
+            );
+            o
+        })
+        .collect()
+}
+
+fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rendered]) {
+    let helm = helm();
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join(&loaded.spec.app);
+    write_chart(loaded, rendered, &chart);
+    for r in rendered {
+        let values = chart.join(format!("values-{}.yaml", r.env));
+        run(Command::new(&helm)
+            .args(["lint", "--strict"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values));
+        let out = run(Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values)
+            .arg("--skip-tests"));
+        assert_same_objects(
+            &format!("{name}: helm template -f values-{}.yaml", r.env),
+            without_helm_labels(parse_stream(&out)),
+            rendered_objects(r),
+        );
+        // The helm test hooks: a hardened Pod per HTTP service calling its readiness path.
+        let out = run(Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values));
+        let pods: Vec<Value> = parse_stream(&out)
+            .into_iter()
+            .filter(|o| o["kind"] == "Pod")
+            .collect();
+        for svc in &loaded.app(&r.env).unwrap().services {
+            let (Some(port), Some(berth_spec::Probe::Http(path))) = (svc.port, &svc.ready) else {
+                continue;
+            };
+            let pod = pods
+                .iter()
+                .find(|p| p["metadata"]["name"] == format!("{}-test", svc.name))
+                .unwrap_or_else(|| panic!("{name}/{}: no test pod for {}", r.env, svc.name));
+            assert_eq!(pod["metadata"]["annotations"]["helm.sh/hook"], "test");
+            assert_eq!(pod["metadata"]["namespace"], r.namespace.as_str());
+            let c = &pod["spec"]["containers"][0];
+            let url = format!("http://{}:{port}{path}", svc.name);
+            assert!(
+                c["args"].as_array().unwrap().contains(&url.clone().into()),
+                "{url}"
+            );
+            assert_eq!(c["securityContext"]["readOnlyRootFilesystem"], true);
+            assert_eq!(c["securityContext"]["runAsNonRoot"], true);
+            assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
+            assert!(c["resources"]["limits"]["memory"].is_string());
+        }
+        // Argo CD sync waves, on request.
+        let out = run(Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&values)
+            .args(["--skip-tests", "--set", "syncWaves=true"]));
+        for o in parse_stream(&out) {
+            let kind = o["kind"].as_str().unwrap();
+            assert_eq!(
+                o["metadata"]["annotations"][berth_emit::waves::ANNOTATION],
+                berth_emit::waves::wave(kind).to_string().as_str(),
+                "{kind}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_example_chart_lints_and_renders_what_berth_renders() {
+    for name in EXAMPLES {
+        let (loaded, rendered) = example(name);
+        prove(name, &loaded, &rendered);
+    }
+}
+
+#[test]
+fn the_chart_carries_every_kind_of_difference() {
+    let (loaded, rendered) = spec(VARIED);
+    prove("varied", &loaded, &rendered);
+}
+
+#[test]
+fn the_values_schema_rejects_wrong_types_and_unknown_keys() {
+    let helm = helm();
+    let (loaded, rendered) = example("todo");
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("todo");
+    write_chart(&loaded, &rendered, &chart);
+    let lint = |values: &str| {
+        let file = tmp.path().join("bad-values.yaml");
+        std::fs::write(&file, values).unwrap();
+        Command::new(&helm)
+            .args(["lint", "--strict"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    let ok = lint("namespace: todo-x\n");
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stdout)
+    );
+    for bad in [
+        "namespace: 5\n",
+        "syncWaves: \"yes\"\n",
+        "deployment:\n  backend:\n    spec:\n      replicas: three\n",
+        "namespcae: todo\n",
+        "deployment:\n  backend:\n    spec:\n      replicas: 2\n      paused: true\n",
+    ] {
+        let out = lint(bad);
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "helm lint accepted {bad:?}:\n{text}");
+        assert!(
+            text.contains("schema"),
+            "not a schema error for {bad:?}:\n{text}"
+        );
+    }
+}
