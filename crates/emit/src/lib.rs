@@ -1,6 +1,7 @@
 //! Rendered objects → files. Every format is produced from the same rendered objects, in
 //! memory, and written in one atomic step ([`write_atomic`]).
 
+mod compose;
 mod files;
 mod helm;
 mod jsonpatch;
@@ -10,6 +11,7 @@ mod variants;
 pub mod waves;
 mod yaml;
 
+pub use compose::{compose, local_env};
 pub use files::{FileSet, write_atomic};
 pub use helm::{CHART_LABEL, TEST_IMAGE, helm};
 pub use kustomize::{SYNC_WAVES_COMPONENT, kustomize};

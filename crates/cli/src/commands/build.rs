@@ -83,10 +83,11 @@ pub fn run(args: BuildArgs) -> CmdResult {
 }
 
 /// Every format `berth build` writes, in the order the summary lists them.
-const FORMATS: [EmitFormat; 3] = [
+const FORMATS: [EmitFormat; 4] = [
     EmitFormat::Manifests,
     EmitFormat::Kustomize,
     EmitFormat::Helm,
+    EmitFormat::Compose,
 ];
 
 struct FormatStatus {

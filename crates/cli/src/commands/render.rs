@@ -128,6 +128,7 @@ pub(super) fn emit(
         }
         EmitFormat::Kustomize => berth_emit::kustomize(&loaded.spec.app, rendered),
         EmitFormat::Helm => berth_emit::helm(&loaded.apps, rendered),
+        EmitFormat::Compose => berth_emit::compose(&loaded.apps),
         other => {
             return Err(Failure::failed(miette!(
                 "--format {} is not available yet",
