@@ -5,6 +5,9 @@
 //! overrides deep-merged onto the base → validation → a fully resolved [`App`] per environment
 //! that the renderer turns into Kubernetes objects without any further decisions about input.
 
+// Errors carry their source snippet for display; they are built once per failure, not on a hot path.
+#![allow(clippy::result_large_err)]
+
 mod de;
 mod error;
 mod load;

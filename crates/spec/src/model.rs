@@ -22,6 +22,9 @@ pub struct Spec {
     /// The ingress controller that exposed services go through.
     #[serde(default)]
     pub ingress: Option<IngressSettings>,
+    /// Settings of the Argo CD Applications `berth build` writes.
+    #[serde(default)]
+    pub argocd: Option<ArgoCdSettings>,
     /// Services, by name (each a DNS-1123 label).
     #[serde(default)]
     pub services: IndexMap<String, Service>,
@@ -46,6 +49,38 @@ pub struct IngressSettings {
     /// cert-manager ClusterIssuer for TLS certificates (default `letsencrypt-prod`).
     #[serde(default)]
     pub issuer: Option<String>,
+}
+
+/// Argo CD settings (used only by the generated Argo CD Applications).
+#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArgoCdSettings {
+    /// Let argocd-image-updater move every service's image to newer tags with this strategy
+    /// (`semver`: the highest semantic version, `newest-build`: the most recently built tag,
+    /// `digest`: the tag's latest digest, `alphabetical`); off when absent.
+    #[serde(rename = "image-updater", default)]
+    pub image_updater: Option<ImageUpdateStrategy>,
+}
+
+/// An argocd-image-updater update strategy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ImageUpdateStrategy {
+    Semver,
+    NewestBuild,
+    Digest,
+    Alphabetical,
+}
+
+impl ImageUpdateStrategy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ImageUpdateStrategy::Semver => "semver",
+            ImageUpdateStrategy::NewestBuild => "newest-build",
+            ImageUpdateStrategy::Digest => "digest",
+            ImageUpdateStrategy::Alphabetical => "alphabetical",
+        }
+    }
 }
 
 /// One service: a Deployment, and a Service when it listens on a port.
@@ -337,5 +372,37 @@ impl<'de> Deserialize<'de> for Probe {
             }
         }
         d.deserialize_any(V)
+    }
+}
+
+#[cfg(test)]
+mod argocd_settings_tests {
+    use super::ImageUpdateStrategy;
+    use crate::load_str;
+    use std::path::Path;
+
+    const BASE: &str = "app: shop\nversion: 1.0.0\nservices:\n  web: { image: web, port: 80 }\nenvironments:\n  dev: {}\n";
+
+    fn load(extra: &str) -> Result<crate::Loaded, crate::SpecErrors> {
+        load_str(Path::new("berth.yaml"), &format!("{BASE}{extra}"), &|_| {
+            Ok(Vec::new())
+        })
+    }
+
+    #[test]
+    fn image_updater_is_optional_and_checked() {
+        assert!(load("").unwrap().spec.argocd.is_none());
+        let loaded = load("argocd: { image-updater: newest-build }\n").unwrap();
+        assert_eq!(
+            loaded.spec.argocd.unwrap().image_updater,
+            Some(ImageUpdateStrategy::NewestBuild)
+        );
+        let errors = load("argocd: { image-updater: newest }\n").unwrap_err();
+        assert!(
+            errors.errors[0].to_string().contains("newest"),
+            "{:?}",
+            errors.errors
+        );
+        assert!(load("argocd: { image-update: semver }\n").is_err());
     }
 }

@@ -329,10 +329,7 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
                 Some(host) => {
                     let valid = !host.is_empty()
                         && host.len() <= 253
-                        && host
-                            .trim_start_matches("*.")
-                            .split('.')
-                            .all(|l| is_dns_label(l));
+                        && host.trim_start_matches("*.").split('.').all(is_dns_label);
                     if !valid {
                         errors.push(err(
                             &["expose", "host"],

@@ -393,13 +393,13 @@ fn count_nodes(node: &Node) -> usize {
 }
 
 fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
-    if let Some(tag) = tag {
-        if tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:" {
-            match tag.suffix.as_str() {
-                "str" | "binary" => return Value::Str(text.to_owned()),
-                "null" => return Value::Null,
-                _ => {}
-            }
+    if let Some(tag) = tag
+        && (tag.handle == "!!" || tag.handle == "tag:yaml.org,2002:")
+    {
+        match tag.suffix.as_str() {
+            "str" | "binary" => return Value::Str(text.to_owned()),
+            "null" => return Value::Null,
+            _ => {}
         }
     }
     if style != ScalarStyle::Plain {
@@ -419,10 +419,10 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if let Some(i) = parse_int(text) {
         return Value::Int(i);
     }
-    if looks_like_float(text) {
-        if let Ok(f) = text.parse::<f64>() {
-            return Value::Float(f);
-        }
+    if looks_like_float(text)
+        && let Ok(f) = text.parse::<f64>()
+    {
+        return Value::Float(f);
     }
     Value::Str(text.to_owned())
 }
