@@ -64,6 +64,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Explain a `berth check` rule: what it checks, why it matters, how to fix it.
     Explain(ExplainArgs),
+    /// Run the config-sync sidecar: sync config from S3 or a folder into ROOT/current, validated,
+    /// swapped atomically, reloaded, verified and rolled back on failure.
+    ConfigSync(ConfigSyncArgs),
     /// Print the JSON Schema of berth.yaml (for editor completion and validation).
     Schema,
     /// Print shell completions.
@@ -312,4 +315,109 @@ pub struct CheckArgs {
 pub struct ExplainArgs {
     /// Rule id, e.g. `pdb-blocks-drain` (`berth check --list-rules` lists them).
     pub rule: String,
+}
+
+/// `berth config-sync`: every flag can also be set by its `BERTH_SYNC_*` environment variable.
+/// Durations take `500ms`, `30s`, `5m`, `1h`.
+#[derive(Debug, Args)]
+pub struct ConfigSyncArgs {
+    /// Where config comes from: s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://CONTAINER/PREFIX or
+    /// file:///DIR. S3 credentials and endpoint come from the standard AWS_* variables (IRSA, Pod
+    /// Identity, AWS_ENDPOINT for S3-compatible stores).
+    #[arg(long, env = "BERTH_SYNC_SOURCE", value_name = "URL")]
+    pub source: String,
+    /// Directory shared with the app (an emptyDir); the app reads ROOT/current.
+    #[arg(
+        long,
+        env = "BERTH_SYNC_ROOT",
+        default_value = "/config",
+        value_name = "DIR"
+    )]
+    pub root: PathBuf,
+    /// Command that must exit 0 for a version to be accepted, run by `sh -c`; `{dir}` is replaced by
+    /// the staged version's directory (also in $CONFIG_DIR; the version hash is in $CONFIG_VERSION).
+    #[arg(long, env = "BERTH_SYNC_VALIDATE_CMD", value_name = "CMD")]
+    pub validate_cmd: Option<String>,
+    /// Time limit for --validate-cmd.
+    #[arg(long, env = "BERTH_SYNC_VALIDATE_TIMEOUT", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub validate_timeout: std::time::Duration,
+    /// JSON Schema (JSON or YAML) every .json/.yaml/.yml file of a version must satisfy.
+    #[arg(long, env = "BERTH_SYNC_SCHEMA", value_name = "FILE")]
+    pub schema: Option<PathBuf>,
+    /// How to tell the app: signal:SIG:PROCESS (by name; needs shareProcessNamespace),
+    /// signal:SIG:/path/to/pidfile, http:METHOD:URL, exec:COMMAND, or none.
+    #[arg(
+        long,
+        env = "BERTH_SYNC_RELOAD",
+        default_value = "none",
+        value_name = "SPEC"
+    )]
+    pub reload: String,
+    /// Time limit for one reload attempt (HTTP call or command).
+    #[arg(long, env = "BERTH_SYNC_RELOAD_TIMEOUT", default_value = "10s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub reload_timeout: std::time::Duration,
+    /// Extra reload attempts before the version counts as failed (and is rolled back).
+    #[arg(long, env = "BERTH_SYNC_RELOAD_RETRIES", default_value_t = 3)]
+    pub reload_retries: u32,
+    /// Least time between two reloads (rate limit).
+    #[arg(long, env = "BERTH_SYNC_MIN_RELOAD_INTERVAL", default_value = "1s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub min_reload_interval: std::time::Duration,
+    /// URL that must answer 2xx --healthy-count times in a row after a reload.
+    #[arg(long, env = "BERTH_SYNC_HEALTH_URL", value_name = "URL")]
+    pub health_url: Option<String>,
+    /// URL whose response body must contain the new version's hash (proof the app loaded it).
+    #[arg(long, env = "BERTH_SYNC_CONFIG_VERSION_URL", value_name = "URL")]
+    pub config_version_url: Option<String>,
+    /// Consecutive passing checks needed to commit a version.
+    #[arg(long, env = "BERTH_SYNC_HEALTHY_COUNT", default_value_t = 3)]
+    pub healthy_count: u32,
+    /// Time limit for verification; past it the version is rolled back.
+    #[arg(long, env = "BERTH_SYNC_VERIFY_TIMEOUT", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub verify_timeout: std::time::Duration,
+    /// Pause between verification checks.
+    #[arg(long, env = "BERTH_SYNC_VERIFY_INTERVAL", default_value = "200ms", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub verify_interval: std::time::Duration,
+    /// How often to poll the source (±10 % jitter). Folders are also watched.
+    #[arg(long, env = "BERTH_SYNC_POLL_INTERVAL", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub poll_interval: std::time::Duration,
+    /// Longest pause between polls while the source fails (exponential backoff with jitter).
+    #[arg(long, env = "BERTH_SYNC_MAX_BACKOFF", default_value = "5m", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub max_backoff: std::time::Duration,
+    /// Download and hash everything this often even when the listing looks unchanged.
+    #[arg(long, env = "BERTH_SYNC_RESYNC_INTERVAL", default_value = "5m", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub resync_interval: std::time::Duration,
+    /// Quiet time after folder events before polling.
+    #[arg(long, env = "BERTH_SYNC_DEBOUNCE", default_value = "300ms", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub debounce: std::time::Duration,
+    /// /healthz fails when no poll has succeeded for this long.
+    #[arg(long, env = "BERTH_SYNC_STALE_AFTER", default_value = "10m", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub stale_after: std::time::Duration,
+    /// Time limit for one request to the object store.
+    #[arg(long, env = "BERTH_SYNC_REQUEST_TIMEOUT", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    pub request_timeout: std::time::Duration,
+    /// Address of /healthz, /readyz, /status and /metrics.
+    #[arg(
+        long,
+        env = "BERTH_SYNC_LISTEN",
+        default_value = "0.0.0.0:9480",
+        value_name = "ADDR"
+    )]
+    pub listen: std::net::SocketAddr,
+    /// Also maintain the kubelet's ROOT/..data link and ROOT/NAME -> ..data/NAME links, for apps
+    /// that already watch a ConfigMap volume.
+    #[arg(long, env = "BERTH_SYNC_KUBELET_COMPATIBLE")]
+    pub kubelet_compatible: bool,
+    /// `_manifest.json` (written last by the publisher) makes multi-file publishes atomic: auto uses
+    /// it when present, required waits for it, off syncs it as a plain file.
+    #[arg(long, env = "BERTH_SYNC_MANIFEST", default_value = "auto", value_parser = ["auto", "required", "off"])]
+    pub manifest: String,
+    /// Version directories to keep (the last good one is always kept).
+    #[arg(long, env = "BERTH_SYNC_KEEP_VERSIONS", default_value_t = 3)]
+    pub keep_versions: usize,
+    /// Largest file accepted, in bytes.
+    #[arg(long, env = "BERTH_SYNC_MAX_FILE_BYTES", default_value_t = 16 << 20)]
+    pub max_file_bytes: u64,
+    /// Largest version accepted (all files), in bytes.
+    #[arg(long, env = "BERTH_SYNC_MAX_TOTAL_BYTES", default_value_t = 64 << 20)]
+    pub max_total_bytes: u64,
 }

@@ -158,6 +158,7 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
     let mut delay = Duration::ZERO;
     let mut rng = Jitter::new();
     let limits = Limits {
+        manifest: d.config.manifest,
         max_file_bytes: d.config.max_file_bytes,
         max_total_bytes: d.config.max_total_bytes,
     };
@@ -188,7 +189,6 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         let result = source
             .fetch(
                 &staging,
-                d.config.manifest,
                 &limits,
                 last_listing.as_ref(),
                 forced,
@@ -408,10 +408,15 @@ fn watch(
         debounce,
         None,
         move |res: notify_debouncer_full::DebounceEventResult| {
-            if res.is_ok() {
-                let _ = tx.try_send(());
-            } else {
-                // Errors (e.g. queue overflow): poll anyway.
+            // Any change wakes the loop; reads must not (our own polls open the files, and
+            // every poll would trigger the next). Errors (e.g. queue overflow): poll anyway.
+            let wake = match &res {
+                Ok(events) => events
+                    .iter()
+                    .any(|e| !matches!(e.event.kind, notify::EventKind::Access(_))),
+                Err(_) => true,
+            };
+            if wake {
                 let _ = tx.try_send(());
             }
         },

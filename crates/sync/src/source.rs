@@ -60,7 +60,9 @@ pub enum SourceError {
     Bad(String),
 }
 
+/// What a poll accepts.
 pub struct Limits {
+    pub manifest: ManifestMode,
     pub max_file_bytes: u64,
     pub max_total_bytes: u64,
 }
@@ -197,7 +199,6 @@ impl Source {
     pub async fn fetch(
         &self,
         staging: &Path,
-        mode: ManifestMode,
         limits: &Limits,
         last: Option<&Listing>,
         forced: bool,
@@ -211,7 +212,7 @@ impl Source {
         if listing.is_empty() {
             return Ok(Fetched::NotReady("the source is empty".into()));
         }
-        let manifest = match mode {
+        let manifest = match limits.manifest {
             ManifestMode::Off => None,
             _ if listing.contains_key(MANIFEST) => {
                 let raw = self.get(MANIFEST, limits.max_file_bytes).await?;

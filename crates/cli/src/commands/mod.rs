@@ -3,6 +3,7 @@
 mod app;
 mod build;
 mod check;
+mod config_sync;
 mod meta;
 mod render;
 mod seal;
@@ -19,6 +20,7 @@ pub fn run(command: Command) -> CmdResult {
         Command::Unseal(args) => unseal::run(args),
         Command::Check(args) => check::run(args),
         Command::Explain(args) => check::explain(args),
+        Command::ConfigSync(args) => config_sync::run(args),
         Command::Schema => meta::schema(),
         Command::Completions(args) => meta::completions(args),
         Command::Man => meta::man(),

@@ -1,0 +1,57 @@
+//! `berth config-sync`: the sidecar daemon. The flags live in `cli.rs`; the daemon in `berth-sync`.
+
+use crate::cli::ConfigSyncArgs;
+use crate::failure::{CmdResult, Failure};
+use std::process::ExitCode;
+
+pub fn run(args: ConfigSyncArgs) -> CmdResult {
+    let config = to_config(args).map_err(|e| {
+        Failure::bad_input(miette::miette!(
+            help = "see `berth config-sync --help`",
+            "{e}"
+        ))
+    })?;
+    config.parsed().map_err(|e| {
+        Failure::bad_input(miette::miette!(
+            help = "see `berth config-sync --help`",
+            "{e}"
+        ))
+    })?;
+    berth_sync::run_blocking(config)
+        .map_err(|e| Failure::failed(miette::miette!("config-sync: {e}")))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn to_config(a: ConfigSyncArgs) -> Result<berth_sync::Config, String> {
+    Ok(berth_sync::Config {
+        source: a.source,
+        root: a.root,
+        validate_cmd: a.validate_cmd,
+        validate_timeout: a.validate_timeout,
+        schema: a.schema,
+        reload: a.reload,
+        reload_timeout: a.reload_timeout,
+        reload_retries: a.reload_retries,
+        min_reload_interval: a.min_reload_interval,
+        health_url: a.health_url,
+        config_version_url: a.config_version_url,
+        healthy_count: a.healthy_count,
+        verify_timeout: a.verify_timeout,
+        verify_interval: a.verify_interval,
+        poll_interval: a.poll_interval,
+        max_backoff: a.max_backoff,
+        resync_interval: a.resync_interval,
+        debounce: a.debounce,
+        stale_after: a.stale_after,
+        request_timeout: a.request_timeout,
+        listen: a.listen,
+        kubelet_compatible: a.kubelet_compatible,
+        manifest: a
+            .manifest
+            .parse()
+            .map_err(|e: berth_sync::config::ConfigError| e.to_string())?,
+        keep_versions: a.keep_versions,
+        max_file_bytes: a.max_file_bytes,
+        max_total_bytes: a.max_total_bytes,
+    })
+}
