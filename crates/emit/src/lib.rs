@@ -1,6 +1,7 @@
 //! Rendered objects → files. Every format is produced from the same rendered objects, in
 //! memory, and written in one atomic step ([`write_atomic`]).
 
+mod argocd;
 mod compose;
 mod files;
 mod helm;
@@ -11,6 +12,7 @@ mod variants;
 pub mod waves;
 mod yaml;
 
+pub use argocd::{ARGOCD_NAMESPACE, ArgoCdOptions, ArgoCdSource, argocd};
 pub use compose::{compose, local_env};
 pub use files::{FileSet, write_atomic};
 pub use helm::{CHART_LABEL, TEST_IMAGE, helm};

@@ -306,6 +306,80 @@ pub struct Environment {
     /// Per-dependency overrides.
     #[serde(default)]
     pub dependencies: Option<IndexMap<String, Option<Dependency>>>,
+    /// How the values of the services' `secrets` reach the cluster in this environment (without
+    /// it, the workloads only reference the Secret `NAME-secrets`, created outside berth).
+    #[serde(default)]
+    pub secrets: Option<SecretsSettings>,
+}
+
+/// How an environment delivers secret values: `plain` (a Secret from a dotenv file; dev only),
+/// `sealed` (SealedSecrets from committed, per-key sealed files) or `external` (ExternalSecrets
+/// that the External Secrets Operator fills from a secret store).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecretsSettings {
+    /// `plain`, `sealed` or `external`.
+    pub mode: SecretMode,
+    /// `plain`: the dotenv file (`KEY=value` lines) holding the values, relative to berth.yaml.
+    #[serde(default)]
+    pub from: Option<String>,
+    /// `sealed`: the Sealed Secrets controller's certificate (PEM), relative to berth.yaml.
+    #[serde(default)]
+    pub cert: Option<String>,
+    /// `sealed`: directory of sealed values, one file per key: `VALUES/SERVICE/KEY`.
+    #[serde(default)]
+    pub values: Option<String>,
+    /// `external`: name of the SecretStore or ClusterSecretStore.
+    #[serde(default)]
+    pub store: Option<String>,
+    /// `external`: `ClusterSecretStore` (default) or `SecretStore`.
+    #[serde(rename = "storeKind", default)]
+    pub store_kind: Option<StoreKind>,
+    /// `external`: prefix of the remote keys; service `NAME` reads key `PATH/NAME`, one property per secret.
+    #[serde(default)]
+    pub path: Option<String>,
+    /// `external`: how often the operator refreshes the values, a duration such as `1h` or `15m` (default `1h`).
+    #[serde(default)]
+    pub refresh: Option<String>,
+}
+
+/// How secret values are delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SecretMode {
+    /// A plain Secret from a dotenv file (dev only, unless `--allow-plain-secrets`).
+    Plain,
+    /// A SealedSecret (Bitnami Sealed Secrets) from sealed files committed with the spec.
+    Sealed,
+    /// An ExternalSecret (External Secrets Operator) per service.
+    External,
+}
+
+impl SecretMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SecretMode::Plain => "plain",
+            SecretMode::Sealed => "sealed",
+            SecretMode::External => "external",
+        }
+    }
+}
+
+/// The kind of External Secrets store an ExternalSecret reads from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, JsonSchema)]
+pub enum StoreKind {
+    #[default]
+    ClusterSecretStore,
+    SecretStore,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::ClusterSecretStore => "ClusterSecretStore",
+            StoreKind::SecretStore => "SecretStore",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

@@ -31,7 +31,8 @@ pub fn run(args: BuildArgs) -> CmdResult {
     let mut files = FileSet::default();
     let mut formats = Vec::new();
     for format in FORMATS {
-        let set = emit(format, &loaded, &rendered, &args.argocd, &out_dir)?;
+        let emitted = emit(format, &loaded, &rendered, &args.argocd, &out_dir);
+        let set = emitted.files;
         let name = format_name(format);
         formats.push(FormatStatus {
             name,
@@ -40,6 +41,7 @@ pub fn run(args: BuildArgs) -> CmdResult {
                 _ => out_dir.join(name),
             },
             files: set.len(),
+            note: emitted.note,
         });
         match format {
             EmitFormat::Manifests => files.nest("", set),
@@ -73,6 +75,7 @@ pub fn run(args: BuildArgs) -> CmdResult {
                     "directory": f.directory.display().to_string(),
                     "files": f.files,
                     "status": "ok",
+                    "note": f.note,
                 })).collect::<Vec<_>>(),
             });
             println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
@@ -83,10 +86,11 @@ pub fn run(args: BuildArgs) -> CmdResult {
 }
 
 /// Every format `berth build` writes, in the order the summary lists them.
-const FORMATS: [EmitFormat; 4] = [
+const FORMATS: [EmitFormat; 5] = [
     EmitFormat::Manifests,
     EmitFormat::Kustomize,
     EmitFormat::Helm,
+    EmitFormat::Argocd,
     EmitFormat::Compose,
 ];
 
@@ -94,6 +98,7 @@ struct FormatStatus {
     name: &'static str,
     directory: std::path::PathBuf,
     files: usize,
+    note: Option<String>,
 }
 
 fn kinds(r: &Rendered) -> BTreeMap<String, usize> {
@@ -185,8 +190,12 @@ fn print_table(
         "FORMAT", "DIRECTORY"
     );
     for f in formats {
+        let status = match &f.note {
+            Some(n) => format!("ok ({n})"),
+            None => "ok".into(),
+        };
         println!(
-            "{:<width$}   {:<dir_width$}   {:<5}   ok",
+            "{:<width$}   {:<dir_width$}   {:<5}   {status}",
             f.name,
             f.directory.display().to_string(),
             f.files

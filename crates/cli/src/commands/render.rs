@@ -2,7 +2,7 @@
 //! `--format kustomize|helm|argocd|compose -o DIR`: every environment in that format.
 
 use super::app::load_app;
-use crate::cli::{ArgoCdArgs, EmitFormat, RenderArgs};
+use crate::cli::{ArgoCdArgs, ArgoCdSource, EmitFormat, RenderArgs};
 use crate::failure::{CmdResult, Failure};
 use berth_emit::FileSet;
 use berth_render::Rendered;
@@ -97,7 +97,7 @@ fn run_format(args: &RenderArgs, loaded: &Loaded) -> CmdResult {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let files = emit(args.format, loaded, &rendered, &args.argocd, build_dir)?;
+    let Emitted { files, note } = emit(args.format, loaded, &rendered, &args.argocd, build_dir);
     berth_emit::write_atomic(dir, &files)
         .map_err(|e| Failure::failed(miette!("cannot write {}: {e}", dir.display())))?;
     eprintln!(
@@ -106,8 +106,20 @@ fn run_format(args: &RenderArgs, loaded: &Loaded) -> CmdResult {
         files.len(),
         dir.display()
     );
+    if let Some(note) = note {
+        eprintln!("note: {note}");
+    }
     Ok(ExitCode::SUCCESS)
 }
+
+/// A format's files, and a note for the summary when something needs the user's attention.
+pub(super) struct Emitted {
+    pub files: FileSet,
+    pub note: Option<String>,
+}
+
+/// Placeholder repository of the Argo CD Applications when none is given or found.
+const PLACEHOLDER_REPO: &str = "https://git.example.com/CHANGE-ME.git";
 
 /// One format's files. `build_dir` is the directory holding every format (for Argo CD paths).
 pub(super) fn emit(
@@ -116,9 +128,9 @@ pub(super) fn emit(
     rendered: &[Rendered],
     argocd: &ArgoCdArgs,
     build_dir: &Path,
-) -> Result<FileSet, Failure> {
-    let _ = (argocd, build_dir);
-    Ok(match format {
+) -> Emitted {
+    let mut note = None;
+    let files = match format {
         EmitFormat::Manifests => {
             let mut files = FileSet::default();
             for r in rendered {
@@ -128,19 +140,53 @@ pub(super) fn emit(
         }
         EmitFormat::Kustomize => berth_emit::kustomize(&loaded.spec.app, rendered),
         EmitFormat::Helm => berth_emit::helm(&loaded.apps, rendered),
-        EmitFormat::Compose => berth_emit::compose(&loaded.apps),
-        other => {
-            return Err(Failure::failed(miette!(
-                "--format {} is not available yet",
-                format_name(other)
-            )));
+        EmitFormat::Compose => {
+            let local = berth_emit::local_env(&loaded.apps);
+            note = Some(format!("the {} environment", local.env));
+            berth_emit::compose(&loaded.apps)
         }
-    })
+        EmitFormat::Argocd => {
+            let repo_url = argocd.argocd_repo.clone().or_else(|| origin_url(build_dir));
+            if repo_url.is_none() {
+                note = Some("placeholder repository: pass --argocd-repo URL".into());
+            }
+            let opts = berth_emit::ArgoCdOptions {
+                source: match argocd.argocd_source {
+                    ArgoCdSource::Kustomize => berth_emit::ArgoCdSource::Kustomize,
+                    ArgoCdSource::Helm => berth_emit::ArgoCdSource::Helm,
+                },
+                repo_url: repo_url.unwrap_or_else(|| PLACEHOLDER_REPO.into()),
+                revision: argocd.argocd_revision.clone(),
+                path: argocd
+                    .argocd_path
+                    .clone()
+                    .unwrap_or_else(|| repo_path(build_dir)),
+                image_updater: loaded.spec.argocd.as_ref().and_then(|a| a.image_updater),
+            };
+            berth_emit::argocd(&loaded.apps, &opts)
+        }
+    };
+    Emitted { files, note }
+}
+
+/// The `origin` remote of the git checkout holding `dir`, if any.
+fn origin_url(dir: &Path) -> Option<String> {
+    let mut probe = dir;
+    while !probe.exists() {
+        probe = probe.parent().filter(|p| !p.as_os_str().is_empty())?;
+    }
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(probe)
+        .args(["config", "--get", "remote.origin.url"])
+        .output()
+        .ok()?;
+    let url = String::from_utf8(out.stdout).ok()?.trim().to_owned();
+    (out.status.success() && !url.is_empty()).then_some(url)
 }
 
 /// `dir` relative to the git checkout that holds it (for Argo CD source paths); `dir` itself,
 /// slash-separated, when it is in none.
-#[allow(dead_code)]
 pub(super) fn repo_path(dir: &Path) -> String {
     let abs: PathBuf = if dir.is_absolute() {
         dir.to_owned()
