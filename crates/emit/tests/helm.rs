@@ -85,6 +85,31 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
             assert_eq!(c["securityContext"]["allowPrivilegeEscalation"], false);
             assert!(c["resources"]["limits"]["memory"].is_string());
         }
+        // berth's own checks pass on the test hooks (nothing above info), with the release around them.
+        let hooks: Vec<String> = parse_stream(&out)
+            .iter()
+            .filter(|o| o["metadata"]["annotations"]["helm.sh/hook"] == "test")
+            .map(|o| o["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        let report = berth_check::check(
+            &[berth_check::Input::Objects {
+                name: "helm".into(),
+                objects: parse_stream(&out),
+            }],
+            &berth_check::Options {
+                prod: true,
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let bad: Vec<String> = report
+            .findings
+            .iter()
+            .filter(|f| f.severity > berth_check::Severity::Info)
+            .filter(|f| f.object.as_ref().is_some_and(|o| hooks.contains(&o.name)))
+            .map(|f| format!("{}: {} {}", f.object.as_ref().unwrap(), f.rule, f.message))
+            .collect();
+        assert!(bad.is_empty(), "{name}/{}: {bad:#?}", r.env);
         // Argo CD sync waves, on request.
         let out = run(Command::new(&helm)
             .args(["template", "x"])
