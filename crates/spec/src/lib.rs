@@ -15,12 +15,17 @@ mod merge;
 mod model;
 pub mod quantity;
 mod resolve;
+mod secrets;
 mod validate;
 
 pub use error::{SpecError, SpecErrors};
-pub use load::{LoadError, Loaded, SPEC_FILE, find_spec, load, load_str};
+pub use load::{LoadError, Loaded, SPEC_FILE, find_spec, load, load_str, load_str_with, load_with};
 pub use model::*;
 pub use resolve::*;
+pub use secrets::{
+    DEFAULT_REFRESH, ExternalSecrets, LoadOptions, PlainSecrets, SealedSecrets, SecretDelivery,
+    SecretValue, is_sealed_value, parse_dotenv,
+};
 
 /// The JSON Schema of berth.yaml, generated from the same types the loader decodes into.
 pub fn json_schema() -> serde_json::Value {

@@ -5,6 +5,7 @@ use crate::error::{Source, SpecError, SpecErrors};
 use crate::merge::merge;
 use crate::model::{OVERRIDE_KEYS, Spec};
 use crate::resolve::{App, resolve};
+use crate::secrets::{LoadOptions, resolve_secrets};
 use crate::validate::validate;
 use berth_yaml::{Limits, Node, Pos, Value, parse_stream};
 use serde::Deserialize;
@@ -84,6 +85,11 @@ pub fn find_spec(path: &Path) -> Result<PathBuf, LoadError> {
 
 /// Loads, validates and resolves a spec from disk (config files are read relative to it).
 pub fn load(path: &Path) -> Result<Loaded, LoadError> {
+    load_with(path, &LoadOptions::default())
+}
+
+/// [`load`] with options from the command line.
+pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
     let file = find_spec(path)?;
     let io = |source| LoadError::Io {
         path: file.clone(),
@@ -102,7 +108,7 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
     })?;
     let dir = file.parent().map(Path::to_owned).unwrap_or_default();
     let read = |rel: &Path| std::fs::read(dir.join(rel));
-    Ok(load_str(&file, &text, &read)?)
+    Ok(load_str_with(&file, &text, &read, options)?)
 }
 
 /// Loads from text; `read_file` reads config files named in the spec (relative to it).
@@ -110,6 +116,16 @@ pub fn load_str(
     file: &Path,
     text: &str,
     read_file: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+) -> Result<Loaded, SpecErrors> {
+    load_str_with(file, text, read_file, &LoadOptions::default())
+}
+
+/// [`load_str`] with options from the command line.
+pub fn load_str_with(
+    file: &Path,
+    text: &str,
+    read_file: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    options: &LoadOptions,
 ) -> Result<Loaded, SpecErrors> {
     let source = Source::new(file, text.to_owned());
     let fail = |errors: Vec<SpecError>| SpecErrors {
@@ -237,10 +253,20 @@ pub fn load_str(
             env: &env_name,
         };
         match validate(&ctx, &env_spec, &settings) {
-            Ok(()) => match resolve(&ctx, &env_spec, &settings, read_file) {
-                Ok(app) => apps.push(app),
-                Err(mut e) => errors.append(&mut e),
-            },
+            Ok(()) => {
+                let app = resolve(&ctx, &env_spec, &settings, read_file);
+                let secrets = resolve_secrets(&ctx, &env_spec, &settings, read_file, options);
+                match (app, secrets) {
+                    (Ok(mut app), Ok(secrets)) => {
+                        app.secrets = secrets;
+                        apps.push(app);
+                    }
+                    (app, secrets) => {
+                        errors.extend(app.err().unwrap_or_default());
+                        errors.extend(secrets.err().unwrap_or_default());
+                    }
+                }
+            }
             Err(mut e) => errors.append(&mut e),
         }
     }

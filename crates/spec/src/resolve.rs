@@ -26,6 +26,8 @@ pub struct App {
     pub ingress: Ingress,
     pub services: Vec<ResolvedService>,
     pub dependencies: Vec<ResolvedDependency>,
+    /// How the services' secrets are delivered (the environment's `secrets:` block).
+    pub secrets: crate::secrets::SecretDelivery,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -323,6 +325,7 @@ pub(crate) fn resolve(
         ingress,
         services,
         dependencies,
+        secrets: Default::default(),
     })
 }
 
