@@ -17,7 +17,7 @@ use zeroize::Zeroizing;
 pub const DEFAULT_REFRESH: &str = "1h";
 
 /// Options of the loader that are not in the spec (command-line decisions).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
     /// Accept `mode: plain` outside tier dev (`--allow-plain-secrets`).
     pub allow_plain_secrets: bool,
@@ -25,15 +25,6 @@ pub struct LoadOptions {
     /// commands that manage the values (`berth secret set|list`), which must work before every
     /// value exists. Renderers never use it.
     pub secret_values_optional: bool,
-}
-
-impl Default for LoadOptions {
-    fn default() -> Self {
-        LoadOptions {
-            allow_plain_secrets: false,
-            secret_values_optional: false,
-        }
-    }
 }
 
 /// A plaintext secret value. Its `Debug` shows only its length; its memory is zeroed on drop.
