@@ -73,6 +73,7 @@ pub fn config_maps(app: &App, svc: &ResolvedService) -> ServiceConfig {
     for s in &svc.secrets {
         feed(&mut hash, &["secret", s]);
     }
+    crate::secrets::feed_checksum(&mut hash, app, svc);
     ServiceConfig {
         objects,
         env_map,

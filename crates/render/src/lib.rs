@@ -9,6 +9,7 @@ mod labels;
 mod network;
 pub mod order;
 mod scaling;
+pub mod secrets;
 mod workload;
 
 use berth_spec::App;
@@ -78,6 +79,7 @@ pub fn render(app: &App) -> Rendered {
     for svc in &app.services {
         let config = config::config_maps(app, svc);
         objects.extend(config.objects.iter().map(Object::from_typed));
+        objects.extend(secrets::object(app, svc));
         objects.push(Object::from_typed(&workload::service_account(app, svc)));
         objects.push(Object::from_typed(&workload::deployment(app, svc, &config)));
         if let Some(s) = network::service(app, svc) {
