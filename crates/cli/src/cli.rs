@@ -67,6 +67,10 @@ pub enum Command {
     /// Run the config-sync sidecar: sync config from S3 or a folder into ROOT/current, validated,
     /// swapped atomically, reloaded, verified and rolled back on failure.
     ConfigSync(ConfigSyncArgs),
+    /// Manage an environment's secret values: seal one into its committed file (`set`), or see
+    /// which exist (`list`). Values are never printed.
+    #[command(subcommand)]
+    Secret(SecretCommand),
     /// Print the JSON Schema of berth.yaml (for editor completion and validation).
     Schema,
     /// Print shell completions.
@@ -88,6 +92,9 @@ pub struct BuildArgs {
     pub out_dir: Option<PathBuf>,
     #[command(flatten)]
     pub argocd: ArgoCdArgs,
+    /// Accept `secrets: { mode: plain }` outside dev environments (plaintext values in manifests).
+    #[arg(long)]
+    pub allow_plain_secrets: bool,
 }
 
 #[derive(Debug, Args)]
@@ -107,6 +114,9 @@ pub struct RenderArgs {
     pub format: EmitFormat,
     #[command(flatten)]
     pub argocd: ArgoCdArgs,
+    /// Accept `secrets: { mode: plain }` outside dev environments (plaintext values in manifests).
+    #[arg(long)]
+    pub allow_plain_secrets: bool,
 }
 
 /// Output formats of `berth render` (`berth build` writes all of them).
@@ -420,4 +430,57 @@ pub struct ConfigSyncArgs {
     /// Largest version accepted (all files), in bytes.
     #[arg(long, env = "BERTH_SYNC_MAX_TOTAL_BYTES", default_value_t = 64 << 20)]
     pub max_total_bytes: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SecretCommand {
+    /// Seal one value for ENV's SERVICE and write it to its sealed file (environments with
+    /// `secrets: { mode: sealed }`), replacing the old one. The value comes from standard input
+    /// (exactly, including a trailing newline), --from-file or --from-env; the other values are
+    /// not read.
+    Set(SecretSetArgs),
+    /// List the secrets of ENV: per service, each key and whether its value exists. Exits 1 when
+    /// one is missing.
+    List(SecretListArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SecretSetArgs {
+    /// Environment (one of the spec's `environments`).
+    pub env: String,
+    /// Service whose secret it is.
+    pub service: String,
+    /// Secret name (one of the service's `secrets`).
+    pub key: String,
+    /// App directory (holding berth.yaml) or the spec file itself.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        default_value = ".",
+        value_name = "APP"
+    )]
+    pub app: PathBuf,
+    /// Read the value from this file (its bytes, exactly).
+    #[arg(long, value_name = "FILE", conflicts_with = "from_env")]
+    pub from_file: Option<PathBuf>,
+    /// Read the value from this environment variable.
+    #[arg(long, value_name = "VARIABLE")]
+    pub from_env: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SecretListArgs {
+    /// Environment (one of the spec's `environments`).
+    pub env: String,
+    /// App directory (holding berth.yaml) or the spec file itself.
+    #[arg(
+        short = 'f',
+        long = "filename",
+        default_value = ".",
+        value_name = "APP"
+    )]
+    pub app: PathBuf,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
 }

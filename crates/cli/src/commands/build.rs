@@ -1,6 +1,6 @@
 //! `berth build APP`: every environment, every output, into APP/out/, with a summary.
 
-use super::app::load_app;
+use super::app::load_app_with;
 use super::render::{emit, format_name};
 use crate::cli::{BuildArgs, EmitFormat, OutputFormat};
 use crate::failure::{CmdResult, Failure};
@@ -11,7 +11,13 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 pub fn run(args: BuildArgs) -> CmdResult {
-    let loaded = load_app(&args.app)?;
+    let loaded = load_app_with(
+        &args.app,
+        &berth_spec::LoadOptions {
+            allow_plain_secrets: args.allow_plain_secrets,
+            ..Default::default()
+        },
+    )?;
     let app_dir = loaded
         .file
         .parent()

@@ -7,6 +7,7 @@ mod config_sync;
 mod meta;
 mod render;
 mod seal;
+mod secret;
 mod unseal;
 
 use crate::cli::Command;
@@ -21,6 +22,7 @@ pub fn run(command: Command) -> CmdResult {
         Command::Check(args) => check::run(args),
         Command::Explain(args) => check::explain(args),
         Command::ConfigSync(args) => config_sync::run(args),
+        Command::Secret(command) => secret::run(command),
         Command::Schema => meta::schema(),
         Command::Completions(args) => meta::completions(args),
         Command::Man => meta::man(),

@@ -1,7 +1,7 @@
 //! `berth render APP --env ENV [-o DIR]`: one environment as a manifest stream, or as files;
 //! `--format kustomize|helm|argocd|compose -o DIR`: every environment in that format.
 
-use super::app::load_app;
+use super::app::load_app_with;
 use crate::cli::{ArgoCdArgs, ArgoCdSource, EmitFormat, RenderArgs};
 use crate::failure::{CmdResult, Failure};
 use berth_emit::FileSet;
@@ -13,7 +13,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(args: RenderArgs) -> CmdResult {
-    let loaded = load_app(&args.app)?;
+    let loaded = load_app_with(
+        &args.app,
+        &berth_spec::LoadOptions {
+            allow_plain_secrets: args.allow_plain_secrets,
+            ..Default::default()
+        },
+    )?;
     if args.format != EmitFormat::Manifests {
         return run_format(&args, &loaded);
     }
