@@ -49,7 +49,10 @@ pub fn write_atomic(dir: &Path, files: &FileSet) -> io::Result<()> {
     let _ = std::fs::remove_dir_all(&staging);
     let result = (|| {
         std::fs::create_dir_all(&staging)?;
-        for (path, content) in &files.files {
+        // Each directory once, then the files, on a few threads (thousands of small files:
+        // the time is in system calls, not in this process).
+        let mut dirs = std::collections::BTreeSet::new();
+        for path in files.files.keys() {
             if path.is_absolute()
                 || path
                     .components()
@@ -63,13 +66,33 @@ pub fn write_atomic(dir: &Path, files: &FileSet) -> io::Result<()> {
                     ),
                 ));
             }
-            let target = staging.join(path);
-            if let Some(p) = target.parent() {
-                std::fs::create_dir_all(p)?;
+            if let Some(p) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                dirs.insert(p);
             }
-            std::fs::write(&target, content)?;
         }
-        Ok(())
+        for d in dirs {
+            std::fs::create_dir_all(staging.join(d))?;
+        }
+        let entries: Vec<(&PathBuf, &Vec<u8>)> = files.files.iter().collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+        let chunk = entries.len().div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = entries
+                .chunks(chunk)
+                .map(|part| {
+                    let staging = &staging;
+                    scope.spawn(move || -> io::Result<()> {
+                        for (path, content) in part {
+                            std::fs::write(staging.join(path), content)?;
+                        }
+                        Ok(())
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().expect("writer thread"))
+        })
     })();
     if let Err(e) = result {
         let _ = std::fs::remove_dir_all(&staging);
