@@ -19,11 +19,11 @@ pub mod verify;
 pub use config::{Config, ManifestMode, ReloadSpec, SourceSpec, parse_duration};
 pub use daemon::{CRASH_ENV, run};
 
-/// Run the daemon on a fresh multi-threaded tokio runtime until SIGINT or SIGTERM.
+/// Run the daemon on a fresh single-threaded tokio runtime until SIGINT or SIGTERM.
 /// For callers that are not async (the `berth` binary).
 pub fn run_blocking(config: Config) -> Result<(), String> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    // One thread is plenty for a poll loop and four endpoints, and keeps the RSS small.
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| format!("tokio runtime: {e}"))?;
