@@ -277,7 +277,8 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
     all.hits.extend(cx.hits);
 
     // Severities and suppressions.
-    let mut ignores: HashMap<(Arc<str>, usize, ObjRef), (Vec<String>, String)> = HashMap::new();
+    type IgnoreKey = (Arc<str>, usize, ObjRef);
+    let mut ignores: HashMap<IgnoreKey, (Vec<String>, String)> = HashMap::new();
     for o in &ix.objs {
         let rules = o.ignored_rules();
         if !rules.is_empty() {

@@ -41,12 +41,15 @@ pub fn decompress(bytes: &[u8]) -> Vec<u8> {
     out
 }
 
+/// A validator compiled on first use (or the compile error), shared between workers.
+pub type ValidatorCell = Arc<OnceLock<Result<Validator, String>>>;
+
 /// One minor's schema set: the GVK → definition map and a cache of compiled validators.
 pub struct KubeSchemas {
     pub version: &'static str,
     gvk: HashMap<String, String>,
     registry: &'static Registry<'static>,
-    cache: Mutex<HashMap<String, Arc<OnceLock<Result<Validator, String>>>>>,
+    cache: Mutex<HashMap<String, ValidatorCell>>,
 }
 
 static LOADED: OnceLock<Mutex<HashMap<&'static str, &'static KubeSchemas>>> = OnceLock::new();
@@ -120,11 +123,7 @@ impl KubeSchemas {
         })
     }
 
-    pub fn validator(
-        &self,
-        api_version: &str,
-        kind: &str,
-    ) -> Option<Arc<OnceLock<Result<Validator, String>>>> {
+    pub fn validator(&self, api_version: &str, kind: &str) -> Option<ValidatorCell> {
         let key = format!("{api_version}/{kind}");
         let def = self.gvk.get(&key)?;
         let cell = {

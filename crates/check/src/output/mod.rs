@@ -117,10 +117,9 @@ fn summary(report: &Report, p: &Paint) -> String {
         p.c("1;32", "✓")
     };
     let mut s = format!(
-        "{mark} {}, {}, {} in {} across {} (Kubernetes {})",
+        "{mark} {}, {}, {i} info in {} across {} (Kubernetes {})",
         plural(e, "error"),
         plural(w, "warning"),
-        format!("{i} info"),
         plural(report.objects, "object"),
         plural(report.files, "file"),
         report.kube_version

@@ -74,7 +74,8 @@ pub fn credential_value(v: &str) -> bool {
 /// `$(OTHER_VAR)` expansions and empty values are not credentials.
 fn is_literal(v: &str) -> bool {
     let t = v.trim();
-    !t.is_empty() && !(t.starts_with("$(") && t.ends_with(')')) && !(t.starts_with("${") && t.ends_with('}'))
+    let expansion = (t.starts_with("$(") && t.ends_with(')')) || (t.starts_with("${") && t.ends_with('}'));
+    !t.is_empty() && !expansion
 }
 
 impl Rule for R {
