@@ -64,7 +64,10 @@ fn flat(bytes: &[u8]) -> String {
 }
 
 /// The SealedSecret documents of a render stream, decrypted with the test key.
-fn unseal_all(stream: &str) -> Vec<(String, Vec<(String, Vec<u8>)>)> {
+/// (SealedSecret name, its decrypted (key, value) pairs in order).
+type Unsealed = Vec<(String, Vec<(String, Vec<u8>)>)>;
+
+fn unseal_all(stream: &str) -> Unsealed {
     let keys = test_key();
     stream
         .split("\n---\n")
