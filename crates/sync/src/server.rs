@@ -280,3 +280,68 @@ async fn metrics(State(s): State<Arc<Shared>>) -> Response {
     )
         .into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::machine::{Machine, Ver};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    async fn get(addr: std::net::SocketAddr, path: &str) -> (u16, String) {
+        let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+        s.write_all(format!("GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").as_bytes())
+            .await
+            .unwrap();
+        let mut buf = String::new();
+        s.read_to_string(&mut buf).await.unwrap();
+        let code = buf.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (code, buf.split_once("\r\n\r\n").unwrap().1.to_string())
+    }
+
+    #[tokio::test]
+    async fn liveness_readiness_status_metrics() {
+        let shared = Shared::new("s3://b/p", Duration::from_millis(300));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(axum::serve(listener, router(shared.clone())).into_future());
+
+        // Nothing committed: live, not ready.
+        assert_eq!(get(addr, "/healthz").await.0, 200);
+        assert_eq!(get(addr, "/readyz").await.0, 503);
+        let mut m = Machine::default();
+        m.committed = Some(Ver {
+            generation: 1,
+            hash: "a".repeat(64),
+        });
+        m.current = m.committed.clone();
+        shared.sync_machine(&m);
+        assert_eq!(get(addr, "/readyz").await.0, 200);
+        m.degraded = true;
+        shared.sync_machine(&m);
+        let (code, body) = get(addr, "/readyz").await;
+        assert_eq!((code, body.contains("degraded")), (503, true));
+
+        // Liveness fails only once no poll has succeeded for stale_after; failed polls don't count.
+        shared.poll_ok();
+        shared.poll_failed("down".into());
+        assert_eq!(get(addr, "/healthz").await.0, 200);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        shared.poll_failed("down".into());
+        assert_eq!(get(addr, "/healthz").await.0, 503);
+        shared.poll_ok();
+        assert_eq!(get(addr, "/healthz").await.0, 200);
+
+        let status: serde_json::Value =
+            serde_json::from_str(&get(addr, "/status").await.1).unwrap();
+        assert_eq!(status["last_good"]["generation"], 1);
+        assert_eq!(status["degraded"], true);
+        let (code, metrics) = get(addr, "/metrics").await;
+        assert_eq!(code, 200);
+        assert!(
+            metrics.contains("config_sync_polls_total{result=\"error\"} 2"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("config_sync_degraded 1"), "{metrics}");
+        assert!(metrics.ends_with("# EOF\n"), "OpenMetrics terminator");
+    }
+}
