@@ -188,7 +188,6 @@ mod tests {
         ] {
             put(r);
         }
-        drop(put);
         std::fs::write(&p, text).unwrap();
         let before = read(&p).unwrap();
         let (_, after) = Journal::open(&p).unwrap();
