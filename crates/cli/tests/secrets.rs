@@ -526,3 +526,81 @@ fn render_reports_a_missing_sealed_value_with_the_command() {
     );
     assert!(err.contains("berth.yaml"), "{err}");
 }
+
+fn check_json(file: &Path) -> serde_json::Value {
+    let out = berth(
+        &["check", file.to_str().unwrap(), "-o", "json"],
+        file.parent().unwrap(),
+        None,
+        &[],
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|_| panic!("{}", text(&out)))
+}
+
+fn rules_for(report: &serde_json::Value, kind: &str) -> Vec<String> {
+    report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["object"]["kind"] == kind)
+        .map(|f| format!("{}: {}", f["rule"].as_str().unwrap(), f["message"]))
+        .collect()
+}
+
+/// kubernetes-validate (examples.rs) knows only built-in kinds and skips SealedSecret and
+/// ExternalSecret with a warning; these are validated here against their upstream CRD schemas,
+/// which `berth check` bundles (strict: unknown fields are errors).
+#[test]
+fn secret_objects_pass_their_crd_schemas() {
+    let dir = tempfile::tempdir().unwrap();
+    for (env, kind, field) in [
+        ("staging", "SealedSecret", "encryptedData:"),
+        ("prod", "ExternalSecret", "refreshInterval:"),
+    ] {
+        let out = berth(
+            &["render", "examples/todo", "--env", env],
+            &repo(),
+            None,
+            &[],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        let stream = String::from_utf8(out.stdout).unwrap();
+        let file = dir.path().join(format!("{env}.yaml"));
+        std::fs::write(&file, &stream).unwrap();
+        let report = check_json(&file);
+        assert_eq!(rules_for(&report, kind), Vec::<String>::new(), "{env}");
+        assert!(
+            !report["notices"].to_string().contains(kind),
+            "{env}: {}",
+            report["notices"]
+        );
+        // The judge can say no: a misspelled field fails the CRD schema.
+        let broken = stream.replacen(field, &field.replace(':', "X:"), 1);
+        std::fs::write(&file, broken).unwrap();
+        let report = check_json(&file);
+        assert!(
+            rules_for(&report, kind)
+                .iter()
+                .any(|r| r.starts_with("schema-valid")),
+            "{env}: {:?}",
+            report["findings"]
+        );
+    }
+    // The plain Secret of dev is flagged by the plaintext-secret rule.
+    let out = berth(
+        &["render", "examples/todo", "--env", "dev"],
+        &repo(),
+        None,
+        &[],
+    );
+    let file = dir.path().join("dev.yaml");
+    std::fs::write(&file, &out.stdout).unwrap();
+    let report = check_json(&file);
+    assert!(
+        rules_for(&report, "Secret")
+            .iter()
+            .any(|r| r.starts_with("plaintext-secret")),
+        "{:?}",
+        report["findings"]
+    );
+}
