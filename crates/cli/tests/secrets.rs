@@ -337,6 +337,14 @@ fn secret_set_then_build_leak_nothing_and_round_trip() {
     let mut files = Vec::new();
     all_files(root.path(), &mut files);
     assert!(files.len() > 20, "the build wrote its outputs");
+    // Control: the scan does see values that are meant to be there (dev's fake plain values).
+    let dev_fake = B64.encode("dev-jwt-secret-not-a-real-secret");
+    assert!(
+        files
+            .iter()
+            .any(|f| String::from_utf8_lossy(&std::fs::read(f).unwrap()).contains(&dev_fake)),
+        "the scan cannot find the dev Secret's value"
+    );
     for f in &files {
         let content = std::fs::read(f).unwrap();
         let content = String::from_utf8_lossy(&content);
