@@ -36,11 +36,14 @@ const CONTAINER: Keep = Keep::Fields(&[
         ])),
     ),
     ("envFrom", Keep::All),
+    // presence only matters (readiness-probe-missing)
+    ("readinessProbe", Keep::All),
 ]);
 const POD_SPEC: Keep = Keep::Fields(&[
     ("containers", Keep::Each(&CONTAINER)),
     ("initContainers", Keep::Each(&CONTAINER)),
     ("serviceAccountName", Keep::All),
+    ("restartPolicy", Keep::All),
     (
         "volumes",
         Keep::Each(&Keep::Fields(&[

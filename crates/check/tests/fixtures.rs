@@ -90,3 +90,24 @@ fn fixture_dirs_belong_to_rules() {
         }
     }
 }
+
+/// Readiness gates Service traffic only: the selected `web` pod without a readinessProbe is
+/// flagged, the `worker` Deployment that no Service selects (also without one) is not.
+#[test]
+fn readiness_probe_missing_flags_selected_pods_only() {
+    let rule = "readiness-probe-missing";
+    for (file, expected) in [("fail.yaml", 1), ("pass.yaml", 0)] {
+        let f: Vec<_> = findings(&dir().join(rule).join(file))
+            .into_iter()
+            .filter(|(r, _)| r == rule)
+            .collect();
+        assert_eq!(f.len(), expected, "{file}: {f:#?}");
+        assert!(
+            f.iter().all(|(_, m)| m.contains("container `web`")),
+            "{file}: only the selected web container may be flagged: {f:#?}"
+        );
+    }
+    // The worker is in both files and has no readinessProbe.
+    let fail = std::fs::read_to_string(dir().join(rule).join("fail.yaml")).unwrap();
+    assert!(fail.contains("name: worker") && !fail.contains("readinessProbe"));
+}
