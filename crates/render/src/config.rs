@@ -73,6 +73,12 @@ pub fn config_maps(app: &App, svc: &ResolvedService) -> ServiceConfig {
     for s in &svc.secrets {
         feed(&mut hash, &["secret", s]);
     }
+    if let Some(sync) = &svc.sync {
+        feed(
+            &mut hash,
+            &["sync", &sync.source, &sync.reload, &sync.image],
+        );
+    }
     crate::secrets::feed_checksum(&mut hash, app, svc);
     ServiceConfig {
         objects,

@@ -176,6 +176,19 @@ pub fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy {
             });
         }
     }
+    if svc.sync.as_ref().is_some_and(|s| s.cloud.is_some()) {
+        // The config-sync sidecar reads an object store over HTTPS.
+        egress.push(NetworkPolicyEgressRule {
+            to: Some(vec![NetworkPolicyPeer {
+                ip_block: Some(IPBlock {
+                    cidr: "0.0.0.0/0".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }]),
+            ports: Some(vec![tcp(443)]),
+        });
+    }
     NetworkPolicy {
         metadata: meta(app, &svc.name, service_labels(app, svc)),
         spec: Some(NetworkPolicySpec {

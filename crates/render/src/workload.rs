@@ -2,6 +2,7 @@
 
 use crate::config::ServiceConfig;
 use crate::labels::{app_labels, meta, selector, service_labels};
+use berth_spec::sync::{Cloud, ConfigSync, SYNC_PORT};
 use berth_spec::{App, Probe, ResolvedService};
 use k8s_openapi::api::apps::v1::{
     Deployment, DeploymentSpec, DeploymentStrategy, RollingUpdateDeployment,
@@ -24,6 +25,9 @@ pub const CHECKSUM_ANNOTATION: &str = "berth.dev/config-checksum";
 /// Seconds a stopping pod keeps serving, so endpoints and load balancers stop sending to it first.
 pub const PRESTOP_SLEEP_SECONDS: i64 = 5;
 pub const PORT_NAME: &str = "http";
+pub const SYNC_VOLUME: &str = "berth-config";
+pub const SYNC_CONTAINER: &str = "config-sync";
+pub const SYNC_PORT_NAME: &str = "sync";
 
 pub fn namespace(app: &App) -> Namespace {
     let mut labels = app_labels(app, "namespace");
@@ -47,12 +51,24 @@ pub fn namespace(app: &App) -> Namespace {
 }
 
 pub fn service_account(app: &App, svc: &ResolvedService) -> ServiceAccount {
-    ServiceAccount {
+    let mut sa = ServiceAccount {
         metadata: meta(app, &svc.name, service_labels(app, svc)),
         // berth's services do not call the Kubernetes API; no token in their pods.
         automount_service_account_token: Some(false),
         ..Default::default()
+    };
+    // The config-sync sidecar reads its source with the pod's cloud identity, never static keys.
+    if let Some(sync) = &svc.sync
+        && let (Some(cloud), Some(id)) = (sync.cloud, &sync.identity)
+    {
+        let key = match cloud {
+            Cloud::Aws => "eks.amazonaws.com/role-arn",
+            Cloud::Gcp => "iam.gke.io/gcp-service-account",
+            Cloud::Azure => "azure.workload.identity/client-id",
+        };
+        sa.metadata.annotations = Some(BTreeMap::from([(key.to_owned(), id.clone())]));
     }
+    sa
 }
 
 fn probe(p: &Probe) -> KProbe {
@@ -156,6 +172,29 @@ pub fn deployment(app: &App, svc: &ResolvedService, config: &ServiceConfig) -> D
     }
 
     // Ephemeral storage covers logs, /tmp (256Mi) and each writable path (1Gi).
+    if svc.sync.is_some() {
+        volumes.push(Volume {
+            name: SYNC_VOLUME.into(),
+            empty_dir: Some(EmptyDirVolumeSource {
+                size_limit: Some(Quantity("256Mi".into())),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        mounts.push(VolumeMount {
+            name: SYNC_VOLUME.into(),
+            mount_path: svc.config_mount.clone(),
+            read_only: Some(true),
+            ..Default::default()
+        });
+        // The app reads the committed version through the `current` symlink the sidecar swaps.
+        env.push(EnvVar {
+            name: "BERTH_CONFIG_DIR".into(),
+            value: Some(format!("{}/current", svc.config_mount)),
+            ..Default::default()
+        });
+    }
+
     let ephemeral_limit = format!("{}Mi", 512 + 1024 * svc.writable.len());
     let resources = ResourceRequirements {
         requests: Some(BTreeMap::from([
@@ -225,23 +264,7 @@ pub fn deployment(app: &App, svc: &ResolvedService, config: &ServiceConfig) -> D
             }),
             ..Default::default()
         }),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            privileged: Some(false),
-            read_only_root_filesystem: Some(true),
-            run_as_non_root: Some(true),
-            run_as_user: Some(svc.user.into()),
-            run_as_group: Some(svc.user.into()),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".into()]),
-                ..Default::default()
-            }),
-            seccomp_profile: Some(SeccompProfile {
-                type_: "RuntimeDefault".into(),
-                ..Default::default()
-            }),
-            ..Default::default()
-        }),
+        security_context: Some(hardened(svc.user)),
         volume_mounts: Some(mounts),
         termination_message_policy: Some("FallbackToLogsOnError".into()),
         ..Default::default()
@@ -294,6 +317,12 @@ pub fn deployment(app: &App, svc: &ResolvedService, config: &ServiceConfig) -> D
                         }),
                         ..Default::default()
                     }),
+                    init_containers: svc.sync.as_ref().map(|sync| vec![sync_sidecar(svc, sync)]),
+                    share_process_namespace: svc
+                        .sync
+                        .as_ref()
+                        .is_some_and(|s| s.signal_by_name)
+                        .then_some(true),
                     containers: vec![container],
                     volumes: Some(volumes),
                     topology_spread_constraints: Some(vec![
@@ -321,6 +350,104 @@ pub fn deployment(app: &App, svc: &ResolvedService, config: &ServiceConfig) -> D
             },
             ..Default::default()
         }),
+        ..Default::default()
+    }
+}
+
+/// Least privilege for every container berth writes.
+fn hardened(user: u32) -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        run_as_user: Some(user.into()),
+        run_as_group: Some(user.into()),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Default::default()
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The config-sync sidecar as a native sidecar (an init container with `restartPolicy:
+/// Always`): it starts before the app, stops after it, and its readiness gates the pod's.
+/// It runs as the app's UID so it may signal the app's process.
+fn sync_sidecar(svc: &ResolvedService, sync: &ConfigSync) -> Container {
+    let mut args = vec![
+        "config-sync".to_owned(),
+        format!("--source={}", sync.source),
+        format!("--root={}", svc.config_mount),
+        format!("--reload={}", sync.reload),
+        format!("--listen=0.0.0.0:{SYNC_PORT}"),
+    ];
+    if let (Some(Probe::Http(path)), Some(port)) = (svc.ready.as_ref(), svc.port) {
+        args.push(format!("--health-url=http://127.0.0.1:{port}{path}"));
+    }
+    if let Some(cmd) = &sync.validate {
+        args.push(format!("--validate-cmd={cmd}"));
+    }
+    let http = |path: &str| KProbe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::String(SYNC_PORT_NAME.into()),
+            ..Default::default()
+        }),
+        period_seconds: Some(10),
+        timeout_seconds: Some(2),
+        failure_threshold: Some(3),
+        success_threshold: Some(1),
+        ..Default::default()
+    };
+    Container {
+        name: SYNC_CONTAINER.into(),
+        image: Some(sync.image.clone()),
+        image_pull_policy: Some("IfNotPresent".into()),
+        args: Some(args),
+        restart_policy: Some("Always".into()),
+        ports: Some(vec![ContainerPort {
+            name: Some(SYNC_PORT_NAME.into()),
+            container_port: SYNC_PORT.into(),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        }]),
+        readiness_probe: Some(http("/readyz")),
+        liveness_probe: Some(KProbe {
+            failure_threshold: Some(6),
+            ..http("/healthz")
+        }),
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".into(), Quantity("10m".into())),
+                ("memory".into(), Quantity("32Mi".into())),
+                ("ephemeral-storage".into(), Quantity("64Mi".into())),
+            ])),
+            limits: Some(BTreeMap::from([
+                ("cpu".into(), Quantity("200m".into())),
+                ("memory".into(), Quantity("64Mi".into())),
+                ("ephemeral-storage".into(), Quantity("512Mi".into())),
+            ])),
+            ..Default::default()
+        }),
+        security_context: Some(hardened(svc.user)),
+        volume_mounts: Some(vec![
+            VolumeMount {
+                name: SYNC_VOLUME.into(),
+                mount_path: svc.config_mount.clone(),
+                ..Default::default()
+            },
+            VolumeMount {
+                name: "tmp".into(),
+                mount_path: "/tmp".into(),
+                ..Default::default()
+            },
+        ]),
+        termination_message_policy: Some("FallbackToLogsOnError".into()),
         ..Default::default()
     }
 }

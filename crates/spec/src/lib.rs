@@ -16,6 +16,7 @@ mod model;
 pub mod quantity;
 mod resolve;
 mod secrets;
+pub mod sync;
 mod validate;
 
 pub use error::{SpecError, SpecErrors};

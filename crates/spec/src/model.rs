@@ -185,9 +185,29 @@ pub struct ConfigFiles {
     /// File name in the container → path of its content, relative to berth.yaml.
     #[serde(default)]
     pub files: Option<IndexMap<String, Option<String>>>,
-    /// Directory the files are mounted in (default `/config`).
+    /// Directory the files are mounted in (default `/config`). With `source`, the app reads
+    /// the current version from `MOUNT/current` (also in `$BERTH_CONFIG_DIR`).
     #[serde(default)]
     pub mount: Option<String>,
+    /// Hot-reload the configuration from an object store or folder through the config-sync
+    /// sidecar: `s3://BUCKET/PREFIX`, `gs://BUCKET/PREFIX`, `az://CONTAINER/PREFIX` or `file:///DIR`.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// How the sidecar tells the app about a new version: `signal:HUP` (to the container's
+    /// command, or `signal:HUP:PROCESS`), `signal:HUP:/path/to.pid`, `http:POST:URL`,
+    /// `exec:COMMAND` or `none` (default `none`).
+    #[serde(default)]
+    pub reload: Option<String>,
+    /// Command that validates a new version before it is published; `{dir}` is its directory.
+    #[serde(default)]
+    pub validate: Option<String>,
+    /// Cloud identity the sidecar reads the source with: an IAM role ARN (S3, IRSA), a Google
+    /// service account e-mail (GCS, Workload Identity) or an Azure client id. Never static keys.
+    #[serde(default)]
+    pub identity: Option<String>,
+    /// Image of the sidecar (default: berth's own image at this berth version).
+    #[serde(default)]
+    pub sidecar: Option<String>,
 }
 
 /// Resource requests and limits.

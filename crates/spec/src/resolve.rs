@@ -66,6 +66,8 @@ pub struct ResolvedService {
     pub writable: Vec<String>,
     pub user: u32,
     pub grace_seconds: u32,
+    /// The config-sync sidecar, when `config.source` is set.
+    pub sync: Option<crate::sync::ConfigSync>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -250,6 +252,48 @@ pub(crate) fn resolve(
             }
         }
 
+        let mut sync = None;
+        if let Some(config) = &svc.config
+            && let Some(source) = &config.source
+        {
+            if config.files.as_ref().is_some_and(|f| !f.is_empty()) {
+                errors.push(ctx.err(
+                    &["services", name, "config", "source"],
+                    "`config.source` and `config.files` cannot be used together",
+                    Some("publish the files to the source instead, or drop `source` to ship them in a ConfigMap".into()),
+                ));
+            }
+            match crate::sync::parse(
+                source,
+                config.reload.as_deref(),
+                svc.command.as_deref(),
+                config.validate.as_deref(),
+                config.identity.as_deref(),
+                config.sidecar.as_deref(),
+            ) {
+                Ok(s) => sync = Some(s),
+                Err((field, message, help)) => {
+                    errors.push(ctx.err(&["services", name, "config", field], message, help))
+                }
+            }
+        } else if let Some(config) = &svc.config {
+            for field in ["reload", "validate", "identity", "sidecar"] {
+                let set = match field {
+                    "reload" => config.reload.is_some(),
+                    "validate" => config.validate.is_some(),
+                    "identity" => config.identity.is_some(),
+                    _ => config.sidecar.is_some(),
+                };
+                if set {
+                    errors.push(ctx.err(
+                        &["services", name, "config", field],
+                        format!("`config.{field}` only applies with `config.source`"),
+                        Some("add `source: s3://BUCKET/PREFIX` (or gs://, az://, file://), or remove it".into()),
+                    ));
+                }
+            }
+        }
+
         let resources = svc.resources.clone().unwrap_or_default();
         let cpu = resources
             .cpu
@@ -308,6 +352,7 @@ pub(crate) fn resolve(
             writable: svc.writable.clone().unwrap_or_default(),
             user: svc.user.unwrap_or(DEFAULT_USER),
             grace_seconds: svc.grace.unwrap_or(DEFAULT_GRACE_SECONDS),
+            sync,
         });
     }
     if !errors.is_empty() {
