@@ -165,6 +165,60 @@ pub fn find_pids(target: &str) -> Result<Vec<i32>, String> {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn rate_limited_and_retried() {
+        let t = tempfile::tempdir().unwrap();
+        let log = t.path().join("log");
+        let cmd = format!("date +%s%N >> {}", log.display());
+        let client = reqwest::Client::new();
+        let mut r = Reloader::new(
+            ReloadSpec::Exec { command: cmd },
+            Duration::from_secs(5),
+            0,
+            Duration::from_millis(300),
+            client.clone(),
+        );
+        r.reload(t.path(), "v1").await.unwrap();
+        r.reload(t.path(), "v2").await.unwrap();
+        let stamps: Vec<u128> = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| l.trim().parse().unwrap())
+            .collect();
+        assert_eq!(stamps.len(), 2);
+        assert!(
+            stamps[1] - stamps[0] >= 300_000_000,
+            "second reload waited for --min-reload-interval"
+        );
+
+        // Retries: fails twice, then succeeds on the third attempt.
+        let counter = t.path().join("n");
+        let cmd = format!(
+            "echo x >> {c}; test $(wc -l < {c}) -ge 3",
+            c = counter.display()
+        );
+        let mut r = Reloader::new(
+            ReloadSpec::Exec {
+                command: cmd.clone(),
+            },
+            Duration::from_secs(5),
+            2,
+            Duration::ZERO,
+            client.clone(),
+        );
+        r.reload(t.path(), "v").await.unwrap();
+        std::fs::remove_file(&counter).unwrap();
+        let mut r = Reloader::new(
+            ReloadSpec::Exec { command: cmd },
+            Duration::from_secs(5),
+            1,
+            Duration::ZERO,
+            client,
+        );
+        let err = r.reload(t.path(), "v").await.unwrap_err();
+        assert!(err.contains("after 2 attempts"), "{err}");
+    }
+
     #[test]
     fn finds_child_by_name_and_pidfile() {
         let mut child = std::process::Command::new("sleep")

@@ -357,3 +357,42 @@ pub fn parse_manifest(raw: &[u8]) -> Result<BTreeMap<String, String>, String> {
         .map(|(k, v)| (k, v.to_ascii_lowercase()))
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcs_and_azure_say_what_is_missing() {
+        for src in ["gs://b/p", "az://c/p"] {
+            let spec = SourceSpec::parse(src).unwrap();
+            let Err(e) = Source::new(&spec, Duration::from_secs(1)) else {
+                panic!("{src} should fail in this build")
+            };
+            let e = e.to_string();
+            assert!(e.contains("feature") && e.contains("s3://"), "{e}");
+        }
+    }
+
+    #[test]
+    fn manifest_format() {
+        let h = "a".repeat(64);
+        let m = parse_manifest(
+            format!(r#"{{"files": {{"app.yaml": "{h}", "x/y.json": "{h}"}}}}"#).as_bytes(),
+        )
+        .unwrap();
+        assert_eq!(m.len(), 2);
+        assert!(parse_manifest(br#"{"files": {}}"#).is_err());
+        assert!(parse_manifest(br#"{"files": {"a": "nothex"}}"#).is_err());
+        assert!(parse_manifest(format!(r#"{{"files": {{"../a": "{h}"}}}}"#).as_bytes()).is_err());
+        assert!(
+            parse_manifest(format!(r#"{{"files": {{".hidden": "{h}"}}}}"#).as_bytes()).is_err()
+        );
+        assert!(safe_join(Path::new("/s"), "../etc/passwd").is_err());
+        assert!(safe_join(Path::new("/s"), "a//b").is_err());
+        assert_eq!(
+            safe_join(Path::new("/s"), "a/b").unwrap(),
+            Path::new("/s/a/b")
+        );
+    }
+}
