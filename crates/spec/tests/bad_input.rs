@@ -1,6 +1,8 @@
 //! Every kind of bad input the spec loader must catch, each with its message and the exact
 //! line and column it points at (computed here from the text, independently of the loader).
 
+mod common;
+
 use berth_spec::{LoadError, SpecError, load, load_str};
 use std::path::Path;
 
@@ -21,40 +23,9 @@ fn errors(text: &str) -> Vec<SpecError> {
     }
 }
 
-/// Line and column (1-based) of the `nth` occurrence of `needle` in `text`.
-fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
-    let offset = text
-        .match_indices(needle)
-        .nth(nth)
-        .unwrap_or_else(|| panic!("`{needle}` not in text"))
-        .0;
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-    (line, col)
-}
-
-/// Asserts exactly one error containing `message`, at the `nth` occurrence of `needle`.
 #[track_caller]
 fn expect_one(text: &str, message: &str, needle: &str, nth: usize) -> SpecError {
-    let errs = errors(text);
-    let matching: Vec<_> = errs
-        .iter()
-        .filter(|e| e.to_string().contains(message))
-        .collect();
-    assert_eq!(
-        matching.len(),
-        1,
-        "expected one error containing {message:?}, got: {:#?}",
-        errs.iter().map(SpecError::one_line).collect::<Vec<_>>()
-    );
-    let e = matching[0].clone();
-    assert_eq!(
-        (e.line, e.col),
-        at(text, needle, nth),
-        "position of {message:?}: {}",
-        e.one_line()
-    );
+    let e = common::one_at(&errors(text), text, message, needle, nth);
     assert_eq!(e.file, Path::new("berth.yaml"));
     e
 }

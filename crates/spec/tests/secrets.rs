@@ -1,6 +1,8 @@
 //! The `secrets:` block of an environment: what each mode resolves to, and every bad input with
 //! its message and the exact line and column it points at (computed here from the text).
 
+mod common;
+
 use berth_spec::{LoadOptions, SecretDelivery, SpecError, StoreKind, load_str_with};
 use std::collections::HashMap;
 use std::path::Path;
@@ -78,38 +80,9 @@ fn errors(text: &str) -> Vec<SpecError> {
     }
 }
 
-fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
-    let offset = text
-        .match_indices(needle)
-        .nth(nth)
-        .unwrap_or_else(|| panic!("`{needle}` not in text"))
-        .0;
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let col = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
-    (line, col)
-}
-
 #[track_caller]
 fn expect_one(text: &str, message: &str, needle: &str, nth: usize) -> SpecError {
-    let errs = errors(text);
-    let matching: Vec<_> = errs
-        .iter()
-        .filter(|e| e.to_string().contains(message))
-        .collect();
-    assert_eq!(
-        matching.len(),
-        1,
-        "expected one error containing {message:?}, got: {:#?}",
-        errs.iter().map(SpecError::one_line).collect::<Vec<_>>()
-    );
-    let e = matching[0].clone();
-    assert_eq!(
-        (e.line, e.col),
-        at(text, needle, nth),
-        "position of {message:?}: {}",
-        e.one_line()
-    );
+    let e = common::one_at(&errors(text), text, message, needle, nth);
     assert!(
         !e.one_line().contains(DEV_VALUE) && !e.one_line().contains("plaintext-by-mistake"),
         "an error shows a value: {}",
