@@ -147,6 +147,15 @@ pub fn image_ref(image: &str, registry: Option<&str>, version: Option<&str>) -> 
     }
 }
 
+/// `APP-ENV`; a spec without environments deploys into a namespace named after the app.
+pub(crate) fn default_namespace(app: &str, ctx: &Ctx) -> String {
+    if ctx.env_root.is_none() {
+        app.to_owned()
+    } else {
+        format!("{app}-{}", ctx.env)
+    }
+}
+
 pub(crate) fn tier_of(env_name: &str, env: &Environment) -> Tier {
     env.tier.unwrap_or_else(|| Tier::from_env_name(env_name))
 }
@@ -365,7 +374,7 @@ pub(crate) fn resolve(
         namespace: env
             .namespace
             .clone()
-            .unwrap_or_else(|| format!("{}-{}", spec.app, ctx.env)),
+            .unwrap_or_else(|| default_namespace(&spec.app, ctx)),
         version: spec.version.clone(),
         ingress,
         services,

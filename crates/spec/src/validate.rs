@@ -172,7 +172,7 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
         ));
     }
     if env.namespace.is_none() && ctx.env != "default" {
-        let ns = format!("{}-{}", spec.app, ctx.env);
+        let ns = crate::resolve::default_namespace(&spec.app, ctx);
         if is_dns_label(&spec.app) && !is_dns_label(&ns) {
             errors.push(ctx.env_err(
                 "",
