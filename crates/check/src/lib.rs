@@ -57,6 +57,9 @@ pub struct Options {
     pub config: Config,
     /// Production profile: prod-only rules (replicas, digests) at their prod severity.
     pub prod: bool,
+    /// The input is a development-tier environment's render, where plaintext Secrets are
+    /// expected (`berth check APP` sets it for `tier: dev`): `plaintext-secret` stays silent.
+    pub dev: bool,
     /// Worker threads; default: available parallelism.
     pub threads: Option<usize>,
 }
@@ -122,6 +125,7 @@ struct Shared<'a> {
     crds: &'a CrdSchemas,
     single: Vec<&'static dyn rules::Rule>,
     prod: bool,
+    dev: bool,
 }
 
 /// Checks the inputs.
@@ -186,6 +190,7 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
             .filter(|r| enabled(r))
             .collect(),
         prod: opts.prod,
+        dev: opts.dev,
     };
 
     // Parallel phase: one unit at a time per worker.
@@ -233,7 +238,7 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
     all.deferred
         .sort_by(|a, b| (&a.file, a.root.pos).cmp(&(&b.file, b.root.pos)));
     let mut unvalidated: HashMap<(String, String), (usize, Obj)> = HashMap::new();
-    let mut cx = Cx::new(opts.prod);
+    let mut cx = Cx::new(opts.prod, opts.dev);
     for obj in all.deferred {
         match crds.get(&obj.api_version, &obj.kind) {
             Some(v) => {
@@ -269,7 +274,7 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
     all.objs
         .sort_by(|a, b| (&a.file, a.root.pos).cmp(&(&b.file, b.root.pos)));
     let ix = index::Index::new(all.objs);
-    let mut cx = Cx::new(opts.prod);
+    let mut cx = Cx::new(opts.prod, opts.dev);
     for r in rules::all().iter().filter(|r| r.meta().cross && enabled(r)) {
         cx.rule = r.meta().id;
         r.check_index(&ix, &mut cx);
@@ -489,7 +494,7 @@ fn is_builtin_group(kube: &KubeSchemas, group: &str) -> bool {
 
 fn process_object(obj: Obj, sh: &Shared, out: &mut UnitOut) {
     out.objects += 1;
-    let mut cx = Cx::new(sh.prod);
+    let mut cx = Cx::new(sh.prod, sh.dev);
     cx.rule = rules::SCHEMA_VALID;
     if obj.api_version.is_empty() || obj.kind.is_empty() {
         let missing = if obj.api_version.is_empty() {

@@ -111,3 +111,26 @@ fn readiness_probe_missing_flags_selected_pods_only() {
     let fail = std::fs::read_to_string(dir().join(rule).join("fail.yaml")).unwrap();
     assert!(fail.contains("name: worker") && !fail.contains("readinessProbe"));
 }
+
+/// `plaintext-secret` flags a plain Secret unless the input is a dev-tier render.
+#[test]
+fn plaintext_secret_is_silent_only_for_dev_renders() {
+    let fail = dir().join("plaintext-secret/fail.yaml");
+    let count = |dev: bool| {
+        let opts = Options {
+            dev,
+            ..all_enabled()
+        };
+        check(&[Input::Path(fail.clone())], &opts)
+            .unwrap()
+            .findings
+            .iter()
+            .filter(|f| f.rule == "plaintext-secret")
+            .count()
+    };
+    assert!(
+        count(false) > 0,
+        "a plain Secret must be flagged outside dev"
+    );
+    assert_eq!(count(true), 0, "dev-tier renders may hold plain Secrets");
+}

@@ -44,14 +44,17 @@ pub struct Hit {
 /// Where rules report hits.
 pub struct Cx {
     pub prod: bool,
+    /// A development-tier environment's render (see `Options::dev`).
+    pub dev: bool,
     pub(crate) rule: &'static str,
     pub(crate) hits: Vec<Hit>,
 }
 
 impl Cx {
-    pub fn new(prod: bool) -> Cx {
+    pub fn new(prod: bool, dev: bool) -> Cx {
         Cx {
             prod,
+            dev,
             rule: "",
             hits: Vec::new(),
         }

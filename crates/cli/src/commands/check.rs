@@ -39,6 +39,7 @@ pub fn run(args: CheckArgs) -> CmdResult {
         crd_paths: args.crd.clone(),
         config,
         prod: args.prod,
+        dev: false,
         threads: None,
     };
 
@@ -63,6 +64,8 @@ pub fn run(args: CheckArgs) -> CmdResult {
                 let name = format!("{} (env {})", loaded.file.display(), rendered.env);
                 let env_opts = Options {
                     prod: opts.prod || app.tier.as_str() == "prod",
+                    // Plain Secrets are expected in dev only; plaintext-secret flags them elsewhere.
+                    dev: !opts.prod && app.tier.as_str() == "dev",
                     ..opts.clone()
                 };
                 // The rendered stream, so lines match `berth render --env ENV`.
