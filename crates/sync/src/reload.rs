@@ -49,8 +49,10 @@ impl Reloader {
             if attempt > 0 {
                 tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
             }
+            let result = self.once(dir, version).await;
+            // Measured from the end of the previous attempt: the app gets the full interval.
             self.last = Some(Instant::now());
-            match self.once(dir, version).await {
+            match result {
                 Ok(()) => return Ok(()),
                 Err(e) => last_err = e,
             }
@@ -225,6 +227,14 @@ mod tests {
             .arg("30")
             .spawn()
             .unwrap();
+        // Wait for the exec: between fork and exec the child still has our name.
+        let comm = format!("/proc/{}/comm", child.id());
+        for _ in 0..500 {
+            if std::fs::read_to_string(&comm).is_ok_and(|c| c.trim() == "sleep") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let pids = find_pids("sleep").unwrap();
         assert!(pids.contains(&(child.id() as i32)), "{pids:?}");
         let t = tempfile::tempdir().unwrap();
