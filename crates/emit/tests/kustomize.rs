@@ -10,9 +10,21 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("kustomize");
     berth_emit::write_atomic(&dir, &files).unwrap();
-    let kubectl = kubectl();
+    for kubectl in kubectls() {
+        prove_with(&kubectl, name, &dir, tmp.path(), rendered);
+    }
+}
+
+fn prove_with(
+    kubectl: &std::path::Path,
+    name: &str,
+    dir: &std::path::Path,
+    tmp: &std::path::Path,
+    rendered: &[berth_render::Rendered],
+) {
+    let name = format!("{name} ({})", kubectl.display());
     for r in rendered {
-        let built = run(Command::new(&kubectl)
+        let built = run(Command::new(kubectl)
             .arg("kustomize")
             .arg(dir.join("overlays").join(&r.env)));
         assert_same_objects(
@@ -21,7 +33,7 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
             rendered_objects(r),
         );
         // With the Argo CD component, every object carries its sync wave and nothing else changes.
-        let argo = tmp.path().join(format!("argo-{}", r.env));
+        let argo = tmp.join(format!("argo-{}", r.env));
         std::fs::create_dir_all(&argo).unwrap();
         std::fs::write(
             argo.join("kustomization.yaml"),
@@ -32,7 +44,7 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
             ),
         )
         .unwrap();
-        let waved = parse_stream(&run(Command::new(&kubectl).arg("kustomize").arg(&argo)));
+        let waved = parse_stream(&run(Command::new(kubectl).arg("kustomize").arg(&argo)));
         let mut stripped = Vec::new();
         for mut obj in waved {
             let kind = obj["kind"].as_str().unwrap().to_owned();

@@ -63,6 +63,20 @@ pub fn kubectl() -> PathBuf {
     tool(&["kubectl-1.35", "kubectl"], "scripts/setup.d/20-helm.sh")
 }
 
+/// kubectl 1.35 (installed by the setup script; required), and the machine's own `kubectl`
+/// when there is one (another kustomize version to agree with).
+pub fn kubectls() -> Vec<PathBuf> {
+    let mut all = vec![tool(&["kubectl-1.35"], "scripts/setup.d/20-helm.sh")];
+    if let Some(paths) = std::env::var_os("PATH")
+        && let Some(system) = std::env::split_paths(&paths)
+            .map(|d| d.join("kubectl"))
+            .find(|p| p.is_file())
+    {
+        all.push(system);
+    }
+    all
+}
+
 pub fn helm() -> PathBuf {
     tool(&["helm"], "scripts/setup.d/20-helm.sh")
 }
