@@ -381,6 +381,10 @@ pub struct ConfigSyncArgs {
     /// Consecutive passing checks needed to commit a version.
     #[arg(long, env = "BERTH_SYNC_HEALTHY_COUNT", default_value_t = 3)]
     pub healthy_count: u32,
+    /// Reload and verify the very first version too (by default it commits right after the swap:
+    /// in a pod the app starts only once the native sidecar is ready).
+    #[arg(long, env = "BERTH_SYNC_VERIFY_INITIAL")]
+    pub verify_initial: bool,
     /// Time limit for verification; past it the version is rolled back.
     #[arg(long, env = "BERTH_SYNC_VERIFY_TIMEOUT", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub verify_timeout: std::time::Duration,

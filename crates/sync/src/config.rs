@@ -226,6 +226,7 @@ pub struct Config {
     pub health_url: Option<String>,
     pub config_version_url: Option<String>,
     pub healthy_count: u32,
+    pub verify_initial: bool,
     #[serde(with = "dur")]
     pub verify_timeout: Duration,
     #[serde(with = "dur")]
@@ -265,6 +266,7 @@ impl Default for Config {
             health_url: None,
             config_version_url: None,
             healthy_count: 3,
+            verify_initial: false,
             verify_timeout: Duration::from_secs(30),
             verify_interval: Duration::from_millis(200),
             poll_interval: Duration::from_secs(30),

@@ -80,7 +80,8 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) -> Result<(
         );
     }
     let disk_current = layout.read_current();
-    let (machine, first) = recover(&records, disk_current.as_deref());
+    let (mut machine, first) = recover(&records, disk_current.as_deref());
+    machine.verify_initial = config.verify_initial;
     let shared = Shared::new(&config.source, config.stale_after);
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -231,6 +231,10 @@ pub struct Machine {
     /// The last rollback failed: readiness reports 503 until a version commits.
     pub degraded: bool,
     pub last_error: Option<String>,
+    /// Reload and verify the very first version too. When false (the daemon's default), the first
+    /// version on an empty root commits right after the swap: in a pod the app only starts once the
+    /// native sidecar is ready, so there is nothing to reload or verify yet.
+    pub verify_initial: bool,
 }
 
 impl Default for Machine {
@@ -243,6 +247,7 @@ impl Default for Machine {
             last_gen: 0,
             degraded: false,
             last_error: None,
+            verify_initial: true,
         }
     }
 }
@@ -347,8 +352,21 @@ impl Machine {
                 step.records.push(Record::Swapped {
                     generation: ver.generation,
                 });
-                step.io = Some(Io::Reload(ver.clone()));
-                self.phase = Phase::Reloading { ver };
+                if self.committed.is_none() && !self.verify_initial {
+                    // Bootstrap: the first version commits without an app to tell.
+                    step.records.push(Record::Committed {
+                        generation: ver.generation,
+                        hash: ver.hash.clone(),
+                    });
+                    self.committed = Some(ver);
+                    self.quarantine = None;
+                    self.degraded = false;
+                    self.last_error = None;
+                    step.io = Some(Io::Prune);
+                } else {
+                    step.io = Some(Io::Reload(ver.clone()));
+                    self.phase = Phase::Reloading { ver };
+                }
             }
             (Phase::Swapping { ver }, Event::Failed(reason)) => {
                 self.last_error = Some(format!("could not swap to {}: {reason}", ver.dir_name()));
@@ -543,7 +561,8 @@ pub fn recover(records: &[Record], disk_current: Option<&str>) -> (Machine, Step
 ///    the previous one reached its terminal record.
 /// 2. Within a generation records follow the pipeline order, and exactly one terminal record ends it
 ///    (only the last generation may still be open).
-/// 3. `committed` is always preceded by `verified`; `rolled_back` by `unhealthy`.
+/// 3. `committed` is always preceded by `verified` (or, for the very first commit only, by
+///    `swapped`: the bootstrap commit); `rolled_back` by `unhealthy`.
 pub fn check_journal(records: &[Record]) -> Result<Option<Ver>, String> {
     let mut committed = None;
     let mut open: Option<(Ver, &'static str)> = None;
@@ -589,7 +608,8 @@ pub fn check_journal(records: &[Record]) -> Result<Option<Ver>, String> {
             "reload_sent" => *prev == "swapped",
             "verified" => *prev == "reload_sent",
             "unhealthy" => matches!(*prev, "swapped" | "reload_sent"),
-            "committed" => *prev == "verified",
+            // `swapped` → `committed`: the bootstrap commit of the very first version.
+            "committed" => *prev == "verified" || (*prev == "swapped" && committed.is_none()),
             "rolled_back" => *prev == "unhealthy",
             "superseded" => *prev == "observed",
             "aborted" => !matches!(*prev, "unhealthy"),
@@ -702,6 +722,62 @@ mod tests {
         let mut all = records.clone();
         all.extend(step.records);
         assert_eq!(check_journal(&all).unwrap().unwrap().generation, 1);
+    }
+
+    #[test]
+    fn bootstrap_commits_the_first_version_only() {
+        let mut m = Machine {
+            verify_initial: false,
+            ..Machine::default()
+        };
+        let mut journal = m
+            .handle(Event::Candidate {
+                hash: "a".repeat(64),
+                stable: true,
+            })
+            .records;
+        for _ in 0..3 {
+            journal.extend(m.handle(Event::Ok).records);
+        }
+        assert_eq!(m.committed.as_ref().map(|v| v.generation), Some(1));
+        assert!(m.is_idle());
+        assert_eq!(check_journal(&journal).unwrap().unwrap().generation, 1);
+        // The second version goes through reload and verification.
+        journal.extend(
+            m.handle(Event::Candidate {
+                hash: "b".repeat(64),
+                stable: true,
+            })
+            .records,
+        );
+        let mut ios = vec![];
+        for _ in 0..5 {
+            let s = m.handle(Event::Ok);
+            journal.extend(s.records);
+            ios.push(format!("{:?}", s.io));
+        }
+        assert!(
+            ios.iter().any(|i| i.contains("Reload")) && ios.iter().any(|i| i.contains("Verify")),
+            "{ios:?}"
+        );
+        check_journal(&journal).unwrap();
+        // A `swapped` → `committed` shortcut after a first commit breaks the invariant.
+        let h = "c".repeat(64);
+        let mut bad = journal.clone();
+        bad.extend([
+            Record::Observed {
+                generation: 9,
+                hash: h.clone(),
+            },
+            Record::Validated { generation: 9 },
+            Record::Published { generation: 9 },
+            Record::Swapped { generation: 9 },
+            Record::Committed {
+                generation: 9,
+                hash: h,
+            },
+        ]);
+        assert!(check_journal(&bad).is_err());
     }
 
     #[test]

@@ -152,8 +152,9 @@ fn drive(
     }
 }
 
-fn restart(w: &mut World) -> Machine {
+fn restart(w: &mut World, verify_initial: bool) -> Machine {
     let (mut m, step) = recover(&w.journal, w.current.as_deref());
+    m.verify_initial = verify_initial;
     let before = w.reloads;
     drive(&mut m, w, step, &mut None, &mut None);
     assert!(
@@ -161,6 +162,14 @@ fn restart(w: &mut World) -> Machine {
         "a restart reloads at most once (plus a rollback)"
     );
     m
+}
+
+/// The app container starts once the sidecar has committed a first version (a bootstrap commit
+/// reloads nothing); it then reads `current`.
+fn app_starts(m: &Machine, w: &mut World) {
+    if w.app.is_none() && m.committed.is_some() {
+        w.app = w.current.as_ref().and_then(|d| hash_of(d, w));
+    }
 }
 
 fn check(m: &Machine, w: &World) {
@@ -179,9 +188,15 @@ fn check(m: &Machine, w: &World) {
         );
     }
     if let Some(c) = &m.committed {
+        let first = w.journal.iter().find_map(|r| match r {
+            Record::Committed { generation, .. } => Some(*generation),
+            _ => None,
+        });
+        let unverified_bootstrap = !m.verify_initial && first == Some(c.generation);
+        assert!(w.valid[&c.hash], "only valid versions commit");
         assert!(
-            w.valid[&c.hash] && w.healthy[&c.hash],
-            "only valid, healthy versions commit"
+            w.healthy[&c.hash] || unverified_bootstrap,
+            "only healthy versions commit (but the bootstrap one)"
         );
         assert!(
             w.versions.contains(&c.dir_name()),
@@ -200,9 +215,9 @@ fn check(m: &Machine, w: &World) {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
     #[test]
-    fn random_publish_fail_crash_sequences(ops in prop::collection::vec(op(), 1..40)) {
+    fn random_publish_fail_crash_sequences(ops in prop::collection::vec(op(), 1..40), verify_initial in any::<bool>()) {
         let mut w = World::default();
-        let mut m = restart(&mut w);
+        let mut m = restart(&mut w, verify_initial);
         for op in ops {
             match op {
                 Op::Publish { valid, healthy } => {
@@ -217,15 +232,17 @@ proptest! {
                     let reloads = w.reloads;
                     let clean = stable && fail_io.is_none() && crash.is_none();
                     let wanted = m.wants(&h);
+                    // The very first version commits without verification unless verify_initial.
+                    let bootstrap = !verify_initial && m.committed.is_none();
                     let step = m.handle(Event::Candidate { hash: h.clone(), stable });
                     let out = drive(&mut m, &mut w, step, &mut fail_io, &mut crash);
                     if out.crashed {
-                        m = restart(&mut w);
+                        m = restart(&mut w, verify_initial);
                     } else {
                         prop_assert!(w.reloads - reloads <= 2, "one change: at most a reload and a rollback reload");
                     }
                     if clean && wanted {
-                        let good = w.valid[&h] && w.healthy[&h];
+                        let good = w.valid[&h] && (w.healthy[&h] || bootstrap);
                         prop_assert_eq!(good, m.committed.as_ref().map(|c| &c.hash) == Some(&h),
                             "a clean poll commits a good version and only a good one");
                         if !good {
@@ -235,10 +252,11 @@ proptest! {
                 }
                 Op::Restart => {
                     let reloads = w.reloads;
-                    m = restart(&mut w);
+                    m = restart(&mut w, verify_initial);
                     prop_assert_eq!(w.reloads, reloads, "restarting while idle reloads nothing");
                 }
             }
+            app_starts(&m, &mut w);
             check(&m, &w);
         }
         // Convergence: with no more faults, a good source version ends up committed, unless a
@@ -254,6 +272,7 @@ proptest! {
         {
             let step = m.handle(Event::Candidate { hash: h.clone(), stable: true });
             drive(&mut m, &mut w, step, &mut None, &mut None);
+            app_starts(&m, &mut w);
             check(&m, &w);
             prop_assert_eq!(m.committed.map(|c| c.hash), Some(h));
         }

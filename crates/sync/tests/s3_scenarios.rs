@@ -88,6 +88,8 @@ impl Env {
             "health_url": format!("http://127.0.0.1:{}/health", self.app.port),
             "config_version_url": format!("http://127.0.0.1:{}/version", self.app.port),
             "healthy_count": 2,
+            // The app runs before the first version here, so verify that one too.
+            "verify_initial": true,
             "verify_interval": "100ms",
             "verify_timeout": "4s",
             "poll_interval": "200ms",

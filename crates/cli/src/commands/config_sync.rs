@@ -36,6 +36,7 @@ fn to_config(a: ConfigSyncArgs) -> Result<berth_sync::Config, String> {
         health_url: a.health_url,
         config_version_url: a.config_version_url,
         healthy_count: a.healthy_count,
+        verify_initial: a.verify_initial,
         verify_timeout: a.verify_timeout,
         verify_interval: a.verify_interval,
         poll_interval: a.poll_interval,
