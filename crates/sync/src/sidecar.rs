@@ -23,6 +23,11 @@ pub struct SidecarPlan {
     /// Container args after the image's entrypoint `berth`: `config-sync --source … --reload …`.
     pub args: Vec<String>,
     pub port: u16,
+    /// Name for the container port.
+    pub port_name: &'static str,
+    /// startupProbe and readinessProbe: ready once the first version is on disk (it commits
+    /// without the app), so the app container starts with its config in place.
+    pub startup_path: &'static str,
     pub liveness_path: &'static str,
     pub readiness_path: &'static str,
     pub volume_name: &'static str,
@@ -63,6 +68,8 @@ pub fn plan(source: &str, reload: &str, process: Option<&str>) -> Result<Sidecar
     Ok(SidecarPlan {
         args,
         port: DEFAULT_PORT,
+        port_name: CONTAINER_NAME,
+        startup_path: READINESS_PATH,
         liveness_path: LIVENESS_PATH,
         readiness_path: READINESS_PATH,
         volume_name: VOLUME_NAME,
