@@ -127,6 +127,9 @@ fn short(kind: &str) -> &str {
         "Deployment" => "deploy",
         "HorizontalPodAutoscaler" => "hpa",
         "Ingress" => "ing",
+        "Secret" => "secret",
+        "SealedSecret" => "sealed",
+        "ExternalSecret" => "extsecret",
         other => other,
     }
 }
