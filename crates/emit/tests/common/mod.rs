@@ -27,9 +27,11 @@ pub fn example(name: &str) -> (Loaded, Vec<Rendered>) {
     (loaded, rendered)
 }
 
-/// A spec given as text (config files are not read), rendered in every environment.
+/// A spec given as text, rendered in every environment. Every config file holds text that
+/// looks like a Helm template (the chart must carry it through verbatim).
 pub fn spec(text: &str) -> (Loaded, Vec<Rendered>) {
-    let loaded = berth_spec::load_str(Path::new("berth.yaml"), text, &|_| Ok(b"k: v\n".to_vec()))
+    let config = b"# {{ not a template }}\ngreeting: \"{{ .Values.name }}\"\nbraces: '}}{{'\n";
+    let loaded = berth_spec::load_str(Path::new("berth.yaml"), text, &|_| Ok(config.to_vec()))
         .unwrap_or_else(|e| panic!("{e:?}"));
     let rendered = loaded.apps.iter().map(berth_render::render).collect();
     (loaded, rendered)
