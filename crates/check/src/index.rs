@@ -5,7 +5,8 @@
 use crate::model::{NodeExt, Obj};
 use crate::pod;
 use berth_yaml::{Key, Node, Value};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 /// What to keep of a subtree.
 enum Keep {
@@ -175,7 +176,17 @@ pub struct Index {
     workloads_by_ns: HashMap<String, Vec<usize>>,
     /// (namespace, target kind, target name) → HPA.
     hpa_by_target: HashMap<(String, String, String), usize>,
+    /// (file, kind) pairs present in the input.
+    file_kinds: HashSet<(Arc<str>, String)>,
+    /// Memo of [`Index::service_selection`]: (namespace, sorted selector) → workload ids.
+    /// Many Services share a selector (copies of one chart), so each is matched once.
+    selections: Mutex<HashMap<SelectionKey, Selection>>,
 }
+
+type SelectionKey = (String, Vec<(String, String)>);
+/// Ids (positions in [`Index::objs`]) of the workloads a Service selector matches, in input
+/// order; Services with the same namespace and selector share one (compare with `Arc::ptr_eq`).
+pub type Selection = Arc<[usize]>;
 
 impl Index {
     pub fn new(objs: Vec<Obj>) -> Index {
@@ -185,6 +196,9 @@ impl Index {
         };
         for (i, o) in ix.objs.iter().enumerate() {
             ix.by_kind.entry(o.kind.clone()).or_default().push(i);
+            if !ix.file_kinds.contains(&(o.file.clone(), o.kind.clone())) {
+                ix.file_kinds.insert((o.file.clone(), o.kind.clone()));
+            }
             ix.by_name
                 .entry((o.kind.clone(), o.ns().to_string(), o.name.clone()))
                 .or_insert(i);
@@ -232,6 +246,11 @@ impl Index {
             .map(|&i| &self.objs[i])
     }
 
+    /// Does `file` hold an object of `kind`?
+    pub fn file_has_kind(&self, file: &Arc<str>, kind: &str) -> bool {
+        self.file_kinds.contains(&(file.clone(), kind.to_string()))
+    }
+
     /// Objects with a pod template in a namespace (Pods, Deployments, Jobs, …).
     pub fn workloads_in<'a>(&'a self, ns: &str) -> impl Iterator<Item = &'a Obj> + 'a {
         self.workloads_by_ns
@@ -266,6 +285,39 @@ impl Index {
         let mut v: Vec<&str> = self.workloads_by_ns.keys().map(String::as_str).collect();
         v.sort();
         v
+    }
+
+    /// The workloads (ids into `objs`) in `ns` whose pod template a plain Service selector
+    /// matches, memoized per distinct selector. An empty selector matches nothing.
+    pub fn service_selection(&self, ns: &str, selector: &Node) -> Selection {
+        let mut key: Vec<(String, String)> = Vec::new();
+        for (k, v) in selector.entries() {
+            match v.scalar_text() {
+                Some(v) => key.push((k.name.clone(), v)),
+                None => return Arc::from([]),
+            }
+        }
+        if key.is_empty() {
+            return Arc::from([]);
+        }
+        key.sort();
+        let key = (ns.to_string(), key);
+        let mut memo = self.selections.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(s) = memo.get(&key) {
+            return s.clone();
+        }
+        let (k0, v0) = &key.1[0];
+        let ids: Selection = self
+            .pod_labels
+            .get(&(ns.to_string(), k0.clone(), v0.clone()))
+            .map(|v| v.as_slice())
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .filter(|&i| pod::map_selects(selector, pod::template_labels(&self.objs[i])))
+            .collect();
+        memo.insert(key, ids.clone());
+        ids
     }
 
     /// Workloads in `ns` whose pod template a plain Service selector matches.

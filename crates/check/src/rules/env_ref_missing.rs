@@ -47,7 +47,7 @@ impl Rule for R {
                         if r.bool_at(&["optional"]) == Some(true) { continue; }
                         let Some(name) = r.str_at(&["name"]) else { continue };
                         let same_input = ix.kind(kind).next().is_some();
-                        if same_input && ix.find(kind, w.ns(), name).is_none() && ix.objs.iter().any(|o| o.file == w.file && o.kind == kind) {
+                        if same_input && ix.find(kind, w.ns(), name).is_none() && ix.file_has_kind(&w.file, kind) {
                             cx.hit(w, Some(r), format!("{}.envFrom[{i}].{refkey}", c.path), format!("container `{}`: {kind} {name} is not in the input (namespace {})", c.name, w.ns()));
                         }
                     }

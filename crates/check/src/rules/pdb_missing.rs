@@ -4,6 +4,7 @@ use crate::model::{NodeExt, Obj, Severity};
 #[allow(unused_imports)]
 use crate::pod;
 use crate::index::Index;
+use std::collections::HashSet;
 use crate::rules::{Cx, Meta, Rule};
 
 pub struct R;
@@ -26,17 +27,21 @@ impl Rule for R {
         &META
     }
     fn check_index(&self, ix: &Index, cx: &mut Cx) {
-
+        // Each PDB marks the workloads its selector matches (label-indexed lookup within its
+        // namespace), so every workload is then answered by a set lookup.
+        let mut covered: HashSet<*const Obj> = HashSet::new();
+        for p in ix.kind("PodDisruptionBudget") {
+            if let Some(s) = p.root.path(&["spec", "selector"]) && !s.entries().is_empty() {
+                covered.extend(ix.select(p.ns(), s).into_iter().map(|o| o as *const Obj));
+            }
+        }
         for kind in ["Deployment", "StatefulSet"] {
             for o in ix.kind(kind) {
-                if ix.min_replicas(o) < 2 {
+                let min = ix.min_replicas(o);
+                if min < 2 || covered.contains(&(o as *const Obj)) {
                     continue;
                 }
-                let labels = pod::template_labels(o);
-                let covered = ix.kind("PodDisruptionBudget").any(|p| p.ns() == o.ns() && p.root.path(&["spec", "selector"]).is_some_and(|s| !s.entries().is_empty() && pod::label_selector_matches(s, labels)));
-                if !covered {
-                    cx.hit(o, None, "", format!("{} with {} replicas has no PodDisruptionBudget", o.kind, ix.min_replicas(o)));
-                }
+                cx.hit(o, None, "", format!("{} with {min} replicas has no PodDisruptionBudget", o.kind));
             }
         }
     }

@@ -4,7 +4,7 @@
 //! (as in kube-score) pod templates that no Service in the input selects — queue workers,
 //! schedulers — are skipped. This is a cross-resource rule: it needs the Services.
 use crate::index::Index;
-use crate::model::{NodeExt, Obj, Severity};
+use crate::model::{NodeExt, Severity};
 use crate::pod;
 use crate::rules::{Cx, Meta, Rule};
 use std::collections::HashSet;
@@ -29,13 +29,20 @@ impl Rule for R {
         &META
     }
     fn check_index(&self, ix: &Index, cx: &mut Cx) {
-        let mut selected: HashSet<*const Obj> = HashSet::new();
+        // Services sharing a selector share one memoized selection: union each once.
+        let mut seen: HashSet<*const usize> = HashSet::new();
+        let mut selected: HashSet<usize> = HashSet::new();
         for s in ix.kind("Service") {
             if let Some(sel) = s.root.path(&["spec", "selector"]) {
-                selected.extend(ix.select_by_map(s.ns(), sel).into_iter().map(|o| o as *const Obj));
+                let ids = ix.service_selection(s.ns(), sel);
+                if seen.insert(ids.as_ptr()) {
+                    selected.extend(ids.iter().copied());
+                }
             }
         }
-        for obj in ix.objs.iter().filter(|o| selected.contains(&(*o as *const Obj))) {
+        let mut selected: Vec<usize> = selected.into_iter().collect();
+        selected.sort_unstable();
+        for obj in selected.into_iter().map(|i| &ix.objs[i]) {
             if !pod::long_running(obj) {
                 continue;
             }

@@ -32,7 +32,7 @@ impl Rule for R {
             if sel.entries().is_empty() || s.root.str_at(&["spec", "type"]) == Some("ExternalName") {
                 continue;
             }
-            if ix.select_by_map(s.ns(), sel).is_empty() {
+            if ix.service_selection(s.ns(), sel).is_empty() {
                 let text: Vec<String> = sel.entries().iter().map(|(k, v)| format!("{}={}", k.name, v.scalar_text().unwrap_or_default())).collect();
                 cx.hit(s, Some(sel), "spec.selector", format!("selector {} matches no pod template in namespace {}", text.join(","), s.ns()));
             }

@@ -4,6 +4,7 @@ use crate::model::{NodeExt, Obj, Severity};
 #[allow(unused_imports)]
 use crate::pod;
 use crate::index::Index;
+use std::collections::{BTreeSet, HashMap};
 use crate::rules::{Cx, Meta, Rule};
 
 pub struct R;
@@ -26,32 +27,48 @@ impl Rule for R {
         &META
     }
     fn check_index(&self, ix: &Index, cx: &mut Cx) {
-
+        // Port names and numbers per distinct selection (Services often share selectors).
+        struct Ports {
+            names: BTreeSet<String>,
+            numbers: BTreeSet<i64>,
+            pods: String,
+        }
+        let mut memo: HashMap<*const usize, Ports> = HashMap::new();
         for s in ix.kind("Service") {
             let Some(sel) = s.root.path(&["spec", "selector"]) else { continue };
-            let pods = ix.select_by_map(s.ns(), sel);
-            if pods.is_empty() {
+            let ids = ix.service_selection(s.ns(), sel);
+            if ids.is_empty() {
                 continue;
             }
-            let mut names: Vec<String> = Vec::new();
-            let mut numbers: Vec<i64> = Vec::new();
-            for w in &pods {
-                for c in pod::obj_containers(w).into_iter().filter(|c| !c.init) {
-                    for p in c.node.get("ports").map(|p| p.seq()).unwrap_or(&[]) {
-                        if let Some(n) = p.str_at(&["name"]) { names.push(n.to_string()); }
-                        if let Some(n) = p.path(&["containerPort"]).and_then(NodeExt::as_i64) { numbers.push(n); }
+            let ports = memo.entry(ids.as_ptr()).or_insert_with(|| {
+                let mut names = BTreeSet::new();
+                let mut numbers = BTreeSet::new();
+                let mut pods = BTreeSet::new();
+                for w in ids.iter().map(|&i| &ix.objs[i]) {
+                    pods.insert(format!("{} {}", w.kind, w.name));
+                    for c in pod::obj_containers(w).into_iter().filter(|c| !c.init) {
+                        for p in c.node.get("ports").map(|p| p.seq()).unwrap_or(&[]) {
+                            if let Some(n) = p.str_at(&["name"]) { names.insert(n.to_string()); }
+                            if let Some(n) = p.path(&["containerPort"]).and_then(NodeExt::as_i64) { numbers.insert(n); }
+                        }
                     }
                 }
-            }
+                let n = pods.len();
+                let mut pods: Vec<String> = pods.into_iter().take(5).collect();
+                if n > 5 {
+                    pods.push(format!("and {} more", n - 5));
+                }
+                Ports { names, numbers, pods: pods.join(", ") }
+            });
             for (i, p) in s.root.path(&["spec", "ports"]).map(|p| p.seq()).unwrap_or(&[]).iter().enumerate() {
                 let Some(tp) = p.get("targetPort").or(p.get("port")) else { continue };
                 if let Some(n) = tp.as_i64() {
-                    if !numbers.is_empty() && !numbers.contains(&n) {
-                        cx.hit(s, Some(tp), format!("spec.ports[{i}].targetPort"), format!("targetPort {n} is not a containerPort of the selected pods (they declare {numbers:?})"));
+                    if !ports.numbers.is_empty() && !ports.numbers.contains(&n) {
+                        cx.hit(s, Some(tp), format!("spec.ports[{i}].targetPort"), format!("targetPort {n} is not a containerPort of the selected pods (they declare {:?})", ports.numbers.iter().collect::<Vec<_>>()));
                     }
-                } else if let Some(name) = tp.as_str() && !names.iter().any(|x| x == name) {
+                } else if let Some(name) = tp.as_str() && !ports.names.contains(name) {
                     if name.parse::<i64>().is_ok() { continue; }
-                    cx.hit(s, Some(tp), format!("spec.ports[{i}].targetPort"), format!("targetPort `{name}` is not a port name of the selected pods ({})", pods.iter().map(|w| format!("{} {}", w.kind, w.name)).collect::<Vec<_>>().join(", ")));
+                    cx.hit(s, Some(tp), format!("spec.ports[{i}].targetPort"), format!("targetPort `{name}` is not a port name of the selected pods ({})", ports.pods));
                 }
             }
         }
