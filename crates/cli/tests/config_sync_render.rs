@@ -26,6 +26,8 @@ fn the_sidecar_is_a_native_sidecar_sharing_the_config_volume() {
     assert_eq!(sidecar["restartPolicy"], "Always");
     assert_eq!(sidecar["securityContext"]["readOnlyRootFilesystem"], true);
     assert_eq!(sidecar["readinessProbe"]["httpGet"]["path"], "/readyz");
+    // The app starts only after the first version is on disk.
+    assert_eq!(sidecar["startupProbe"]["httpGet"]["path"], "/readyz");
     let app = &pod["containers"][0];
     let app_mount = app["volumeMounts"]
         .as_array()

@@ -416,6 +416,13 @@ fn sync_sidecar(svc: &ResolvedService, sync: &ConfigSync) -> Container {
             protocol: Some("TCP".into()),
             ..Default::default()
         }]),
+        // The app starts only once the first version is on disk (the sidecar commits its first
+        // version without waiting for the app); up to 5 minutes.
+        startup_probe: Some(KProbe {
+            period_seconds: Some(2),
+            failure_threshold: Some(150),
+            ..http("/readyz")
+        }),
         readiness_probe: Some(http("/readyz")),
         liveness_probe: Some(KProbe {
             failure_threshold: Some(6),
