@@ -468,3 +468,23 @@ fn list_rules_and_explain() {
         show(&o)
     );
 }
+
+// ---------------------------------------------------------------- colour
+
+#[test]
+fn color_follows_the_global_flag() {
+    let bad = fixture("privileged", "fail.yaml");
+    let esc = |o: &Output| out(o).contains('\u{1b}');
+    // Piped stdout: plain by default.
+    assert!(!esc(&berth(&["check", &bad])));
+    let o = berth(&["--color", "always", "check", &bad]);
+    assert_eq!(code(&o), 1, "{}", show(&o));
+    assert!(esc(&o), "--color always colours the report: {}", show(&o));
+    // The flag is global: after the subcommand too.
+    assert!(esc(&berth(&["check", &bad, "--color", "always"])));
+    assert!(!esc(&berth(&["check", &bad, "--color", "never"])));
+    // JSON is never coloured.
+    let o = berth(&["--color", "always", "check", &bad, "-o", "json"]);
+    assert!(!esc(&o));
+    json(&o);
+}

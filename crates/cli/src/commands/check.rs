@@ -2,9 +2,10 @@
 //! or over every environment a berth app renders. `berth explain RULE` prints a rule's docs.
 
 use super::app::load_app;
-use crate::cli::{CheckArgs, CheckFormat, ExplainArgs, FailOn};
+use crate::cli::{CheckArgs, CheckFormat, Cli, Color, ExplainArgs, FailOn};
 use crate::failure::{CmdResult, Failure};
 use berth_check::{Config, Input, Options, Report, Severity, output};
+use clap::Parser;
 use miette::miette;
 use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
@@ -88,10 +89,7 @@ pub fn run(args: CheckArgs) -> CmdResult {
         FailOn::Never => None,
     };
     let text = match args.output {
-        CheckFormat::Human => {
-            let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-            output::human(&report, color)
-        }
+        CheckFormat::Human => output::human(&report, stdout_color()),
         CheckFormat::Json => output::json(&report),
         CheckFormat::Sarif => output::sarif(&report, &opts.config, opts.prod),
         CheckFormat::Junit => output::junit(&report, fail_on.unwrap_or(Severity::Error)),
@@ -183,6 +181,17 @@ fn load_config(explicit: Option<&Path>) -> Result<Config, Failure> {
         .map_err(|e| Failure::bad_input(miette!("cannot read {}: {e}", path.display())))?;
     Config::parse(&path.display().to_string(), &text)
         .map_err(|e| Failure::bad_input(miette!("{e}")))
+}
+
+/// Colour the report on stdout? The global `--color auto|always|never` (`auto`: stdout is a
+/// terminal and NO_COLOR is unset). Commands receive only their own arguments, so the global
+/// flag is read back from the (already validated) command line.
+fn stdout_color() -> bool {
+    match Cli::try_parse().map_or(Color::Auto, |c| c.color) {
+        Color::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        Color::Always => true,
+        Color::Never => false,
+    }
 }
 
 fn print(text: &str) -> Result<(), Failure> {
