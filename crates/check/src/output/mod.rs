@@ -133,21 +133,42 @@ fn summary(report: &Report, p: &Paint) -> String {
 
 /// JSON for scripts: the whole report plus counts.
 pub fn json(report: &Report) -> String {
-    let v = json!({
-        "kubeVersion": report.kube_version,
-        "summary": {
-            "error": report.count(Severity::Error),
-            "warning": report.count(Severity::Warning),
-            "info": report.count(Severity::Info),
-            "suppressed": report.suppressed.len(),
-            "objects": report.objects,
-            "files": report.files,
-            "inputErrors": report.input_errors,
+    // Serialized from borrowed fields: no Value copy of every finding.
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Summary {
+        error: usize,
+        warning: usize,
+        info: usize,
+        suppressed: usize,
+        objects: usize,
+        files: usize,
+        input_errors: usize,
+    }
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Out<'a> {
+        kube_version: &'a str,
+        summary: Summary,
+        findings: &'a [Finding],
+        suppressed: &'a [Finding],
+        notices: &'a [String],
+    }
+    let v = Out {
+        kube_version: report.kube_version,
+        summary: Summary {
+            error: report.count(Severity::Error),
+            warning: report.count(Severity::Warning),
+            info: report.count(Severity::Info),
+            suppressed: report.suppressed.len(),
+            objects: report.objects,
+            files: report.files,
+            input_errors: report.input_errors,
         },
-        "findings": report.findings,
-        "suppressed": report.suppressed,
-        "notices": report.notices,
-    });
+        findings: &report.findings,
+        suppressed: &report.suppressed,
+        notices: &report.notices,
+    };
     serde_json::to_string_pretty(&v).expect("report serializes") + "\n"
 }
 
