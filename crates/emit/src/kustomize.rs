@@ -8,8 +8,10 @@
 //!   share; each overlay patches it to its own form. Replica counts go through `replicas:`,
 //!   image changes through `images:` (when every container of that image changes the same
 //!   way), everything else through one JSON6902 patch per object (`patches/KIND-NAME.yaml`).
-//! - An object only some environments render (a PodDisruptionBudget that dev does not need)
-//!   is a plain resource of each overlay that has it.
+//! - An object several but not all environments render (a PodDisruptionBudget that dev does
+//!   not need) lives once in a component, `components/in-staging-prod/`, that those overlays
+//!   include (and patch like the base); an object one environment renders is a plain resource
+//!   of its overlay.
 //!
 //! `kubectl kustomize overlays/ENV` builds exactly what `berth render --env ENV` prints
 //! (proved in the test suite with the real kubectl).
@@ -53,8 +55,45 @@ pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
         })),
     );
 
+    // Objects several (not all) environments render: a component those overlays include
+    // (`components/in-staging-prod/`), in the form most of them share.
+    let mut components: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut component_of: BTreeMap<&Key, String> = BTreeMap::new();
+    for v in all.iter().filter(|v| !v.in_all()) {
+        let envs: Vec<&str> = rendered
+            .iter()
+            .zip(&v.bodies)
+            .filter(|(_, b)| b.is_some())
+            .map(|(r, _)| r.env.as_str())
+            .collect();
+        if envs.len() < 2 {
+            continue;
+        }
+        let name = format!("in-{}", envs.join("-"));
+        let (_, body) = v.majority().expect("present somewhere");
+        let file = format!("{}.yaml", v.key.file_stem());
+        files.insert(format!("components/{name}/{file}"), to_yaml(body));
+        components.entry(name.clone()).or_default().push(file);
+        base_bodies.insert(&v.key, body);
+        component_of.insert(&v.key, name);
+    }
+    for (name, resources) in &components {
+        let envs = name.trim_start_matches("in-").replace('-', ", ");
+        files.insert(
+            format!("components/{name}/kustomization.yaml"),
+            header(
+                "Component",
+                &format!("objects only some environments render ({envs})"),
+            ) + &to_yaml(&json!({
+                "apiVersion": "kustomize.config.k8s.io/v1alpha1",
+                "kind": "Component",
+                "resources": resources,
+            })),
+        );
+    }
+
     for (i, r) in rendered.iter().enumerate() {
-        let overlay = overlay(i, r, &all, &base_bodies);
+        let overlay = overlay(i, r, &all, &base_bodies, &component_of);
         files.nest(format!("overlays/{}", r.env), overlay);
     }
 
@@ -73,9 +112,18 @@ struct ImageChange {
     new: String,
 }
 
-fn overlay(env: usize, r: &Rendered, all: &[Variants], base: &BTreeMap<&Key, &Value>) -> FileSet {
+/// One overlay. `base` holds the body each object starts from (in the base or in a component),
+/// `component_of` the component that brings an object in.
+fn overlay(
+    env: usize,
+    r: &Rendered,
+    all: &[Variants],
+    base: &BTreeMap<&Key, &Value>,
+    component_of: &BTreeMap<&Key, String>,
+) -> FileSet {
     let mut files = FileSet::default();
     let mut resources = vec![Value::from("../../base")];
+    let mut components: Vec<Value> = Vec::new();
     let mut replicas = Vec::new();
     let mut patches = Vec::new();
     let mut patch_ops: Vec<(&Key, Vec<Op>)> = Vec::new();
@@ -94,6 +142,12 @@ fn overlay(env: usize, r: &Rendered, all: &[Variants], base: &BTreeMap<&Key, &Va
                 }
             }
             Some(base_body) => {
+                if let Some(c) = component_of.get(&v.key) {
+                    let path = Value::from(format!("../../components/{c}"));
+                    if !components.contains(&path) {
+                        components.push(path);
+                    }
+                }
                 for (ptr, old) in container_images(base_body) {
                     if let Some(new) = body.pointer(&ptr).and_then(Value::as_str) {
                         image_pairs.push((old, new.to_owned()));
@@ -175,6 +229,9 @@ fn overlay(env: usize, r: &Rendered, all: &[Variants], base: &BTreeMap<&Key, &Va
     k.insert("kind".into(), "Kustomization".into());
     k.insert("namespace".into(), r.namespace.clone().into());
     k.insert("resources".into(), resources.into());
+    if !components.is_empty() {
+        k.insert("components".into(), components.into());
+    }
     if !replicas.is_empty() {
         k.insert("replicas".into(), replicas.into());
     }

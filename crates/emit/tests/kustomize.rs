@@ -102,9 +102,10 @@ fn overlays_carry_every_kind_of_difference() {
             .files
             .contains_key(std::path::Path::new("base/deployment-worker.yaml"))
     );
-    assert!(
-        files
-            .files
-            .contains_key(std::path::Path::new("overlays/prod/deployment-worker.yaml"))
-    );
+    // It lives once, in the component the environments that run it include.
+    assert!(files.files.contains_key(std::path::Path::new(
+        "components/in-staging-prod/deployment-worker.yaml"
+    )));
+    assert!(text("overlays/prod/kustomization.yaml").contains("../../components/in-staging-prod"));
+    assert!(!dev.contains("components"), "{dev}");
 }
