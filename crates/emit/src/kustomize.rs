@@ -57,7 +57,7 @@ pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
 
     // Objects several (not all) environments render: a component those overlays include
     // (`components/in-staging-prod/`), in the form most of them share.
-    let mut components: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut components: BTreeMap<String, (Vec<&str>, Vec<String>)> = BTreeMap::new();
     let mut component_of: BTreeMap<&Key, String> = BTreeMap::new();
     for v in all.iter().filter(|v| !v.in_all()) {
         let envs: Vec<&str> = rendered
@@ -69,16 +69,26 @@ pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
         if envs.len() < 2 {
             continue;
         }
-        let name = format!("in-{}", envs.join("-"));
+        // Environment names may hold dashes: two sets that would share a name get a suffix.
+        let mut name = format!("in-{}", envs.join("-"));
+        let mut n = 1;
+        while components.get(&name).is_some_and(|(e, _)| *e != envs) {
+            n += 1;
+            name = format!("in-{}-{n}", envs.join("-"));
+        }
         let (_, body) = v.majority().expect("present somewhere");
         let file = format!("{}.yaml", v.key.file_stem());
         files.insert(format!("components/{name}/{file}"), to_yaml(body));
-        components.entry(name.clone()).or_default().push(file);
+        components
+            .entry(name.clone())
+            .or_insert_with(|| (envs.clone(), Vec::new()))
+            .1
+            .push(file);
         base_bodies.insert(&v.key, body);
         component_of.insert(&v.key, name);
     }
-    for (name, resources) in &components {
-        let envs = name.trim_start_matches("in-").replace('-', ", ");
+    for (name, (envs, resources)) in &components {
+        let envs = envs.join(", ");
         files.insert(
             format!("components/{name}/kustomization.yaml"),
             header(
