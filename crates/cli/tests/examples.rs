@@ -124,6 +124,9 @@ fn build_writes_every_environment_and_summarises() {
     assert_eq!(envs.len(), 3);
     for env in envs {
         let name = env["environment"].as_str().unwrap();
+        // build runs berth check on every environment: the examples pass clean.
+        assert_eq!(env["check"]["errors"], 0, "{name}: {}", env["check"]);
+        assert_eq!(env["check"]["warnings"], 0, "{name}: {}", env["check"]);
         let dir = out_dir.join(name);
         let all = std::fs::read_to_string(dir.join("all.yaml")).unwrap();
         assert_eq!(

@@ -57,11 +57,20 @@ pub fn run(args: BuildArgs) -> CmdResult {
     berth_emit::write_atomic(&out_dir, &files)
         .map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
 
+    // The judge every berth output must pass: berth check, with each environment's tier profile.
+    let checks: Vec<CheckStatus> = loaded
+        .apps
+        .iter()
+        .zip(&rendered)
+        .map(|(app, r)| check_env(app.tier, r))
+        .collect::<Result<_, _>>()?;
+
     match args.output {
         OutputFormat::Json => {
             let summary: Vec<_> = rendered
                 .iter()
-                .map(|r| {
+                .enumerate()
+                .map(|(i, r)| {
                     serde_json::json!({
                         "environment": r.env,
                         "namespace": r.namespace,
@@ -69,6 +78,7 @@ pub fn run(args: BuildArgs) -> CmdResult {
                         "objects": r.objects.len(),
                         "kinds": kinds(r),
                         "warnings": r.warnings.iter().map(|w| serde_json::json!({"path": w.path, "message": w.message})).collect::<Vec<_>>(),
+                        "check": checks[i].to_json(),
                     })
                 })
                 .collect();
@@ -86,9 +96,59 @@ pub fn run(args: BuildArgs) -> CmdResult {
             });
             println!("{}", serde_json::to_string_pretty(&doc).expect("json"));
         }
-        OutputFormat::Table => print_table(&loaded.spec.app, &out_dir, &rendered, &formats),
+        OutputFormat::Table => {
+            print_table(&loaded.spec.app, &out_dir, &rendered, &formats, &checks)
+        }
+    }
+    let errors: usize = checks.iter().map(|c| c.errors).sum();
+    if errors > 0 {
+        eprintln!(
+            "error: berth check found {errors} error{} in the rendered output; run `berth check {}` for details",
+            if errors == 1 { "" } else { "s" },
+            args.app.display()
+        );
+        return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `berth check` says about one environment's render.
+struct CheckStatus {
+    errors: usize,
+    warnings: usize,
+    infos: usize,
+}
+
+impl CheckStatus {
+    fn summary(&self) -> String {
+        match (self.errors, self.warnings) {
+            (0, 0) => "ok".into(),
+            (e, w) => format!("{e} errors, {w} warnings"),
+        }
+    }
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({"errors": self.errors, "warnings": self.warnings, "info": self.infos})
+    }
+}
+
+fn check_env(tier: berth_spec::Tier, r: &Rendered) -> Result<CheckStatus, Failure> {
+    use berth_check::{Input, Options, Severity};
+    let input = Input::Objects {
+        name: r.env.clone(),
+        objects: r.objects.iter().map(|o| o.body.clone()).collect(),
+    };
+    let opts = Options {
+        prod: tier == berth_spec::Tier::Prod,
+        dev: tier == berth_spec::Tier::Dev,
+        ..Default::default()
+    };
+    let report = berth_check::check(&[input], &opts)
+        .map_err(|e| Failure::failed(miette!("berth check failed on {}: {e}", r.env)))?;
+    Ok(CheckStatus {
+        errors: report.count(Severity::Error),
+        warnings: report.count(Severity::Warning),
+        infos: report.count(Severity::Info),
+    })
 }
 
 /// Every format `berth build` writes, in the order the summary lists them.
@@ -139,10 +199,12 @@ fn print_table(
     out_dir: &std::path::Path,
     rendered: &[Rendered],
     formats: &[FormatStatus],
+    checks: &[CheckStatus],
 ) {
-    let rows: Vec<[String; 5]> = rendered
+    let rows: Vec<[String; 6]> = rendered
         .iter()
-        .map(|r| {
+        .zip(checks)
+        .map(|(r, c)| {
             let k = kinds(r)
                 .iter()
                 .map(|(kind, n)| format!("{} {n}", short(kind)))
@@ -154,20 +216,28 @@ fn print_table(
                 r.objects.len().to_string(),
                 k,
                 r.warnings.len().to_string(),
+                c.summary(),
             ]
         })
         .collect();
-    let header = ["ENVIRONMENT", "NAMESPACE", "OBJECTS", "KINDS", "WARNINGS"];
+    let header = [
+        "ENVIRONMENT",
+        "NAMESPACE",
+        "OBJECTS",
+        "KINDS",
+        "WARNINGS",
+        "CHECK",
+    ];
     let mut widths = header.map(str::len);
     for row in &rows {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(cell.len());
         }
     }
-    let line = |cells: [&str; 5]| {
+    let line = |cells: [&str; 6]| {
         let mut s = String::new();
         for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            if i == 4 {
+            if i == 5 {
                 s.push_str(cell);
             } else {
                 s.push_str(&format!("{cell:<w$}   "));
@@ -179,7 +249,7 @@ fn print_table(
     println!();
     line(header);
     for row in &rows {
-        line([&row[0], &row[1], &row[2], &row[3], &row[4]]);
+        line([&row[0], &row[1], &row[2], &row[3], &row[4], &row[5]]);
     }
     println!();
     let width = formats
