@@ -54,16 +54,25 @@ pub fn run(args: BuildArgs) -> CmdResult {
             _ => files.nest(name, set),
         }
     }
-    berth_emit::write_atomic(&out_dir, &files)
-        .map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
-
-    // The judge every berth output must pass: berth check, with each environment's tier profile.
-    let checks: Vec<CheckStatus> = loaded
-        .apps
-        .iter()
-        .zip(&rendered)
-        .map(|(app, r)| check_env(app.tier, r))
-        .collect::<Result<_, _>>()?;
+    // Writing is mostly the kernel creating files, checking is CPU: do both at once, and check
+    // the environments in parallel. berth check is the judge every berth output must pass, with
+    // each environment's tier profile.
+    let (written, checks) = std::thread::scope(|scope| {
+        let checks: Vec<_> = loaded
+            .apps
+            .iter()
+            .zip(&rendered)
+            .map(|(app, r)| scope.spawn(move || check_env(app.tier, r)))
+            .collect();
+        let written = berth_emit::write_atomic(&out_dir, &files);
+        let checks: Result<Vec<CheckStatus>, Failure> = checks
+            .into_iter()
+            .map(|h| h.join().expect("check thread"))
+            .collect();
+        (written, checks)
+    });
+    written.map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
+    let checks = checks?;
 
     match args.output {
         OutputFormat::Json => {
