@@ -190,3 +190,54 @@ fn help_version_completions_and_man_page() {
     let man = berth(&["man"]);
     assert!(String::from_utf8(man.stdout).unwrap().contains(".TH berth"));
 }
+
+/// `berth schema` judged by an independent validator (Python jsonschema, draft 2020-12): it
+/// accepts every example spec and rejects a misspelt key, as an editor using it would.
+#[test]
+fn the_json_schema_accepts_the_examples_and_rejects_a_typo() {
+    let tools = std::env::var_os("BERTH_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools"));
+    let python = tools.join("venv/bin/python");
+    assert!(
+        python.exists(),
+        "{} is missing: run scripts/test (scripts/setup.d/00-python.sh installs jsonschema)",
+        python.display()
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let schema = tmp.path().join("schema.json");
+    std::fs::write(&schema, berth(&["schema"]).stdout).unwrap();
+    let as_json = |text: &str| {
+        let docs = berth_yaml::parse_stream(text, berth_yaml::Limits::default());
+        docs[0].root.clone().unwrap().unwrap().to_json()
+    };
+    let validate = |spec: &serde_json::Value| {
+        let file = tmp.path().join("spec.json");
+        std::fs::write(&file, spec.to_string()).unwrap();
+        Command::new(&python)
+            .args([
+                "-c",
+                "import json,sys,jsonschema; jsonschema.Draft202012Validator(json.load(open(sys.argv[1]))).validate(json.load(open(sys.argv[2])))",
+            ])
+            .arg(&schema)
+            .arg(&file)
+            .output()
+            .unwrap()
+    };
+    for (example, _) in EXAMPLES {
+        let text =
+            std::fs::read_to_string(repo().join(format!("examples/{example}/berth.yaml"))).unwrap();
+        let out = validate(&as_json(&text));
+        assert!(
+            out.status.success(),
+            "{example}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut typo =
+        as_json(&std::fs::read_to_string(repo().join("examples/todo/berth.yaml")).unwrap());
+    typo["services"]["backend"]["helth"] = serde_json::json!({"ready": "/r"});
+    let out = validate(&typo);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("helth"));
+}
