@@ -77,3 +77,12 @@ fn several_environments_need_env() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8(out.stderr).unwrap().contains("dev, prod"));
 }
+
+#[test]
+fn a_spec_that_is_not_utf8_is_bad_input() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("berth.yaml"), b"app: \xff\n").unwrap();
+    let out = berth_in(dir.path(), &["render", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not UTF-8"));
+}

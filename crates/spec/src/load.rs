@@ -54,6 +54,9 @@ pub enum LoadError {
         help("is this the right file? specs are usually a few kilobytes")
     )]
     TooLarge { path: PathBuf, size: u64 },
+    #[error("{} is not UTF-8 text (invalid byte at offset {offset})", .path.display())]
+    #[diagnostic(code(berth::spec::not_text), help("save berth.yaml as UTF-8"))]
+    NotText { path: PathBuf, offset: usize },
     #[error(transparent)]
     #[diagnostic(transparent)]
     Invalid(#[from] SpecErrors),
@@ -100,11 +103,9 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError
         return Err(LoadError::TooLarge { path: file, size });
     }
     let bytes = std::fs::read(&file).map_err(io)?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        io(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            format!("not UTF-8 text ({e})"),
-        ))
+    let text = String::from_utf8(bytes).map_err(|e| LoadError::NotText {
+        path: file.clone(),
+        offset: e.utf8_error().valid_up_to(),
     })?;
     let dir = file.parent().map(Path::to_owned).unwrap_or_default();
     let read = |rel: &Path| std::fs::read(dir.join(rel));

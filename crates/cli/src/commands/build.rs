@@ -121,6 +121,14 @@ pub fn run(args: BuildArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
 /// What `berth check` says about one environment's render.
 struct CheckStatus {
     errors: usize,
@@ -132,7 +140,7 @@ impl CheckStatus {
     fn summary(&self) -> String {
         match (self.errors, self.warnings) {
             (0, 0) => "ok".into(),
-            (e, w) => format!("{e} errors, {w} warnings"),
+            (e, w) => format!("{}, {}", plural(e, "error"), plural(w, "warning")),
         }
     }
     fn to_json(&self) -> serde_json::Value {
