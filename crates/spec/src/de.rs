@@ -129,8 +129,8 @@ impl<'a> NodeDe<'a> {
         }
     }
 
-    /// The text of a plain numeric scalar exactly as written (`1.10` stays `1.10`).
-    fn raw_number(&self) -> Option<&'a str> {
+    /// The text of a plain scalar exactly as written (`1.10` stays `1.10`).
+    fn raw_scalar(&self) -> Option<&'a str> {
         let rest = self.src.get(self.node.pos.offset..)?;
         let end = rest
             .find(|c: char| c.is_whitespace() || matches!(c, ',' | ']' | '}' | '#'))
@@ -185,11 +185,11 @@ impl<'de, 'a> de::Deserializer<'de> for NodeDe<'a> {
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         let r = match &self.node.value {
             Value::Str(s) => visitor.visit_str(s),
-            Value::Int(i) => visitor.visit_string(i.to_string()),
-            Value::Bool(b) => visitor.visit_string(b.to_string()),
-            Value::Float(f) => match self.raw_number() {
+            // Scalars YAML read as numbers or booleans are taken exactly as written
+            // (`007`, `1.10`, `True`), since the field wants text.
+            Value::Int(_) | Value::Float(_) | Value::Bool(_) => match self.raw_scalar() {
                 Some(raw) => visitor.visit_str(raw),
-                None => visitor.visit_string(f.to_string()),
+                None => visitor.visit_string(self.node.scalar_text().unwrap_or_default()),
             },
             _ => return self.deserialize_any(visitor),
         };

@@ -269,3 +269,16 @@ fn the_same_base_error_is_reported_once_across_environments() {
     );
     assert_eq!(errors(&text).len(), 1);
 }
+
+#[test]
+fn numbers_and_booleans_in_text_fields_are_kept_as_written() {
+    let text = "app: shop\nversion: 1.10\nservices:\n  web: {image: web, env: {RATE: 0.50, N: 007, ON: True, HEX: 0x1F}}\n";
+    let loaded = load_str(Path::new("berth.yaml"), text, &|_| unreachable!()).unwrap();
+    let svc = &loaded.apps[0].services[0];
+    assert_eq!(svc.image.tag.as_deref(), Some("1.10"));
+    let env: std::collections::HashMap<_, _> = svc.env.iter().cloned().collect();
+    assert_eq!(env["RATE"], "0.50");
+    assert_eq!(env["N"], "007");
+    assert_eq!(env["ON"], "True");
+    assert_eq!(env["HEX"], "0x1F");
+}
