@@ -23,9 +23,6 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, spec_path)) = pod::pod_spec(obj) else { return };
-        let _ = (&spec, &spec_path);
-
         for c in pod::obj_containers(obj) {
             let drops_all = c.node.path(&["securityContext", "capabilities", "drop"]).is_some_and(|d| d.seq().iter().any(|x| x.as_str().is_some_and(|s| s.eq_ignore_ascii_case("ALL"))));
             if !drops_all {

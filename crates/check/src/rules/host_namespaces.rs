@@ -24,7 +24,6 @@ impl Rule for R {
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
         let Some((spec, spec_path)) = pod::pod_spec(obj) else { return };
-        let _ = (&spec, &spec_path);
 
         for key in ["hostNetwork", "hostPID", "hostIPC"] {
             if let Some(n) = spec.get(key).filter(|n| n.as_bool() == Some(true)) {

@@ -23,9 +23,6 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, spec_path)) = pod::pod_spec(obj) else { return };
-        let _ = (&spec, &spec_path);
-
         for c in pod::obj_containers(obj) {
             for (i, p) in c.node.get("ports").map(|p| p.seq()).unwrap_or(&[]).iter().enumerate() {
                 if let Some(h) = p.get("hostPort").filter(|h| h.as_i64().is_some_and(|v| v > 0)) {

@@ -23,9 +23,6 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, spec_path)) = pod::pod_spec(obj) else { return };
-        let _ = (&spec, &spec_path);
-
         for c in pod::obj_containers(obj) {
             if c.node.bool_at(&["securityContext", "allowPrivilegeEscalation"]) != Some(false) {
                 cx.hit(obj, c.node.path(&["securityContext", "allowPrivilegeEscalation"]).or(Some(c.node)), format!("{}.securityContext.allowPrivilegeEscalation", c.path), format!("container `{}` does not set allowPrivilegeEscalation: false", c.name));

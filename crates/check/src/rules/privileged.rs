@@ -23,9 +23,6 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, spec_path)) = pod::pod_spec(obj) else { return };
-        let _ = (&spec, &spec_path);
-
         for c in pod::obj_containers(obj) {
             if let Some(p) = c.node.path(&["securityContext", "privileged"]).filter(|p| p.as_bool() == Some(true)) {
                 cx.hit(obj, Some(p), format!("{}.securityContext.privileged", c.path), format!("container `{}` is privileged", c.name));

@@ -23,8 +23,7 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, spec_path)) = pod::pod_spec(obj) else { return };
-        let _ = (&spec, &spec_path);
+        let Some((spec, _)) = pod::pod_spec(obj) else { return };
 
         for c in pod::obj_containers(obj) {
             let user = pod::effective(spec, c.node, &["runAsUser"]);

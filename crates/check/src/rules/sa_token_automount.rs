@@ -24,7 +24,6 @@ impl Rule for R {
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
         let Some((spec, spec_path)) = pod::pod_spec(obj) else { return };
-        let _ = (&spec, &spec_path);
 
         let sa = spec.str_at(&["serviceAccountName"]).or(spec.str_at(&["serviceAccount"])).unwrap_or("default");
         if sa == "default" && spec.bool_at(&["automountServiceAccountToken"]) != Some(false) {
