@@ -85,7 +85,8 @@ fn spec_text(
         let mut uses: Vec<String> = svc
             .uses_services
             .iter()
-            .filter(|u| **u < i)
+            // Only earlier services (no cycles) that listen on a port (workers are not called).
+            .filter(|u| **u < i && services[**u].port.is_some())
             .map(|u| names[*u].clone())
             .collect();
         uses.extend(svc.uses_deps.iter().map(|d| DEPS[*d].0.to_owned()));

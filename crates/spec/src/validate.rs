@@ -369,6 +369,14 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
                     format!("`{name}` uses `{used}`, which is neither a service nor a dependency"),
                     Some(suggest(used, &all_targets)),
                 ));
+            } else if spec.services.get(used).is_some_and(|u| u.port.is_none()) {
+                errors.push(err(
+                    &["uses", &idx],
+                    format!("`{name}` uses `{used}`, which has no `port` to call"),
+                    Some(format!(
+                        "give `{used}` a `port`, or remove it from `uses` (workers are not called)"
+                    )),
+                ));
             }
         }
         for (key, _) in svc.env.iter().flatten() {

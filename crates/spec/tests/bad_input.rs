@@ -282,3 +282,11 @@ fn numbers_and_booleans_in_text_fields_are_kept_as_written() {
     assert_eq!(env["ON"], "True");
     assert_eq!(env["HEX"], "0x1F");
 }
+
+#[test]
+fn uses_of_a_worker_without_a_port() {
+    let text =
+        format!("{HEAD}services:\n  worker: {{image: w}}\n  web: {{image: web, uses: [worker]}}\n");
+    let e = expect_one(&text, "which has no `port` to call", "worker]", 0);
+    assert_eq!(e.path, "services.web.uses[0]");
+}
