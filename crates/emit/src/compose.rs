@@ -231,7 +231,16 @@ pub fn compose(apps: &[App]) -> FileSet {
             svc.insert("configs".into(), mounts.into());
         }
         let mut depends = Map::new();
-        for used in s.uses_dependencies.iter().chain(&s.uses_services) {
+        // Only what is not already implied through another thing it uses (a transitive
+        // reduction): the start order is the same, and compose's graph walk stays linear
+        // (it revisits shared dependencies once per path, which explodes on long chains).
+        let direct: Vec<&String> = s.uses_dependencies.iter().chain(&s.uses_services).collect();
+        let implied: std::collections::BTreeSet<String> = s
+            .uses_services
+            .iter()
+            .flat_map(|v| reachable(app, v))
+            .collect();
+        for used in direct.into_iter().filter(|u| !implied.contains(*u)) {
             let is_local_dep = local_deps.contains_key(used);
             let is_service = app.services.iter().any(|o| &o.name == used);
             if !is_local_dep && !is_service {
@@ -302,6 +311,23 @@ pub fn compose(apps: &[App]) -> FileSet {
 }
 
 /// The compose healthcheck of a service: its readiness check (else liveness).
+/// Everything `from` uses, directly or through other services (the graph is acyclic: the
+/// spec loader refuses cycles).
+fn reachable(app: &App, from: &str) -> std::collections::BTreeSet<String> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut stack = vec![from.to_owned()];
+    while let Some(name) = stack.pop() {
+        if let Some(svc) = app.services.iter().find(|o| o.name == name) {
+            for used in svc.uses_dependencies.iter().chain(&svc.uses_services) {
+                if seen.insert(used.clone()) {
+                    stack.push(used.clone());
+                }
+            }
+        }
+    }
+    seen
+}
+
 fn health_test(s: &berth_spec::ResolvedService) -> Option<Vec<String>> {
     match s.ready.as_ref().or(s.live.as_ref())? {
         Probe::Http(path) => {

@@ -122,3 +122,51 @@ fn the_validator_rejects_a_broken_file() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// Long `uses` chains (each service using the three before it) stay linear for compose:
+/// depends_on lists only what is not implied through another dependency, so `docker compose
+/// config` walks a path instead of every one of the exponentially many routes.
+#[test]
+fn depends_on_is_a_transitive_reduction_and_long_chains_validate() {
+    let mut text = String::from("app: chain\nversion: 1.0.0\nservices:\n");
+    for i in 0..40 {
+        let uses: Vec<String> = (i.max(3) - 3..i).map(|j| format!("s{j}")).collect();
+        text.push_str(&format!(
+            "  s{i}: {{ image: s{i}, port: {}, health: {{ ready: /r }}, uses: [{}] }}\n",
+            8000 + i,
+            uses.join(", ")
+        ));
+    }
+    let (loaded, _) = spec(&text);
+    let files = berth_emit::compose(&loaded.apps);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("compose");
+    berth_emit::write_atomic(&dir, &files).unwrap();
+    let mut child = Command::new(docker_compose())
+        .args(["config", "--format", "json"])
+        .current_dir(&dir)
+        .env_remove("COMPOSE_FILE")
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A generous limit, only so that a regression fails instead of hanging the suite.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            panic!("docker compose config did not finish on a 40-service chain");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let model: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for i in 1..40 {
+        let deps: Vec<&String> = model["services"][format!("s{i}")]["depends_on"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(deps, vec![&format!("s{}", i - 1)], "s{i}");
+    }
+}
