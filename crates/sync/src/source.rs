@@ -74,46 +74,41 @@ impl Source {
             retry_timeout: request_timeout,
             ..Default::default()
         };
+        // Timeouts through config keys: `with_client_options` would drop what `from_env` put
+        // there (AWS_ALLOW_HTTP, proxies, …), for every cloud alike.
+        use object_store::ClientConfigKey as C;
+        const CONNECT_TIMEOUT: &str = "5s";
+        let timeout = format!("{}ms", request_timeout.as_millis());
         let (store, prefix): (Arc<dyn ObjectStore>, String) = match spec {
             SourceSpec::S3 { bucket, prefix } => {
-                use object_store::ClientConfigKey as C;
                 use object_store::aws::AmazonS3ConfigKey as K;
-                // Timeouts through config keys: `with_client_options` would drop what `from_env`
-                // put there (AWS_ALLOW_HTTP, proxies, …).
                 let s = object_store::aws::AmazonS3Builder::from_env()
                     .with_bucket_name(bucket)
                     .with_retry(retry)
-                    .with_config(
-                        K::Client(C::Timeout),
-                        format!("{}ms", request_timeout.as_millis()),
-                    )
-                    .with_config(K::Client(C::ConnectTimeout), "5s")
+                    .with_config(K::Client(C::Timeout), &timeout)
+                    .with_config(K::Client(C::ConnectTimeout), CONNECT_TIMEOUT)
                     .build()?;
                 (Arc::new(s), prefix.clone())
             }
             // GCS and Azure read their credentials from the environment (Workload Identity /
             // Azure Workload Identity on the pod), like S3's IRSA.
             SourceSpec::Gcs { bucket, prefix } => {
+                use object_store::gcp::GoogleConfigKey as K;
                 let s = object_store::gcp::GoogleCloudStorageBuilder::from_env()
                     .with_bucket_name(bucket)
                     .with_retry(retry)
-                    .with_client_options(
-                        object_store::ClientOptions::new()
-                            .with_timeout(request_timeout)
-                            .with_connect_timeout(Duration::from_secs(5)),
-                    )
+                    .with_config(K::Client(C::Timeout), &timeout)
+                    .with_config(K::Client(C::ConnectTimeout), CONNECT_TIMEOUT)
                     .build()?;
                 (Arc::new(s), prefix.clone())
             }
             SourceSpec::Azure { container, prefix } => {
+                use object_store::azure::AzureConfigKey as K;
                 let s = object_store::azure::MicrosoftAzureBuilder::from_env()
                     .with_container_name(container)
                     .with_retry(retry)
-                    .with_client_options(
-                        object_store::ClientOptions::new()
-                            .with_timeout(request_timeout)
-                            .with_connect_timeout(Duration::from_secs(5)),
-                    )
+                    .with_config(K::Client(C::Timeout), &timeout)
+                    .with_config(K::Client(C::ConnectTimeout), CONNECT_TIMEOUT)
                     .build()?;
                 (Arc::new(s), prefix.clone())
             }
