@@ -29,9 +29,14 @@ impl FileSet {
     }
 }
 
-/// Replaces `dir` with exactly `files`. Everything is written and synced into a sibling
-/// temporary directory first; only then is the old directory moved aside and the new one
-/// renamed into place. A failure before the swap leaves `dir` untouched.
+/// Replaces `dir` with exactly `files`. Everything is written into a sibling temporary
+/// directory first; only then is the old directory moved aside and the new one renamed into
+/// place. A failure before the swap leaves `dir` untouched.
+///
+/// A file whose content is unchanged is hard-linked from the previous output instead of being
+/// written again: on ext4, creating thousands of inodes right after deleting thousands is slow
+/// (the allocator skips recently deleted inodes one by one), and unchanged files keep their
+/// mtime, so make-like tools and editors see only what really changed.
 pub fn write_atomic(dir: &Path, files: &FileSet) -> io::Result<()> {
     let parent = match dir.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_owned(),
@@ -83,7 +88,10 @@ pub fn write_atomic(dir: &Path, files: &FileSet) -> io::Result<()> {
                     let staging = &staging;
                     scope.spawn(move || -> io::Result<()> {
                         for (path, content) in part {
-                            std::fs::write(staging.join(path), content)?;
+                            let target = staging.join(path);
+                            if !link_if_unchanged(&dir.join(path), &target, content) {
+                                std::fs::write(target, content)?;
+                            }
                         }
                         Ok(())
                     })
@@ -114,6 +122,16 @@ pub fn write_atomic(dir: &Path, files: &FileSet) -> io::Result<()> {
         std::fs::remove_dir_all(&old)?;
     }
     Ok(())
+}
+
+/// Hard-links `previous` to `target` when `previous` is a regular file (not a symlink) holding
+/// exactly `content`. False means the caller must write the file.
+fn link_if_unchanged(previous: &Path, target: &Path, content: &[u8]) -> bool {
+    let same = std::fs::symlink_metadata(previous)
+        .is_ok_and(|m| m.file_type().is_file() && m.len() == content.len() as u64)
+        && std::fs::read(previous).is_ok_and(|old| old == content);
+    // Filesystems without hard links fall back to writing.
+    same && std::fs::hard_link(previous, target).is_ok()
 }
 
 #[cfg(test)]
@@ -155,5 +173,48 @@ mod tests {
         assert_eq!(std::fs::read_to_string(out.join("a.yaml")).unwrap(), "a");
         assert!(!out.join("ok.yaml").exists());
         assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 1);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unchanged_files_are_linked_and_changed_ones_rewritten() {
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("out");
+        let mut first = FileSet::default();
+        first.insert("same.yaml", "same");
+        first.insert("grows.yaml", "v1");
+        first.insert("link.yaml", "outside");
+        write_atomic(&out, &first).unwrap();
+        let inode = |p: &str| std::fs::metadata(out.join(p)).unwrap().ino();
+        let same_before = inode("same.yaml");
+        let grows_before = inode("grows.yaml");
+        // A symlink in the previous output is never linked into the new one, even when the
+        // file it points to holds the expected content.
+        let outside = tmp.path().join("outside.txt");
+        std::fs::write(&outside, "outside").unwrap();
+        std::fs::remove_file(out.join("link.yaml")).unwrap();
+        std::os::unix::fs::symlink(&outside, out.join("link.yaml")).unwrap();
+
+        let mut second = FileSet::default();
+        second.insert("same.yaml", "same");
+        second.insert("grows.yaml", "v2");
+        second.insert("link.yaml", "outside");
+        write_atomic(&out, &second).unwrap();
+        assert_eq!(
+            inode("same.yaml"),
+            same_before,
+            "unchanged file is the same inode"
+        );
+        assert_ne!(inode("grows.yaml"), grows_before);
+        assert_eq!(
+            std::fs::read_to_string(out.join("grows.yaml")).unwrap(),
+            "v2"
+        );
+        let link = std::fs::symlink_metadata(out.join("link.yaml")).unwrap();
+        assert!(link.file_type().is_file(), "written as a regular file");
+        // The previous output's directory is gone, so the linked file has one name again.
+        assert_eq!(std::fs::metadata(out.join("same.yaml")).unwrap().nlink(), 1);
+        assert_eq!(std::fs::read_dir(tmp.path()).unwrap().count(), 2);
     }
 }
