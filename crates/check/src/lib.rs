@@ -39,13 +39,18 @@ pub const IGNORE_REASON_ANNOTATION: &str = "berth.dev/ignore-reason";
 
 /// Something to check.
 #[derive(Debug, Clone)]
-pub enum Input {
+pub enum Input<'a> {
     /// A file, or a directory searched recursively for `.yaml`, `.yml` and `.json`.
     Path(PathBuf),
     /// Manifest text (e.g. stdin), reported under `name`.
     Text { name: String, text: String },
     /// Already-parsed objects (e.g. rendered by berth), reported under `name`.
     Objects { name: String, objects: Vec<Value> },
+    /// Already-parsed objects the caller keeps using (no copy is made).
+    ObjectRefs {
+        name: String,
+        objects: Vec<&'a Value>,
+    },
 }
 
 #[derive(Debug, Clone, Default)]
@@ -102,10 +107,11 @@ impl Report {
     }
 }
 
-enum Unit {
+/// One piece of work for a worker; text and objects are borrowed from the caller's inputs.
+enum Unit<'a> {
     File(PathBuf),
-    Text(Arc<str>, String),
-    Objects(Arc<str>, Vec<Value>),
+    Text(Arc<str>, &'a str),
+    Objects(Arc<str>, Vec<&'a Value>),
 }
 
 #[derive(Default)]
@@ -168,10 +174,12 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
     for input in inputs {
         match input {
             Input::Path(p) => units.extend(collect_files(p)?.into_iter().map(Unit::File)),
-            Input::Text { name, text } => {
-                units.push(Unit::Text(name.as_str().into(), text.clone()))
-            }
-            Input::Objects { name, objects } => {
+            Input::Text { name, text } => units.push(Unit::Text(name.as_str().into(), text)),
+            Input::Objects { name, objects } => units.push(Unit::Objects(
+                name.as_str().into(),
+                objects.iter().collect(),
+            )),
+            Input::ObjectRefs { name, objects } => {
                 units.push(Unit::Objects(name.as_str().into(), objects.clone()))
             }
         }

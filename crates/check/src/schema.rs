@@ -142,33 +142,62 @@ impl KubeSchemas {
     }
 }
 
-/// CRD schemas by `group/version/Kind`, converted to JSON Schema and compiled.
-#[derive(Default)]
+/// CRD schemas by `group/version/Kind`. Each is converted to JSON Schema and compiled the first
+/// time an object of its kind is seen: most runs meet few of the bundled kinds, and the bundled
+/// set is shared by every `check` call of the process (`berth build` checks each environment).
 pub struct CrdSchemas {
-    validators: HashMap<String, Result<Validator, String>>,
+    bundled: &'static HashMap<String, LazyValidator>,
+    extra: HashMap<String, LazyValidator>,
+}
+
+struct LazyValidator {
+    open_api_v3: Value,
+    compiled: OnceLock<Result<Validator, String>>,
+}
+
+impl LazyValidator {
+    fn new(open_api_v3: Value) -> LazyValidator {
+        LazyValidator {
+            open_api_v3,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    fn get(&self) -> &Result<Validator, String> {
+        self.compiled.get_or_init(|| {
+            let schema = crd_to_json_schema(&self.open_api_v3, true);
+            jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .should_validate_formats(false)
+                .build(&schema)
+                .map_err(|e| e.to_string())
+        })
+    }
 }
 
 impl CrdSchemas {
     pub fn bundled() -> CrdSchemas {
-        let mut s = CrdSchemas::default();
-        let doc: Value =
-            serde_json::from_slice(&decompress(BUNDLED_CRDS)).expect("bundled CRDs are JSON");
-        if let Value::Object(m) = doc {
-            for (k, v) in m {
-                s.add_schema(k, &v);
+        static BUNDLED: OnceLock<HashMap<String, LazyValidator>> = OnceLock::new();
+        let bundled = BUNDLED.get_or_init(|| {
+            let doc: Value =
+                serde_json::from_slice(&decompress(BUNDLED_CRDS)).expect("bundled CRDs are JSON");
+            match doc {
+                Value::Object(m) => m
+                    .into_iter()
+                    .map(|(k, v)| (k, LazyValidator::new(v)))
+                    .collect(),
+                _ => HashMap::new(),
             }
+        });
+        CrdSchemas {
+            bundled,
+            extra: HashMap::new(),
         }
-        s
     }
 
     pub fn add_schema(&mut self, gvk: String, open_api_v3: &Value) {
-        let schema = crd_to_json_schema(open_api_v3, true);
-        let v = jsonschema::options()
-            .with_draft(Draft::Draft202012)
-            .should_validate_formats(false)
-            .build(&schema)
-            .map_err(|e| e.to_string());
-        self.validators.insert(gvk, v);
+        self.extra
+            .insert(gvk, LazyValidator::new(open_api_v3.clone()));
     }
 
     /// Adds every served version of a CustomResourceDefinition (as JSON).
@@ -195,16 +224,13 @@ impl CrdSchemas {
         n
     }
 
+    /// The compiled schema of a kind; CRDs given by the user win over bundled ones.
     pub fn get(&self, api_version: &str, kind: &str) -> Option<&Result<Validator, String>> {
-        self.validators.get(&format!("{api_version}/{kind}"))
-    }
-
-    pub fn len(&self) -> usize {
-        self.validators.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.validators.is_empty()
+        let key = format!("{api_version}/{kind}");
+        self.extra
+            .get(&key)
+            .or_else(|| self.bundled.get(&key))
+            .map(LazyValidator::get)
     }
 }
 
@@ -434,7 +460,7 @@ mod tests {
 
     #[test]
     fn crd_conversion_is_strict() {
-        let mut c = CrdSchemas::default();
+        let mut c = CrdSchemas::bundled();
         c.add_schema(
             "example.com/v1/Widget".into(),
             &json!({"type": "object", "properties": {"spec": {"type": "object", "properties": {

@@ -101,15 +101,17 @@ fn key_of(api_version: &str, kind: &str, name: &str) -> Key {
 /// Namespace object is called once normalised (a base has to call it something).
 pub fn collect(rendered: &[Rendered], namespace_name: &str) -> Vec<Variants> {
     let mut out: Vec<Variants> = Vec::new();
+    let mut index: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
     for (i, r) in rendered.iter().enumerate() {
         for obj in &r.objects {
             let key = key_of(&obj.api_version, &obj.kind, &obj.name);
             let body = normalise(&obj.body, namespace_name);
-            match out.iter_mut().find(|v| v.key == key) {
-                Some(v) => v.bodies[i] = Some(body),
+            match index.get(&key) {
+                Some(&at) => out[at].bodies[i] = Some(body),
                 None => {
                     let mut bodies = vec![None; rendered.len()];
                     bodies[i] = Some(body);
+                    index.insert(key.clone(), out.len());
                     out.push(Variants { key, bodies });
                 }
             }

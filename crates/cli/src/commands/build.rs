@@ -2,10 +2,11 @@
 
 use super::app::load_app_with;
 use super::render::{emit, format_name};
-use crate::cli::{BuildArgs, EmitFormat, OutputFormat};
+use crate::cli::{ArgoCdArgs, BuildArgs, EmitFormat, OutputFormat};
 use crate::failure::{CmdResult, Failure};
 use berth_emit::FileSet;
 use berth_render::Rendered;
+use berth_spec::Loaded;
 use miette::miette;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -33,44 +34,24 @@ pub fn run(args: BuildArgs) -> CmdResult {
     let out_dir = args.out_dir.clone().unwrap_or_else(|| app_dir.join("out"));
 
     let rendered: Vec<Rendered> = loaded.apps.iter().map(berth_render::render).collect();
-    // Every format, in memory first; then one atomic write of the whole directory.
-    let mut files = FileSet::default();
-    let mut formats = Vec::new();
-    for format in FORMATS {
-        let emitted = emit(format, &loaded, &rendered, &args.argocd, &out_dir);
-        let set = emitted.files;
-        let name = format_name(format);
-        formats.push(FormatStatus {
-            name,
-            directory: match format {
-                EmitFormat::Manifests => out_dir.join("<env>"),
-                _ => out_dir.join(name),
-            },
-            files: set.len(),
-            note: emitted.note,
-        });
-        match format {
-            EmitFormat::Manifests => files.nest("", set),
-            _ => files.nest(name, set),
-        }
-    }
-    // Writing is mostly the kernel creating files, checking is CPU: do both at once, and check
-    // the environments in parallel. berth check is the judge every berth output must pass, with
-    // each environment's tier profile.
-    let (written, checks) = std::thread::scope(|scope| {
+    // berth check is the judge every berth output must pass, with each environment's tier
+    // profile. It needs only the rendered objects, so the environments are checked on their own
+    // threads while the formats are emitted and written (mostly the kernel creating files).
+    let (emitted, checks) = std::thread::scope(|scope| {
         let checks: Vec<_> = loaded
             .apps
             .iter()
             .zip(&rendered)
             .map(|(app, r)| scope.spawn(move || check_env(app.tier, r)))
             .collect();
-        let written = berth_emit::write_atomic(&out_dir, &files);
+        let emitted = emit_all(&loaded, &rendered, &args.argocd, &out_dir);
         let checks: Result<Vec<CheckStatus>, Failure> = checks
             .into_iter()
             .map(|h| h.join().expect("check thread"))
             .collect();
-        (written, checks)
+        (emitted, checks)
     });
+    let (formats, written) = emitted;
     written.map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
     let checks = checks?;
 
@@ -148,11 +129,41 @@ impl CheckStatus {
     }
 }
 
+/// Every format, in memory first; then one atomic write of the whole directory.
+fn emit_all(
+    loaded: &Loaded,
+    rendered: &[Rendered],
+    argocd: &ArgoCdArgs,
+    out_dir: &std::path::Path,
+) -> (Vec<FormatStatus>, std::io::Result<()>) {
+    let mut files = FileSet::default();
+    let mut formats = Vec::new();
+    for format in FORMATS {
+        let emitted = emit(format, loaded, rendered, argocd, out_dir);
+        let set = emitted.files;
+        let name = format_name(format);
+        formats.push(FormatStatus {
+            name,
+            directory: match format {
+                EmitFormat::Manifests => out_dir.join("<env>"),
+                _ => out_dir.join(name),
+            },
+            files: set.len(),
+            note: emitted.note,
+        });
+        match format {
+            EmitFormat::Manifests => files.nest("", set),
+            _ => files.nest(name, set),
+        }
+    }
+    (formats, berth_emit::write_atomic(out_dir, &files))
+}
+
 fn check_env(tier: berth_spec::Tier, r: &Rendered) -> Result<CheckStatus, Failure> {
     use berth_check::{Input, Options, Severity};
-    let input = Input::Objects {
+    let input = Input::ObjectRefs {
         name: r.env.clone(),
-        objects: r.objects.iter().map(|o| o.body.clone()).collect(),
+        objects: r.objects.iter().map(|o| &o.body).collect(),
     };
     let opts = Options {
         prod: tier == berth_spec::Tier::Prod,
