@@ -1,5 +1,7 @@
 //! Kustomize: a `base/` with every object all environments share, an `overlays/ENV/` per
 //! environment with only its differences, and `components/argocd-sync-waves/` for Argo CD.
+//! Objects are written one file per service (`base/backend.yaml`, every object of it as a
+//! document) plus one for the app's own ([`crate::variants::SHARED_FILE`]).
 //!
 //! - Namespaces are normalised first: the overlay's `namespace:` sets `metadata.namespace` of
 //!   every object and renames the Namespace object, so an object that differs between
@@ -18,7 +20,7 @@
 
 use crate::files::FileSet;
 use crate::jsonpatch::{self, Op};
-use crate::variants::{self, Key, Variants};
+use crate::variants::{self, Group, Key, Variants, join_docs};
 use crate::waves;
 use crate::yaml::to_yaml;
 use berth_render::Rendered;
@@ -34,15 +36,17 @@ pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
     let all = variants::collect(rendered, app);
 
     // Base: every object all environments render, in the form most of them share.
-    let mut base_resources = Vec::new();
+    let mut base_groups = Documents::new();
     let mut base_bodies: BTreeMap<&Key, &Value> = BTreeMap::new();
     for v in all.iter().filter(|v| v.in_all()) {
         let (_, body) = v.majority().expect("in every environment");
-        let file = format!("{}.yaml", v.key.file_stem());
-        files.insert(format!("base/{file}"), to_yaml(body));
-        base_resources.push(file);
+        base_groups
+            .entry(Group::of_variants(v))
+            .or_default()
+            .push(to_yaml(body));
         base_bodies.insert(&v.key, body);
     }
+    let base_resources = insert_groups(&mut files, "base", base_groups);
     files.insert(
         "base/kustomization.yaml",
         header(
@@ -57,7 +61,7 @@ pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
 
     // Objects several (not all) environments render: a component those overlays include
     // (`components/in-staging-prod/`), in the form most of them share.
-    let mut components: BTreeMap<String, (Vec<&str>, Vec<String>)> = BTreeMap::new();
+    let mut components: BTreeMap<String, (Vec<&str>, Documents)> = BTreeMap::new();
     let mut component_of: BTreeMap<&Key, String> = BTreeMap::new();
     for v in all.iter().filter(|v| !v.in_all()) {
         let envs: Vec<&str> = rendered
@@ -77,17 +81,18 @@ pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
             name = format!("in-{}-{n}", envs.join("-"));
         }
         let (_, body) = v.majority().expect("present somewhere");
-        let file = format!("{}.yaml", v.key.file_stem());
-        files.insert(format!("components/{name}/{file}"), to_yaml(body));
         components
             .entry(name.clone())
-            .or_insert_with(|| (envs.clone(), Vec::new()))
+            .or_insert_with(|| (envs.clone(), BTreeMap::new()))
             .1
-            .push(file);
+            .entry(Group::of_variants(v))
+            .or_default()
+            .push(to_yaml(body));
         base_bodies.insert(&v.key, body);
         component_of.insert(&v.key, name);
     }
-    for (name, (envs, resources)) in &components {
+    for (name, (envs, groups)) in components {
+        let resources = insert_groups(&mut files, &format!("components/{name}"), groups);
         let envs = envs.join(", ");
         files.insert(
             format!("components/{name}/kustomization.yaml"),
@@ -109,6 +114,31 @@ pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
 
     files.nest(SYNC_WAVES_COMPONENT, sync_waves_component(&all));
     files
+}
+
+/// YAML documents by the file they go to.
+type Documents = BTreeMap<Group, Vec<String>>;
+
+/// Writes one multi-document file per group under `dir` and returns their names, in
+/// `resources:` order (the shared file first, then the services by name).
+fn insert_groups(
+    files: &mut FileSet,
+    dir: &str,
+    groups: BTreeMap<Group, Vec<String>>,
+) -> Vec<String> {
+    groups
+        .into_iter()
+        .map(|(group, docs)| {
+            let file = group.file_name();
+            let path = if dir.is_empty() {
+                file.clone()
+            } else {
+                format!("{dir}/{file}")
+            };
+            files.insert(path, join_docs(&docs));
+            file
+        })
+        .collect()
 }
 
 fn header(kind: &str, what: &str) -> String {
@@ -140,13 +170,12 @@ fn overlay(
     // (old image → new image) of every container of this environment, to decide `images:`.
     let mut image_pairs: Vec<(String, String)> = Vec::new();
 
+    let mut own = Documents::new();
     for v in all {
         let Some(body) = &v.bodies[env] else { continue };
         match base.get(&v.key) {
             None => {
-                let file = format!("{}.yaml", v.key.file_stem());
-                files.insert(file.clone(), to_yaml(body));
-                resources.push(Value::from(file));
+                own.entry(Group::of(body)).or_default().push(to_yaml(body));
                 for (_, image) in container_images(body) {
                     image_pairs.push((image.clone(), image));
                 }
@@ -170,6 +199,12 @@ fn overlay(
             }
         }
     }
+
+    resources.extend(
+        insert_groups(&mut files, "", own)
+            .into_iter()
+            .map(Value::from),
+    );
 
     // `images:` for a repository whose every container moves to the same new image.
     let mut by_repo: BTreeMap<String, Vec<&(String, String)>> = BTreeMap::new();

@@ -43,6 +43,75 @@ impl Key {
     }
 }
 
+/// The file an object goes to where a format groups objects per service (the Helm chart's
+/// templates, the Kustomize base, components and overlays): every object of one service in one
+/// multi-document file, and the app's own objects (Namespace, app-wide NetworkPolicies, the
+/// Services standing for dependencies) in one shared file. Fewer files is most of a build's
+/// time (creating inodes), and one file per component is how charts and bases are usually laid
+/// out.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// Objects of the app as a whole. Ordered first: it holds the Namespace.
+    Shared,
+    Service(String),
+}
+
+/// The shared file's name. Service names are DNS-1035 labels (they start with a letter), so a
+/// name starting with a digit is never a service's, and `00-` lists it first, as it applies
+/// first (the Namespace).
+pub const SHARED_FILE: &str = "00-shared.yaml";
+
+impl Group {
+    /// The service an object belongs to, from the labels render puts on it: objects of a service
+    /// carry `app.kubernetes.io/name: SERVICE` with component `server` or `worker`; the app's
+    /// own objects carry the app's name with another component (`namespace`, `network-policy`,
+    /// `dependency`), which also keeps them apart when a service is named like the app.
+    pub fn of(body: &Value) -> Group {
+        let labels = &body["metadata"]["labels"];
+        match (
+            labels["app.kubernetes.io/name"].as_str(),
+            labels["app.kubernetes.io/component"].as_str(),
+        ) {
+            (Some(name), Some("server" | "worker")) if !name.is_empty() => {
+                Group::Service(name.to_owned())
+            }
+            _ => Group::Shared,
+        }
+    }
+
+    /// The group of an object across environments: from its first rendered body (the labels
+    /// that decide it do not vary between environments).
+    pub fn of_variants(v: &Variants) -> Group {
+        v.bodies
+            .iter()
+            .flatten()
+            .next()
+            .map_or(Group::Shared, Group::of)
+    }
+
+    /// `backend.yaml`, [`SHARED_FILE`]. A service named `kustomization` would shadow the
+    /// directory's `kustomization.yaml`; it gets a name no service can have instead.
+    pub fn file_name(&self) -> String {
+        match self {
+            Group::Shared => SHARED_FILE.to_owned(),
+            Group::Service(s) if s == "kustomization" => format!("00-service-{s}.yaml"),
+            Group::Service(s) => format!("{s}.yaml"),
+        }
+    }
+}
+
+/// Multi-document YAML: `docs` separated by `---`.
+pub fn join_docs<S: AsRef<str>>(docs: &[S]) -> String {
+    let mut out = String::new();
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(d.as_ref());
+    }
+    out
+}
+
 /// One object in every environment: `bodies[i]` is its body in environment `i`
 /// (namespace-normalised), or None where the environment does not render it.
 #[derive(Debug, Clone)]
@@ -189,6 +258,64 @@ mod tests {
         assert_ne!(v[1].bodies[0], v[1].bodies[1]);
         assert!(v[1].bodies[0].as_ref().unwrap()["metadata"]["namespace"].is_null());
         assert!(!v[2].in_all());
+    }
+
+    #[test]
+    fn objects_are_grouped_by_the_service_they_belong_to() {
+        let labelled = |name: &str, component: &str| {
+            json!({"metadata": {"name": "x", "labels": {
+                "app.kubernetes.io/name": name,
+                "app.kubernetes.io/component": component,
+                "app.kubernetes.io/instance": "shop",
+            }}})
+        };
+        assert_eq!(
+            Group::of(&labelled("backend", "server")),
+            Group::Service("backend".into())
+        );
+        assert_eq!(
+            Group::of(&labelled("mailer", "worker")),
+            Group::Service("mailer".into())
+        );
+        // The app's own objects, even where a service shares the app's name.
+        for component in ["namespace", "network-policy", "dependency", "test"] {
+            assert_eq!(Group::of(&labelled("shop", component)), Group::Shared);
+        }
+        assert_eq!(
+            Group::of(&json!({"metadata": {"name": "x"}})),
+            Group::Shared
+        );
+        // Lined up across environments: the first environment that renders it decides.
+        let v = Variants {
+            key: key_of("v1", "ConfigMap", "backend-env"),
+            bodies: vec![None, Some(labelled("backend", "server"))],
+        };
+        assert_eq!(Group::of_variants(&v), Group::Service("backend".into()));
+    }
+
+    #[test]
+    fn group_files_never_collide() {
+        assert_eq!(Group::Service("backend".into()).file_name(), "backend.yaml");
+        assert_eq!(Group::Shared.file_name(), SHARED_FILE);
+        assert_ne!(
+            Group::Service("kustomization".into()).file_name(),
+            "kustomization.yaml"
+        );
+        // No service name (a DNS-1035 label: starts with a letter) gives a berth-owned name.
+        for name in [
+            "shared",
+            "00-shared",
+            "kustomization",
+            "service-kustomization",
+        ] {
+            if name.starts_with(|c: char| c.is_ascii_lowercase()) {
+                let f = Group::Service(name.into()).file_name();
+                assert_ne!(f, SHARED_FILE);
+                assert_ne!(f, "kustomization.yaml");
+            }
+        }
+        assert!(Group::Shared < Group::Service("a".into()));
+        assert_eq!(join_docs(&["a: 1\n", "b: 2\n"]), "a: 1\n---\nb: 2\n");
     }
 
     #[test]

@@ -54,6 +54,29 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
             without_helm_labels(parse_stream(&out)),
             rendered_objects(r),
         );
+        // Objects share a template per service; one switched off leaves no empty document.
+        // (Checked on the text: YAML parsers skip empty documents.)
+        let mut docs: Vec<Vec<&str>> = vec![Vec::new()];
+        for line in out.lines() {
+            if line == "---" {
+                docs.push(Vec::new());
+            } else {
+                docs.last_mut().unwrap().push(line);
+            }
+        }
+        let object_less = docs
+            .iter()
+            .skip(usize::from(docs[0].is_empty()))
+            .filter(|d| {
+                d.iter()
+                    .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+            })
+            .count();
+        assert_eq!(
+            object_less, 0,
+            "{name}/{}: empty document in helm template\n{out}",
+            r.env
+        );
         // The helm test hooks: a hardened Pod per HTTP service calling its readiness path.
         let out = run(Command::new(&helm)
             .args(["template", "x"])

@@ -100,12 +100,21 @@ fn overlays_carry_every_kind_of_difference() {
     assert!(
         !files
             .files
-            .contains_key(std::path::Path::new("base/deployment-worker.yaml"))
+            .contains_key(std::path::Path::new("base/worker.yaml"))
     );
-    // It lives once, in the component the environments that run it include.
-    assert!(files.files.contains_key(std::path::Path::new(
-        "components/in-staging-prod/deployment-worker.yaml"
-    )));
+    // It lives once, in the component the environments that run it include: every object of
+    // it in one file, listed by the component.
+    let worker = text("components/in-staging-prod/worker.yaml");
+    assert!(worker.contains("kind: Deployment"), "{worker}");
+    assert!(
+        worker.contains("\n---\n"),
+        "one document per object: {worker}"
+    );
+    assert!(text("components/in-staging-prod/kustomization.yaml").contains("- worker.yaml"));
+    // The base: a file per service and one for the app's own objects, and nothing else.
+    let base = text("base/kustomization.yaml");
+    assert!(base.contains("- 00-shared.yaml"), "{base}");
+    assert!(text("base/00-shared.yaml").contains("kind: Namespace"));
     assert!(text("overlays/prod/kustomization.yaml").contains("../../components/in-staging-prod"));
     assert!(!dev.contains("components"), "{dev}");
 }
