@@ -41,6 +41,7 @@ impl Color {
     }
 }
 
+#[cfg(feature = "full")]
 /// Output format for commands whose result scripts may want to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum OutputFormat {
@@ -52,17 +53,23 @@ pub enum OutputFormat {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Render every environment of an app into APP/out/ and print a summary.
+    #[cfg(feature = "full")]
     Build(BuildArgs),
     /// Render one environment of an app as Kubernetes manifests.
+    #[cfg(feature = "full")]
     Render(RenderArgs),
     /// Seal values or a Secret manifest into a SealedSecret the Sealed Secrets controller decrypts.
+    #[cfg(feature = "full")]
     Seal(SealArgs),
     /// Decrypt a SealedSecret offline with the controller's private keys (disaster recovery).
+    #[cfg(feature = "full")]
     Unseal(UnsealArgs),
     /// Check Kubernetes manifests (or every environment of an app): schema, production-readiness
     /// and cross-resource rules.
+    #[cfg(feature = "full")]
     Check(CheckArgs),
     /// Explain a `berth check` rule: what it checks, why it matters, how to fix it.
+    #[cfg(feature = "full")]
     Explain(ExplainArgs),
     /// Run the config-sync sidecar: sync config from S3 or a folder into ROOT/current, validated,
     /// swapped atomically, reloaded, verified and rolled back on failure.
@@ -70,15 +77,20 @@ pub enum Command {
     /// Manage an environment's secret values: seal one into its committed file (`set`), or see
     /// which exist (`list`). Values are never printed.
     #[command(subcommand)]
+    #[cfg(feature = "full")]
     Secret(SecretCommand),
     /// Print the JSON Schema of berth.yaml (for editor completion and validation).
+    #[cfg(feature = "full")]
     Schema,
     /// Print shell completions.
+    #[cfg(feature = "full")]
     Completions(CompletionsArgs),
     /// Print the man page (roff).
+    #[cfg(feature = "full")]
     Man,
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Args)]
 pub struct BuildArgs {
     /// App directory (holding berth.yaml) or the spec file itself.
@@ -97,6 +109,7 @@ pub struct BuildArgs {
     pub allow_plain_secrets: bool,
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Args)]
 pub struct RenderArgs {
     /// App directory (holding berth.yaml) or the spec file itself.
@@ -119,6 +132,7 @@ pub struct RenderArgs {
     pub allow_plain_secrets: bool,
 }
 
+#[cfg(feature = "full")]
 /// Output formats of `berth render` (`berth build` writes all of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum EmitFormat {
@@ -135,6 +149,7 @@ pub enum EmitFormat {
     Compose,
 }
 
+#[cfg(feature = "full")]
 /// Where Argo CD Applications point.
 #[derive(Debug, Args)]
 pub struct ArgoCdArgs {
@@ -153,6 +168,7 @@ pub struct ArgoCdArgs {
     pub argocd_path: Option<String>,
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ArgoCdSource {
     #[default]
@@ -160,6 +176,7 @@ pub enum ArgoCdSource {
     Helm,
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Args)]
 pub struct CompletionsArgs {
     /// Shell to generate completions for.
@@ -167,6 +184,7 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+#[cfg(feature = "full")]
 /// Format of a manifest berth prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum ManifestFormat {
@@ -175,6 +193,7 @@ pub enum ManifestFormat {
     Json,
 }
 
+#[cfg(feature = "full")]
 /// Where a sealed value may be unsealed (the scope is part of the encryption).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum SealScope {
@@ -193,6 +212,7 @@ pub enum SealScope {
   kubectl create secret generic db --from-file=password=pw.txt --dry-run=client -o yaml | berth seal -n prod
   printf %s \"$TOKEN\" | berth seal --raw -n prod --name db -
   berth seal --fetch-cert > cert.pem")]
+#[cfg(feature = "full")]
 pub struct SealArgs {
     /// Values to seal: KEY=@FILE, KEY=env:VARIABLE or KEY=- (standard input; @FILE alone uses the
     /// file name as key). Literal values are refused. With none, a Secret manifest is read from -f
@@ -245,6 +265,7 @@ pub struct SealArgs {
 #[command(after_help = "Example:
   kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml
   berth unseal --private-key keys.yaml -f sealed.yaml")]
+#[cfg(feature = "full")]
 pub struct UnsealArgs {
     /// Private keys: PEM files (PKCS#1 or PKCS#8) or the controller's key Secrets as YAML/JSON (a
     /// List works). Repeat or separate with commas; every key is tried for every value.
@@ -263,6 +284,7 @@ pub struct UnsealArgs {
     pub output: ManifestFormat,
 }
 
+#[cfg(feature = "full")]
 /// Output format of `berth check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum CheckFormat {
@@ -278,6 +300,7 @@ pub enum CheckFormat {
     Markdown,
 }
 
+#[cfg(feature = "full")]
 /// Lowest severity that makes `berth check` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
 pub enum FailOn {
@@ -288,6 +311,7 @@ pub enum FailOn {
     Never,
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Args)]
 pub struct CheckArgs {
     /// Files, directories (searched recursively for .yaml/.yml/.json), `-` for stdin, or an app
@@ -321,6 +345,7 @@ pub struct CheckArgs {
     pub list_rules: bool,
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Args)]
 pub struct ExplainArgs {
     /// Rule id, e.g. `pdb-blocks-drain` (`berth check --list-rules` lists them).
@@ -436,6 +461,7 @@ pub struct ConfigSyncArgs {
     pub max_total_bytes: u64,
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Subcommand)]
 pub enum SecretCommand {
     /// Seal one value for ENV's SERVICE and write it to its sealed file (environments with
@@ -448,6 +474,7 @@ pub enum SecretCommand {
     List(SecretListArgs),
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Args)]
 pub struct SecretSetArgs {
     /// Environment (one of the spec's `environments`).
@@ -472,6 +499,7 @@ pub struct SecretSetArgs {
     pub from_env: Option<String>,
 }
 
+#[cfg(feature = "full")]
 #[derive(Debug, Args)]
 pub struct SecretListArgs {
     /// Environment (one of the spec's `environments`).

@@ -1,13 +1,22 @@
-//! One module per command; `run` dispatches.
+//! One module per command; `run` dispatches. Without the `full` feature only `config-sync` is
+//! built: the slim sidecar binary (see `Dockerfile`).
 
+#[cfg(feature = "full")]
 mod app;
+#[cfg(feature = "full")]
 mod build;
+#[cfg(feature = "full")]
 mod check;
 mod config_sync;
+#[cfg(feature = "full")]
 mod meta;
+#[cfg(feature = "full")]
 mod render;
+#[cfg(feature = "full")]
 mod seal;
+#[cfg(feature = "full")]
 mod secret;
+#[cfg(feature = "full")]
 mod unseal;
 
 use crate::cli::Command;
@@ -15,16 +24,26 @@ use crate::failure::CmdResult;
 
 pub fn run(command: Command) -> CmdResult {
     match command {
+        #[cfg(feature = "full")]
         Command::Build(args) => build::run(args),
+        #[cfg(feature = "full")]
         Command::Render(args) => render::run(args),
+        #[cfg(feature = "full")]
         Command::Seal(args) => seal::run(args),
+        #[cfg(feature = "full")]
         Command::Unseal(args) => unseal::run(args),
+        #[cfg(feature = "full")]
         Command::Check(args) => check::run(args),
+        #[cfg(feature = "full")]
         Command::Explain(args) => check::explain(args),
         Command::ConfigSync(args) => config_sync::run(args),
+        #[cfg(feature = "full")]
         Command::Secret(command) => secret::run(command),
+        #[cfg(feature = "full")]
         Command::Schema => meta::schema(),
+        #[cfg(feature = "full")]
         Command::Completions(args) => meta::completions(args),
+        #[cfg(feature = "full")]
         Command::Man => meta::man(),
     }
 }
