@@ -380,7 +380,8 @@ pub struct ConfigSyncArgs {
     #[arg(long, env = "BERTH_SYNC_SCHEMA", value_name = "FILE")]
     pub schema: Option<PathBuf>,
     /// How to tell the app: signal:SIG:PROCESS (by name; needs shareProcessNamespace),
-    /// signal:SIG:/path/to/pidfile, http:METHOD:URL, exec:COMMAND, or none.
+    /// signal:SIG:/path/to/pidfile, signal:SIG alone (the main process of each other container
+    /// in the pod; needs shareProcessNamespace), http:METHOD:URL, exec:COMMAND, or none.
     #[arg(
         long,
         env = "BERTH_SYNC_RELOAD",

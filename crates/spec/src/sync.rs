@@ -76,27 +76,22 @@ pub(crate) fn parse(
                 Some(format!("use one of {}", SIGNALS.join(", "))),
             ));
         }
+        // No process named: the command's program when the spec sets one, else the app
+        // container's main process (the sidecar finds it in the shared process namespace).
         let target = if target.is_empty() {
-            let process = command
+            command
                 .and_then(|c| c.first())
-                .map(|c| c.rsplit('/').next().unwrap_or(c).to_owned());
-            match process {
-                Some(p) if !p.is_empty() => p,
-                _ => {
-                    return Err((
-                        "reload",
-                        format!("`{reload}` does not say which process to signal"),
-                        Some(format!(
-                            "write `signal:{name}:PROCESS` (the process name) or `signal:{name}:/path/app.pid`, or set the service's `command`"
-                        )),
-                    ));
-                }
-            }
+                .map(|c| c.rsplit('/').next().unwrap_or(c).to_owned())
+                .unwrap_or_default()
         } else {
             target.to_owned()
         };
         signal_by_name = !target.contains('/');
-        format!("signal:{name}:{target}")
+        if target.is_empty() {
+            format!("signal:{name}")
+        } else {
+            format!("signal:{name}:{target}")
+        }
     } else if let Some(rest) = reload.strip_prefix("http:") {
         let (method, url) = rest.split_once(':').unwrap_or(("", rest));
         if !matches!(method.to_ascii_uppercase().as_str(), "GET" | "POST" | "PUT")
@@ -178,15 +173,17 @@ mod tests {
         assert_eq!(s.reload, "signal:USR1:/run/app.pid");
         assert!(!s.signal_by_name);
         assert_eq!(ok("file:///srv/cfg", None, None).reload, "none");
+        // Neither a process nor a command: the app container's main process, found by the
+        // sidecar through the shared process namespace.
+        let s = ok("s3://bucket/app", Some("signal:HUP"), None);
+        assert_eq!(s.reload, "signal:HUP");
+        assert!(s.signal_by_name);
     }
 
     #[test]
     fn mistakes_name_their_field() {
         let e = parse("s4://b/x", None, None, None, None, None).unwrap_err();
         assert_eq!(e.0, "source");
-        let e = parse("s3://b/x", Some("signal:HUP"), None, None, None, None).unwrap_err();
-        assert_eq!(e.0, "reload");
-        assert!(e.2.unwrap().contains("signal:HUP:PROCESS"));
         let e = parse(
             "s3://b/x",
             Some("signal:KILLME:app"),

@@ -25,6 +25,18 @@ fn a_source_resolves_to_a_sidecar_with_the_process_named_from_the_command() {
     assert_eq!(sync.source, "s3://bucket/web");
 }
 
+#[test]
+fn a_signal_without_process_or_command_goes_to_the_app_containers_main_process() {
+    let text = "app: shop\nversion: 1.0.0\nservices:\n  web:\n    image: web\n    port: 80\n    config: { source: s3://bucket/web, reload: signal:HUP }\n";
+    let loaded = load(text).unwrap();
+    let sync = loaded.apps[0].services[0].sync.clone().unwrap();
+    assert_eq!(sync.reload, "signal:HUP");
+    assert!(
+        sync.signal_by_name,
+        "the pod must share its process namespace"
+    );
+}
+
 #[track_caller]
 fn one_error(config: &str, message: &str, needle: &str) -> SpecError {
     let text = spec(config);

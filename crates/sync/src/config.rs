@@ -62,7 +62,8 @@ impl SourceSpec {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ReloadSpec {
     /// Send `signal` to the process named `target` (found in /proc; needs `shareProcessNamespace`),
-    /// or to the PID in the file `target` when it contains a `/`.
+    /// or to the PID in the file `target` when it contains a `/`. An empty `target` means the
+    /// main process of every other container in the pod (see `reload::find_pids`).
     Signal {
         signal: i32,
         name: String,
@@ -104,11 +105,6 @@ impl ReloadSpec {
                     "reload `{s}`: unknown signal `{sig}` (use HUP, USR1, USR2, INT, QUIT, TERM or WINCH)"
                 ));
             };
-            if target.is_empty() {
-                return err(format!(
-                    "reload `{s}`: name the process, e.g. signal:{sig}:nginx, or a pidfile, e.g. signal:{sig}:/run/app.pid"
-                ));
-            }
             return Ok(ReloadSpec::Signal {
                 signal,
                 name: sig.trim_start_matches("SIG").to_ascii_uppercase(),
@@ -139,7 +135,7 @@ impl ReloadSpec {
             });
         }
         err(format!(
-            "reload `{s}`: expected signal:SIG:PROCESS|PIDFILE, http:METHOD:URL, exec:COMMAND or none"
+            "reload `{s}`: expected signal:SIG[:PROCESS|PIDFILE], http:METHOD:URL, exec:COMMAND or none"
         ))
     }
 }
@@ -354,7 +350,14 @@ mod tests {
             }
         );
         assert!(ReloadSpec::parse("signal:FOO:x").is_err());
-        assert!(ReloadSpec::parse("signal:HUP").is_err());
+        assert_eq!(
+            ReloadSpec::parse("signal:HUP").unwrap(),
+            ReloadSpec::Signal {
+                signal: libc::SIGHUP,
+                name: "HUP".into(),
+                target: String::new(),
+            }
+        );
         assert!(ReloadSpec::parse("http:POST:ftp://x").is_err());
         assert!(ReloadSpec::parse("bogus").is_err());
     }

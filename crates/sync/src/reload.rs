@@ -111,7 +111,11 @@ impl Reloader {
 /// The PIDs to signal: the PID in a pidfile (target contains `/`), or every process whose name
 /// (`/proc/PID/comm`, or the basename of argv[0]) is `target` and whose parent is not also one
 /// (so `nginx` signals the master, not its workers).
+/// An empty `target` means the main process of every other container in the pod.
 pub fn find_pids(target: &str) -> Result<Vec<i32>, String> {
+    if target.is_empty() {
+        return main_processes(Path::new("/proc"), std::process::id() as i32);
+    }
     if target.contains('/') {
         let raw = std::fs::read_to_string(target).map_err(|e| format!("pidfile {target}: {e}"))?;
         let pid: i32 = raw
@@ -141,13 +145,7 @@ pub fn find_pids(target: &str) -> Result<Vec<i32>, String> {
             .unwrap_or_default();
         let base = argv0.rsplit('/').next().unwrap_or("");
         if comm.trim() == target || base == target {
-            let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-            // Fields after the `(comm)`: state, ppid, …
-            let ppid = stat
-                .rsplit_once(')')
-                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
-                .unwrap_or(0);
-            matches.insert(pid, ppid);
+            matches.insert(pid, parent_pid(&e.path()).unwrap_or(0));
         }
     }
     let pids: Vec<i32> = matches
@@ -161,6 +159,48 @@ pub fn find_pids(target: &str) -> Result<Vec<i32>, String> {
         ));
     }
     Ok(pids)
+}
+
+/// The other containers' main processes, for `signal:SIG` without a process name. In a pod with
+/// `shareProcessNamespace: true`, PID 1 is the pause process and each container's entrypoint
+/// has it (or, started by the runtime from outside the namespace, no visible process) as
+/// parent. Anywhere else PID 1 is an init whose children are unrelated services, so this refuses
+/// rather than signal them.
+fn main_processes(proc: &Path, me: i32) -> Result<Vec<i32>, String> {
+    let init = std::fs::read_to_string(proc.join("1/comm")).unwrap_or_default();
+    if init.trim() != "pause" {
+        return Err(format!(
+            "`signal` without a process name needs a pod with `shareProcessNamespace: true` (PID 1 is `{}`, not the pause process); name the process (signal:SIG:NAME) or a pidfile",
+            init.trim()
+        ));
+    }
+    let mut pids = Vec::new();
+    for e in std::fs::read_dir(proc)
+        .map_err(|e| format!("{}: {e}", proc.display()))?
+        .flatten()
+    {
+        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
+            continue;
+        };
+        if pid == 1 || pid == me {
+            continue;
+        }
+        if matches!(parent_pid(&e.path()), Some(0 | 1)) {
+            pids.push(pid);
+        }
+    }
+    pids.sort_unstable();
+    if pids.is_empty() {
+        return Err("no other container's process is visible in the pod".into());
+    }
+    Ok(pids)
+}
+
+/// The parent PID from /proc/PID/stat (the field after state; `comm` may hold spaces and `)`).
+fn parent_pid(proc_pid: &Path) -> Option<i32> {
+    let stat = std::fs::read_to_string(proc_pid.join("stat")).ok()?;
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[cfg(test)]
@@ -247,5 +287,31 @@ mod tests {
         child.kill().unwrap();
         child.wait().unwrap();
         assert!(find_pids("no-such-process-berth").is_err());
+    }
+
+    #[test]
+    fn main_processes_are_the_pause_children_other_than_the_sidecar() {
+        let proc = tempfile::tempdir().unwrap();
+        let add = |pid: i32, comm: &str, ppid: i32| {
+            let d = proc.path().join(pid.to_string());
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("comm"), format!("{comm}\n")).unwrap();
+            std::fs::write(d.join("stat"), format!("{pid} ({comm}) S {ppid} {pid} 0 0")).unwrap();
+        };
+        add(1, "init", 0);
+        add(7, "nginx", 1);
+        assert!(
+            main_processes(proc.path(), 9)
+                .unwrap_err()
+                .contains("shareProcessNamespace")
+        );
+        add(1, "pause", 0);
+        add(8, "nginx: worker) x", 7); // a child of the app: not signalled
+        add(9, "berth", 0); // the sidecar itself
+        add(10, "validate", 9); // the sidecar's own child
+        add(11, "app", 0); // an entrypoint started from outside the namespace
+        std::fs::create_dir_all(proc.path().join("self")).unwrap();
+        assert_eq!(main_processes(proc.path(), 9).unwrap(), vec![7, 11]);
+        assert_eq!(parent_pid(&proc.path().join("8")), Some(7));
     }
 }

@@ -97,6 +97,9 @@ mod tests {
         )
         .unwrap();
         assert!(!p.share_process_namespace);
-        assert!(plan("s3://b/app", "signal:HUP", None).is_err());
+        // No process at all: the app container's main process, still through the shared namespace.
+        let p = plan("s3://b/app", "signal:HUP", None).unwrap();
+        assert!(p.share_process_namespace);
+        assert!(p.args.contains(&"--reload=signal:HUP".to_string()));
     }
 }
