@@ -18,9 +18,9 @@
 //! (`templates/tests/`) are Pods and NetworkPolicies that only `helm test` creates.
 
 use crate::files::FileSet;
-use crate::variants::{self, Group, Key, join_docs};
+use crate::variants::{self, Group, Key};
 use crate::waves;
-use crate::yaml::to_yaml;
+use crate::yaml::{join_docs, to_yaml};
 use berth_render::Rendered;
 use berth_spec::{App, Probe};
 use serde_json::{Map, Value, json};
@@ -862,7 +862,7 @@ fn test_hook(chart: &str, app: &App, svc: &str, port: u16, path: &str) -> String
     let docs: Vec<String> = [egress, ingress, pod].iter().map(to_yaml).collect();
     format!(
         "# `helm test`: {svc} answers its readiness endpoint {path} on port {port}.\n{}",
-        docs.join("---\n")
+        join_docs(&docs)
     )
     .replace(
         "__NS__",

@@ -20,9 +20,9 @@
 
 use crate::files::FileSet;
 use crate::jsonpatch::{self, Op};
-use crate::variants::{self, Group, Key, Variants, join_docs};
+use crate::variants::{self, Group, Key, Variants};
 use crate::waves;
-use crate::yaml::to_yaml;
+use crate::yaml::{join_docs, to_yaml};
 use berth_render::Rendered;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;

@@ -100,18 +100,6 @@ impl Group {
     }
 }
 
-/// Multi-document YAML: `docs` separated by `---`.
-pub fn join_docs<S: AsRef<str>>(docs: &[S]) -> String {
-    let mut out = String::new();
-    for (i, d) in docs.iter().enumerate() {
-        if i > 0 {
-            out.push_str("---\n");
-        }
-        out.push_str(d.as_ref());
-    }
-    out
-}
-
 /// One object in every environment: `bodies[i]` is its body in environment `i`
 /// (namespace-normalised), or None where the environment does not render it.
 #[derive(Debug, Clone)]
@@ -315,7 +303,6 @@ mod tests {
             }
         }
         assert!(Group::Shared < Group::Service("a".into()));
-        assert_eq!(join_docs(&["a: 1\n", "b: 2\n"]), "a: 1\n---\nb: 2\n");
     }
 
     #[test]

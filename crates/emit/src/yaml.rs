@@ -10,3 +10,25 @@ pub fn to_yaml(value: &Value) -> String {
     };
     serde_saphyr::to_string_with_options(value, options).expect("JSON values serialize to YAML")
 }
+
+/// Multi-document YAML: `docs` (each ending in a newline) separated by `---`.
+pub fn join_docs<S: AsRef<str>>(docs: &[S]) -> String {
+    let mut out = String::new();
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(d.as_ref());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_joined_by_separators() {
+        assert_eq!(join_docs(&["a: 1\n", "b: 2\n"]), "a: 1\n---\nb: 2\n");
+    }
+}
