@@ -44,10 +44,9 @@ pub enum Input<'a> {
     Path(PathBuf),
     /// Manifest text (e.g. stdin), reported under `name`.
     Text { name: String, text: String },
-    /// Already-parsed objects (e.g. rendered by berth), reported under `name`.
-    Objects { name: String, objects: Vec<Value> },
-    /// Already-parsed objects the caller keeps using (no copy is made).
-    ObjectRefs {
+    /// Already-parsed objects (e.g. rendered by berth), reported under `name`; borrowed, since
+    /// callers such as `berth build` go on using them.
+    Objects {
         name: String,
         objects: Vec<&'a Value>,
     },
@@ -175,11 +174,7 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
         match input {
             Input::Path(p) => units.extend(collect_files(p)?.into_iter().map(Unit::File)),
             Input::Text { name, text } => units.push(Unit::Text(name.as_str().into(), text)),
-            Input::Objects { name, objects } => units.push(Unit::Objects(
-                name.as_str().into(),
-                objects.iter().collect(),
-            )),
-            Input::ObjectRefs { name, objects } => {
+            Input::Objects { name, objects } => {
                 units.push(Unit::Objects(name.as_str().into(), objects.clone()))
             }
         }

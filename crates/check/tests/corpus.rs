@@ -268,7 +268,7 @@ fn schema_validation_agrees_with_kubernetes_validate() {
         let r = check(
             &[Input::Objects {
                 name: id.clone(),
-                objects: vec![v.clone()],
+                objects: vec![v],
             }],
             &opts,
         )

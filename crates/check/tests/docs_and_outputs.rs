@@ -179,7 +179,7 @@ fn parsed_objects_are_accepted() {
     let r = check(
         &[Input::Objects {
             name: "rendered".into(),
-            objects: vec![obj],
+            objects: vec![&obj],
         }],
         &Options::default(),
     )

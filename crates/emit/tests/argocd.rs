@@ -33,7 +33,7 @@ fn schema_clean(objects: Vec<Value>) {
     let report = berth_check::check(
         &[berth_check::Input::Objects {
             name: "argocd".into(),
-            objects,
+            objects: objects.iter().collect(),
         }],
         &berth_check::Options::default(),
     )
@@ -196,7 +196,7 @@ fn the_crd_schema_check_can_fail() {
     let report = berth_check::check(
         &[berth_check::Input::Objects {
             name: "argocd".into(),
-            objects,
+            objects: objects.iter().collect(),
         }],
         &berth_check::Options::default(),
     )

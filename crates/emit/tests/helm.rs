@@ -117,7 +117,7 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
         let report = berth_check::check(
             &[berth_check::Input::Objects {
                 name: "helm".into(),
-                objects: parse_stream(&out),
+                objects: parse_stream(&out).iter().collect(),
             }],
             &berth_check::Options {
                 prod: true,

@@ -161,7 +161,7 @@ fn emit_all(
 
 fn check_env(tier: berth_spec::Tier, r: &Rendered) -> Result<CheckStatus, Failure> {
     use berth_check::{Input, Options, Severity};
-    let input = Input::ObjectRefs {
+    let input = Input::Objects {
         name: r.env.clone(),
         objects: r.objects.iter().map(|o| &o.body).collect(),
     };
