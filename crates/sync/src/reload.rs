@@ -126,18 +126,12 @@ pub fn find_pids(target: &str) -> Result<Vec<i32>, String> {
     }
     let me = std::process::id() as i32;
     let mut matches = std::collections::BTreeMap::new();
-    for e in std::fs::read_dir("/proc")
-        .map_err(|e| format!("/proc: {e}"))?
-        .flatten()
-    {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
+    for (pid, dir) in processes(Path::new("/proc"))? {
         if pid == me {
             continue;
         }
-        let comm = std::fs::read_to_string(e.path().join("comm")).unwrap_or_default();
-        let argv0 = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
+        let argv0 = std::fs::read(dir.join("cmdline")).unwrap_or_default();
         let argv0 = argv0
             .split(|b| *b == 0)
             .next()
@@ -145,7 +139,7 @@ pub fn find_pids(target: &str) -> Result<Vec<i32>, String> {
             .unwrap_or_default();
         let base = argv0.rsplit('/').next().unwrap_or("");
         if comm.trim() == target || base == target {
-            matches.insert(pid, parent_pid(&e.path()).unwrap_or(0));
+            matches.insert(pid, parent_pid(&dir).unwrap_or(0));
         }
     }
     let pids: Vec<i32> = matches
@@ -174,26 +168,24 @@ fn main_processes(proc: &Path, me: i32) -> Result<Vec<i32>, String> {
             init.trim()
         ));
     }
-    let mut pids = Vec::new();
-    for e in std::fs::read_dir(proc)
-        .map_err(|e| format!("{}: {e}", proc.display()))?
-        .flatten()
-    {
-        let Some(pid) = e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
-            continue;
-        };
-        if pid == 1 || pid == me {
-            continue;
-        }
-        if matches!(parent_pid(&e.path()), Some(0 | 1)) {
-            pids.push(pid);
-        }
-    }
+    let mut pids: Vec<i32> = processes(proc)?
+        .filter(|(pid, dir)| *pid != 1 && *pid != me && matches!(parent_pid(dir), Some(0 | 1)))
+        .map(|(pid, _)| pid)
+        .collect();
     pids.sort_unstable();
     if pids.is_empty() {
         return Err("no other container's process is visible in the pod".into());
     }
     Ok(pids)
+}
+
+/// Every process under `proc` (a /proc mount): its PID and its directory.
+fn processes(proc: &Path) -> Result<impl Iterator<Item = (i32, std::path::PathBuf)>, String> {
+    let entries = std::fs::read_dir(proc).map_err(|e| format!("{}: {e}", proc.display()))?;
+    Ok(entries.flatten().filter_map(|e| {
+        let pid = e.file_name().to_str()?.parse::<i32>().ok()?;
+        Some((pid, e.path()))
+    }))
 }
 
 /// The parent PID from /proc/PID/stat (the field after state; `comm` may hold spaces and `)`).
