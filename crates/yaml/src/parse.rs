@@ -54,6 +54,10 @@ pub struct Document {
     /// 1-based line where the document's text starts.
     pub line: usize,
     pub root: Result<Option<Node>, YamlError>,
+    /// Local tags (`!reset`, `!override`, … — handle `!`, not the core `!!` ones) by the byte
+    /// offset of the node they are written on. Docker Compose gives such tags meaning; berth.yaml
+    /// and manifests do not, so they live beside the tree rather than in every node.
+    pub tags: Vec<(usize, String)>,
 }
 
 /// Parses a (multi-document) YAML stream.
@@ -75,13 +79,17 @@ pub fn parse_stream(src: &str, limits: Limits) -> Vec<Document> {
                 },
             )
             .help("split it into smaller files")),
+            tags: Vec::new(),
         }];
     }
     split_documents(src)
         .into_iter()
         .filter_map(|chunk| {
             let text = &src[chunk.start..chunk.end];
-            let root = parse_one(text, chunk, limits);
+            let (root, tags) = match parse_one(text, chunk, limits) {
+                Ok((root, tags)) => (Ok(root), tags),
+                Err(e) => (Err(e), Vec::new()),
+            };
             match root {
                 // A chunk holding only comments or blank lines is not a document.
                 Ok(None) => None,
@@ -91,6 +99,7 @@ pub fn parse_stream(src: &str, limits: Limits) -> Vec<Document> {
                 root => Some(Document {
                     line: chunk.line,
                     root,
+                    tags,
                 }),
             }
         })
@@ -166,9 +175,12 @@ struct Builder<'a> {
     stack: Vec<Frame>,
     root: Option<Node>,
     docs_seen: usize,
+    tags: Vec<(usize, String)>,
 }
 
-fn parse_one(text: &str, chunk: Chunk, limits: Limits) -> Result<Option<Node>, YamlError> {
+type Parsed = (Option<Node>, Vec<(usize, String)>);
+
+fn parse_one(text: &str, chunk: Chunk, limits: Limits) -> Result<Parsed, YamlError> {
     let mut line_starts = vec![0];
     line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
     let mut b = Builder {
@@ -181,6 +193,7 @@ fn parse_one(text: &str, chunk: Chunk, limits: Limits) -> Result<Option<Node>, Y
         stack: Vec::new(),
         root: None,
         docs_seen: 0,
+        tags: Vec::new(),
     };
     for event in Parser::new_from_str(text) {
         let (event, span) = event.map_err(|e| {
@@ -192,7 +205,7 @@ fn parse_one(text: &str, chunk: Chunk, limits: Limits) -> Result<Option<Node>, Y
         })?;
         b.event(event, span)?;
     }
-    Ok(b.root)
+    Ok((b.root, b.tags))
 }
 
 impl Builder<'_> {
@@ -247,6 +260,13 @@ impl Builder<'_> {
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), YamlError> {
         let pos = self.pos(&span);
+        if let Event::SequenceStart(_, Some(tag))
+        | Event::MappingStart(_, Some(tag))
+        | Event::Scalar(_, _, _, Some(tag)) = &event
+            && tag.handle == "!"
+        {
+            self.tags.push((pos.offset, format!("!{}", tag.suffix)));
+        }
         match event {
             Event::DocumentStart(_) => {
                 self.docs_seen += 1;
@@ -570,6 +590,19 @@ mod tests {
         };
         let docs = parse_stream("a: 0123456789\n", limits);
         assert!(docs[0].root.as_ref().unwrap_err().message.contains("limit"));
+    }
+
+    #[test]
+    fn local_tags_are_kept_by_offset() {
+        let src = "a: !reset []\nb: !override {x: 1}\nc: !!str 1\n";
+        let doc = parse_stream(src, Limits::default()).remove(0);
+        let root = doc.root.unwrap().unwrap();
+        let a = root.get("a").unwrap().pos.offset;
+        let b = root.get("b").unwrap().pos.offset;
+        assert_eq!(
+            doc.tags,
+            vec![(a, "!reset".to_owned()), (b, "!override".to_owned())]
+        );
     }
 
     #[test]

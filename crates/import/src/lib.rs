@@ -1,0 +1,6 @@
+//! `berth import`: a Docker Compose project, resolved as `docker compose config` resolves it
+//! ([`compose`]), mapped to a berth.yaml written for people plus a report of everything that
+//! changed or was dropped ([`mapping`]). No IO beyond reading the project's files through
+//! [`compose::Files`].
+
+pub mod compose;
