@@ -4,13 +4,20 @@
 //! that does not exist cannot be emitted. The output is deterministic and sorted in apply order
 //! (see [`order`]).
 
-mod config;
+// One module per kind; every workload kind builds its pod with [`pod::PodBuilder`].
+pub mod config_map;
+mod deployment;
+mod hpa;
+mod ingress;
 mod labels;
-mod network;
+mod namespace;
+mod network_policy;
 pub mod order;
-mod scaling;
+mod pdb;
+pub mod pod;
 pub mod secrets;
-mod workload;
+mod service;
+mod service_account;
 
 use berth_spec::App;
 use serde_json::Value;
@@ -67,29 +74,35 @@ pub struct Rendered {
 pub fn render(app: &App) -> Rendered {
     let mut objects = Vec::new();
     let mut warnings = Vec::new();
-    objects.push(Object::from_typed(&workload::namespace(app)));
+    objects.push(Object::from_typed(&namespace::namespace(app)));
     objects.extend(
-        network::namespace_policies(app)
+        network_policy::namespace_policies(app)
             .iter()
             .map(Object::from_typed),
     );
     for dep in &app.dependencies {
-        objects.push(Object::from_typed(&network::external_service(app, dep)));
+        objects.push(Object::from_typed(&service::external_service(app, dep)));
     }
     for svc in &app.services {
-        let config = config::config_maps(app, svc);
+        let config = config_map::config_maps(app, svc);
         objects.extend(config.objects.iter().map(Object::from_typed));
         objects.extend(secrets::object(app, svc));
-        objects.push(Object::from_typed(&workload::service_account(app, svc)));
-        objects.push(Object::from_typed(&workload::deployment(app, svc, &config)));
-        if let Some(s) = network::service(app, svc) {
+        objects.push(Object::from_typed(&service_account::service_account(
+            app, svc,
+        )));
+        objects.push(Object::from_typed(&deployment::deployment(
+            app, svc, &config,
+        )));
+        if let Some(s) = service::service(app, svc) {
             objects.push(Object::from_typed(&s));
         }
-        objects.push(Object::from_typed(&network::service_policy(app, svc)));
-        if let Some(i) = network::ingress(app, svc) {
+        objects.push(Object::from_typed(&network_policy::service_policy(
+            app, svc,
+        )));
+        if let Some(i) = ingress::ingress(app, svc) {
             objects.push(Object::from_typed(&i));
         }
-        match scaling::pdb(app, svc) {
+        match pdb::pdb(app, svc) {
             Some(p) => objects.push(Object::from_typed(&p)),
             // A single replica is the point of a dev environment; elsewhere it is a risk.
             None if app.tier == berth_spec::Tier::Dev => {}
@@ -101,7 +114,7 @@ pub fn render(app: &App) -> Rendered {
                 ),
             }),
         }
-        if let Some(h) = scaling::hpa(app, svc) {
+        if let Some(h) = hpa::hpa(app, svc) {
             objects.push(Object::from_typed(&h));
         }
         if svc.ready.is_none() && svc.live.is_none() {

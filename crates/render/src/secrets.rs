@@ -7,7 +7,7 @@
 //! changed reference to one) rolls the pods. Plain values enter it only as their SHA-256.
 
 use crate::Object;
-use crate::config::secret_name;
+use crate::config_map::secret_name;
 use crate::labels::{meta, service_labels};
 use berth_spec::{App, ResolvedService, SecretDelivery};
 use k8s_openapi::ByteString;

@@ -1,36 +1,14 @@
-//! PodDisruptionBudgets that can never block a node drain, and autoscalers that react fast to
-//! load and slowly to its absence.
+//! HorizontalPodAutoscalers that react fast to load and slowly to its absence.
 
-use crate::labels::{meta, selector, service_labels};
+use crate::labels::{meta, service_labels};
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
     HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
     ResourceMetricSource,
 };
-use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
-use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-/// `maxUnavailable: 1` always lets one pod go, so a drain can proceed; with a single replica a
-/// PDB could only block drains, so there is none.
-pub fn pdb(app: &App, svc: &ResolvedService) -> Option<PodDisruptionBudget> {
-    if svc.replicas < 2 {
-        return None;
-    }
-    Some(PodDisruptionBudget {
-        metadata: meta(app, &svc.name, service_labels(app, svc)),
-        spec: Some(PodDisruptionBudgetSpec {
-            max_unavailable: Some(IntOrString::Int(1)),
-            selector: Some(selector(app, &svc.name)),
-            // Pods that never became ready may be evicted, so a broken rollout cannot wedge drains.
-            unhealthy_pod_eviction_policy: Some("AlwaysAllow".into()),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
-}
-
-pub fn hpa(app: &App, svc: &ResolvedService) -> Option<HorizontalPodAutoscaler> {
+pub(crate) fn hpa(app: &App, svc: &ResolvedService) -> Option<HorizontalPodAutoscaler> {
     let auto = svc.autoscale.as_ref()?;
     let metric = |name: &str, pct: u8| MetricSpec {
         type_: "Resource".into(),

@@ -1,23 +1,18 @@
-//! Services, Ingresses and NetworkPolicies. Traffic is denied by default; each service accepts
-//! only the services that `use` it (and the ingress controller when exposed) and reaches only
-//! what it `uses`, plus DNS.
+//! NetworkPolicies. Traffic is denied by default; each service accepts only the services that
+//! `use` it (and the ingress controller when exposed) and reaches only what it `uses`, plus DNS.
 
-use crate::labels::{app_labels, meta, selector, selector_labels, service_labels};
-use crate::workload::PORT_NAME;
-use berth_spec::{App, ResolvedDependency, ResolvedService};
-use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
+use crate::labels::{app_labels, meta, selector, service_labels};
+use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::networking::v1::{
-    HTTPIngressPath, HTTPIngressRuleValue, IPBlock, Ingress, IngressBackend, IngressRule,
-    IngressServiceBackend, IngressSpec, IngressTLS, NetworkPolicy, NetworkPolicyEgressRule,
-    NetworkPolicyIngressRule, NetworkPolicyPeer, NetworkPolicyPort, NetworkPolicySpec,
-    ServiceBackendPort,
+    IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
+    NetworkPolicyPort, NetworkPolicySpec,
 };
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
-pub const DEFAULT_DENY: &str = "default-deny";
-pub const ALLOW_DNS: &str = "allow-dns";
+const DEFAULT_DENY: &str = "default-deny";
+const ALLOW_DNS: &str = "allow-dns";
 
 fn namespace_selector(name: &str) -> LabelSelector {
     LabelSelector {
@@ -38,7 +33,7 @@ fn tcp(port: u16) -> NetworkPolicyPort {
 }
 
 /// Default-deny for everything in the namespace, and DNS for everything.
-pub fn namespace_policies(app: &App) -> Vec<NetworkPolicy> {
+pub(crate) fn namespace_policies(app: &App) -> Vec<NetworkPolicy> {
     let all_pods = LabelSelector::default();
     let deny = NetworkPolicy {
         metadata: meta(app, DEFAULT_DENY, app_labels(app, "network-policy")),
@@ -75,51 +70,9 @@ pub fn namespace_policies(app: &App) -> Vec<NetworkPolicy> {
     vec![deny, dns]
 }
 
-/// An external dependency as an ExternalName Service: apps connect to `postgres:5432` and the
-/// endpoint can move (or move in-cluster) without touching them.
-pub fn external_service(app: &App, dep: &ResolvedDependency) -> Service {
-    let mut labels = app_labels(app, "dependency");
-    labels.insert("app.kubernetes.io/name".into(), dep.name.clone());
-    Service {
-        metadata: meta(app, &dep.name, labels),
-        spec: Some(ServiceSpec {
-            type_: Some("ExternalName".into()),
-            external_name: Some(dep.host.clone()),
-            ports: Some(vec![ServicePort {
-                name: Some(dep.kind.as_str().into()),
-                port: dep.port.into(),
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
-
-pub fn service(app: &App, svc: &ResolvedService) -> Option<Service> {
-    let port = svc.port?;
-    Some(Service {
-        metadata: meta(app, &svc.name, service_labels(app, svc)),
-        spec: Some(ServiceSpec {
-            type_: Some("ClusterIP".into()),
-            selector: Some(selector_labels(app, &svc.name)),
-            ports: Some(vec![ServicePort {
-                name: Some(PORT_NAME.into()),
-                port: port.into(),
-                target_port: Some(IntOrString::String(PORT_NAME.into())),
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
-}
-
 /// Ingress from the services that use this one (and the ingress controller when exposed);
 /// egress to what this one uses.
-pub fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy {
+pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy {
     let mut ingress = Vec::new();
     if let Some(port) = svc.port {
         let mut from: Vec<NetworkPolicyPeer> = app
@@ -198,53 +151,4 @@ pub fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy {
             egress: (!egress.is_empty()).then_some(egress),
         }),
     }
-}
-
-pub fn tls_secret_name(svc: &ResolvedService) -> String {
-    format!("{}-tls", svc.name)
-}
-
-pub fn ingress(app: &App, svc: &ResolvedService) -> Option<Ingress> {
-    let expose = svc.expose.as_ref()?;
-    let port = svc.port?;
-    let mut m = meta(app, &svc.name, service_labels(app, svc));
-    if expose.tls {
-        m.annotations = Some(BTreeMap::from([(
-            "cert-manager.io/cluster-issuer".into(),
-            app.ingress.issuer.clone(),
-        )]));
-    }
-    Some(Ingress {
-        metadata: m,
-        spec: Some(IngressSpec {
-            ingress_class_name: Some(app.ingress.class.clone()),
-            tls: expose.tls.then(|| {
-                vec![IngressTLS {
-                    hosts: Some(vec![expose.host.clone()]),
-                    secret_name: Some(tls_secret_name(svc)),
-                }]
-            }),
-            rules: Some(vec![IngressRule {
-                host: Some(expose.host.clone()),
-                http: Some(HTTPIngressRuleValue {
-                    paths: vec![HTTPIngressPath {
-                        path: Some(expose.path.clone()),
-                        path_type: "Prefix".into(),
-                        backend: IngressBackend {
-                            service: Some(IngressServiceBackend {
-                                name: svc.name.clone(),
-                                port: Some(ServiceBackendPort {
-                                    number: Some(port.into()),
-                                    ..Default::default()
-                                }),
-                            }),
-                            ..Default::default()
-                        },
-                    }],
-                }),
-            }]),
-            ..Default::default()
-        }),
-        ..Default::default()
-    })
 }

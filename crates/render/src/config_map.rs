@@ -8,7 +8,9 @@ use k8s_openapi::api::core::v1::ConfigMap;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
+/// A service's ConfigMaps and what its pod reads from them.
 pub struct ServiceConfig {
+    /// The ConfigMaps to render.
     pub objects: Vec<ConfigMap>,
     /// Name of the ConfigMap holding the environment, if any.
     pub env_map: Option<String>,
@@ -20,10 +22,12 @@ pub struct ServiceConfig {
     pub checksum: String,
 }
 
+/// `NAME-secrets`: the Secret a service's `secrets` are read from.
 pub fn secret_name(svc: &ResolvedService) -> String {
     format!("{}-secrets", svc.name)
 }
 
+/// The ConfigMaps of `svc` and its config checksum.
 pub fn config_maps(app: &App, svc: &ResolvedService) -> ServiceConfig {
     let mut objects = Vec::new();
     let mut hash = Sha256::new();

@@ -1,0 +1,58 @@
+//! A service's Ingress when it is exposed: the app's ingress class, TLS from cert-manager.
+
+use crate::labels::{meta, service_labels};
+use berth_spec::{App, ResolvedService};
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
+    IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
+};
+use std::collections::BTreeMap;
+
+fn tls_secret_name(svc: &ResolvedService) -> String {
+    format!("{}-tls", svc.name)
+}
+
+pub(crate) fn ingress(app: &App, svc: &ResolvedService) -> Option<Ingress> {
+    let expose = svc.expose.as_ref()?;
+    let port = svc.port?;
+    let mut m = meta(app, &svc.name, service_labels(app, svc));
+    if expose.tls {
+        m.annotations = Some(BTreeMap::from([(
+            "cert-manager.io/cluster-issuer".into(),
+            app.ingress.issuer.clone(),
+        )]));
+    }
+    Some(Ingress {
+        metadata: m,
+        spec: Some(IngressSpec {
+            ingress_class_name: Some(app.ingress.class.clone()),
+            tls: expose.tls.then(|| {
+                vec![IngressTLS {
+                    hosts: Some(vec![expose.host.clone()]),
+                    secret_name: Some(tls_secret_name(svc)),
+                }]
+            }),
+            rules: Some(vec![IngressRule {
+                host: Some(expose.host.clone()),
+                http: Some(HTTPIngressRuleValue {
+                    paths: vec![HTTPIngressPath {
+                        path: Some(expose.path.clone()),
+                        path_type: "Prefix".into(),
+                        backend: IngressBackend {
+                            service: Some(IngressServiceBackend {
+                                name: svc.name.clone(),
+                                port: Some(ServiceBackendPort {
+                                    number: Some(port.into()),
+                                    ..Default::default()
+                                }),
+                            }),
+                            ..Default::default()
+                        },
+                    }],
+                }),
+            }]),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+}

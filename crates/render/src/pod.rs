@@ -1,0 +1,823 @@
+//! The one place a pod is hardened: every workload kind (Deployment, and whatever else runs a
+//! container) builds its pod template with [`PodBuilder`], so security contexts, resources,
+//! probes, volumes, env, sidecars and spreading are written once.
+//!
+//! Two entry points:
+//! - [`PodBuilder::for_service`]: the pod of a berth service: its image, ports, probes, env
+//!   from its ConfigMap and Secret, writable paths, config files, the config-sync sidecar,
+//!   spreading over zones and nodes, and the config checksum annotation.
+//! - [`PodBuilder::new`]: any other pod (a database, a migration Job, a `helm test` Pod). It
+//!   starts with every hardening default and nothing else; add what it needs:
+//!
+//! ```
+//! use berth_render::pod::{PodBuilder, RestartPolicy};
+//! use k8s_openapi::api::core::v1::Container;
+//!
+//! let mut pod = PodBuilder::new("migrate", "ghcr.io/acme/api:1.2", 10001);
+//! pod.restart_policy(RestartPolicy::OnFailure)
+//!     .command(vec!["./migrate".into()])
+//!     .resources(("50m", "500m"), ("64Mi", "256Mi"))
+//!     .env("RUST_LOG", "info")
+//!     .writable("/var/cache/migrate", 1024)
+//!     .init_container(Container {
+//!         name: "wait".into(),
+//!         image: Some("ghcr.io/acme/api:1.2".into()),
+//!         command: Some(vec!["./wait-for-db".into()]),
+//!         ..Default::default()
+//!     });
+//! let template = pod.build();
+//! let spec = template.spec.unwrap();
+//! assert_eq!(spec.restart_policy.as_deref(), Some("OnFailure"));
+//! // Hardened like the main container: same user, read-only root, no capabilities.
+//! let init = &spec.init_containers.unwrap()[0];
+//! assert_eq!(init.security_context.as_ref().unwrap().run_as_user, Some(10001));
+//! ```
+//!
+//! A workload kind wraps the [`PodTemplateSpec`] from [`PodBuilder::build`] in its own object
+//! (see `deployment.rs`); a bare Pod uses [`PodBuilder::build_pod`].
+
+use crate::config_map::ServiceConfig;
+use crate::labels::{selector, service_labels};
+use berth_spec::sync::{ConfigSync, SYNC_PORT};
+use berth_spec::{App, Probe, ResolvedService};
+use k8s_openapi::api::core::v1::{
+    Affinity, Capabilities, ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort,
+    EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource, ExecAction, HTTPGetAction,
+    Lifecycle, LifecycleHandler, Pod, PodAffinityTerm, PodAntiAffinity, PodSecurityContext,
+    PodSpec, PodTemplateSpec, Probe as KProbe, ResourceRequirements, SeccompProfile,
+    SecretKeySelector, SecurityContext, SleepAction, TopologySpreadConstraint, Volume, VolumeMount,
+    WeightedPodAffinityTerm,
+};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+use std::collections::BTreeMap;
+
+/// Pod template annotation: SHA-256 of a service's configuration, so a change rolls its pods.
+pub const CHECKSUM_ANNOTATION: &str = "berth.dev/config-checksum";
+/// Seconds a stopping pod keeps serving, so endpoints and load balancers stop sending to it first.
+pub const PRESTOP_SLEEP_SECONDS: i64 = 5;
+/// Name of a service's (single) container port, which Services and probes refer to.
+pub const PORT_NAME: &str = "http";
+/// The emptyDir the config-sync sidecar writes versions into and the app reads them from.
+pub const SYNC_VOLUME: &str = "berth-config";
+pub const SYNC_CONTAINER: &str = "config-sync";
+pub const SYNC_PORT_NAME: &str = "sync";
+
+/// `/tmp` is an emptyDir of this size in every pod (the root filesystem is read-only).
+const TMP_MIB: u64 = 256;
+/// Size of each writable path's emptyDir unless the caller says otherwise.
+pub const WRITABLE_MIB: u64 = 1024;
+/// Ephemeral storage limit beyond the writable paths: logs and `/tmp`.
+const EPHEMERAL_BASE_MIB: u64 = 512;
+const EPHEMERAL_REQUEST: &str = "128Mi";
+
+/// A pod's `restartPolicy`. `Always` is a long-running server (probes and a preStop sleep);
+/// `OnFailure` and `Never` run to completion (Jobs, CronJobs, test Pods): no probes, no preStop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RestartPolicy {
+    Always,
+    OnFailure,
+    Never,
+}
+
+impl RestartPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RestartPolicy::Always => "Always",
+            RestartPolicy::OnFailure => "OnFailure",
+            RestartPolicy::Never => "Never",
+        }
+    }
+}
+
+/// Builds a hardened pod: see the [module docs](self).
+///
+/// Every pod gets: non-root user and group (`user`), `fsGroup`, seccomp `RuntimeDefault`, no
+/// service account token, no service links; every container (main, init, sidecar): no privilege
+/// escalation, read-only root filesystem, all capabilities dropped, `IfNotPresent` pulls,
+/// `FallbackToLogsOnError`, a `/tmp` emptyDir, and resource requests and limits including
+/// ephemeral storage (sized from the emptyDirs). Long-running pods also get probes with
+/// default timings and a preStop sleep.
+#[derive(Debug, Clone)]
+pub struct PodBuilder {
+    container: Container,
+    user: u32,
+    restart: RestartPolicy,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+    service_account: Option<String>,
+    grace_seconds: Option<i64>,
+    cpu: Option<(Quantity, Quantity)>,
+    memory: Option<(Quantity, Quantity)>,
+    env: Vec<EnvVar>,
+    env_from: Vec<EnvFromSource>,
+    volumes: Vec<Volume>,
+    mounts: Vec<VolumeMount>,
+    /// Sum of the writable emptyDirs, counted into the ephemeral storage limit.
+    writable_mib: u64,
+    writable_count: usize,
+    init_containers: Vec<Container>,
+    spread: Option<LabelSelector>,
+    share_process_namespace: bool,
+}
+
+impl PodBuilder {
+    /// A pod running `image` as `name` (the main container's name) under UID/GID `user`, with
+    /// every hardening default and nothing else: `restartPolicy: Always`, no ports, probes, env
+    /// or service account. Resources default to a small request (10m CPU, 16Mi) and limit
+    /// (100m, 64Mi) until [`resources`](Self::resources) sets them.
+    pub fn new(name: &str, image: impl Into<String>, user: u32) -> PodBuilder {
+        PodBuilder {
+            container: Container {
+                name: name.to_owned(),
+                image: Some(image.into()),
+                ..Default::default()
+            },
+            user,
+            restart: RestartPolicy::Always,
+            labels: BTreeMap::new(),
+            annotations: BTreeMap::new(),
+            service_account: None,
+            grace_seconds: None,
+            cpu: None,
+            memory: None,
+            env: Vec::new(),
+            env_from: Vec::new(),
+            volumes: vec![empty_dir("tmp", TMP_MIB)],
+            mounts: vec![mount("tmp", "/tmp", false)],
+            writable_mib: 0,
+            writable_count: 0,
+            init_containers: Vec::new(),
+            spread: None,
+            share_process_namespace: false,
+        }
+    }
+
+    /// The pod of a berth service: everything [`new`](Self::new) does, plus the service's
+    /// command, port, probes, resources, secrets and ConfigMap env, writable paths, config
+    /// files, config-sync sidecar, labels, checksum annotation, ServiceAccount, grace period
+    /// and spreading.
+    pub fn for_service(app: &App, svc: &ResolvedService, config: &ServiceConfig) -> PodBuilder {
+        let mut b = PodBuilder::new(&svc.name, svc.image.to_string(), svc.user);
+        b.labels = service_labels(app, svc);
+        b.annotation(CHECKSUM_ANNOTATION, &config.checksum)
+            .service_account(&svc.name)
+            .grace_seconds(svc.grace_seconds.into())
+            .spread(selector(app, &svc.name));
+        b.container.command = svc.command.clone();
+        b.container.args = svc.args.clone();
+        if let Some(p) = svc.port {
+            b.port(PORT_NAME, p);
+        }
+        b.cpu = Some((quantity(&svc.cpu.request), quantity(&svc.cpu.limit)));
+        b.memory = Some((quantity(&svc.memory.request), quantity(&svc.memory.limit)));
+        b.readiness(svc.ready.as_ref().map(probe))
+            .liveness(svc.live.as_ref().map(probe))
+            .startup(svc.startup.as_ref().map(probe));
+        if let Some(secret) = &config.secret_name {
+            for key in &svc.secrets {
+                b.env_var(EnvVar {
+                    name: key.clone(),
+                    value_from: Some(EnvVarSource {
+                        secret_key_ref: Some(SecretKeySelector {
+                            name: secret.clone(),
+                            key: key.clone(),
+                            optional: Some(false),
+                        }),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                });
+            }
+        }
+        if let Some(name) = &config.env_map {
+            b.env_from.push(EnvFromSource {
+                config_map_ref: Some(ConfigMapEnvSource {
+                    name: name.clone(),
+                    optional: Some(false),
+                }),
+                ..Default::default()
+            });
+        }
+        for path in &svc.writable {
+            b.writable(path, WRITABLE_MIB);
+        }
+        if let Some(files) = &config.files_map {
+            b.volume(
+                Volume {
+                    name: "config".into(),
+                    config_map: Some(ConfigMapVolumeSource {
+                        name: files.clone(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                },
+                &svc.config_mount,
+            );
+        }
+        if let Some(sync) = &svc.sync {
+            // Not counted into the ephemeral limit: the sidecar's own limit covers what it writes.
+            b.volume(empty_dir(SYNC_VOLUME, 256), &svc.config_mount);
+            // The app reads the committed version through the `current` symlink the sidecar swaps.
+            b.env("BERTH_CONFIG_DIR", format!("{}/current", svc.config_mount));
+            b.sidecar(sync_sidecar(svc, sync));
+            if sync.signal_by_name {
+                b.share_process_namespace = true;
+            }
+        }
+        b
+    }
+
+    /// `restartPolicy` of the pod (default `Always`). Anything but `Always` drops the probes and
+    /// the preStop sleep: a pod that runs to completion is never taken out of rotation.
+    pub fn restart_policy(&mut self, policy: RestartPolicy) -> &mut Self {
+        self.restart = policy;
+        self
+    }
+
+    /// The main container's command (the image's entrypoint when unset).
+    pub fn command(&mut self, command: Vec<String>) -> &mut Self {
+        self.container.command = Some(command);
+        self
+    }
+
+    /// The main container's arguments.
+    pub fn args(&mut self, args: Vec<String>) -> &mut Self {
+        self.container.args = Some(args);
+        self
+    }
+
+    /// A named TCP container port.
+    pub fn port(&mut self, name: &str, port: u16) -> &mut Self {
+        self.container
+            .ports
+            .get_or_insert_with(Vec::new)
+            .push(ContainerPort {
+                name: Some(name.into()),
+                container_port: port.into(),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            });
+        self
+    }
+
+    /// CPU and memory of the main container as `(request, limit)` quantities.
+    pub fn resources(&mut self, cpu: (&str, &str), memory: (&str, &str)) -> &mut Self {
+        self.cpu = Some((Quantity(cpu.0.into()), Quantity(cpu.1.into())));
+        self.memory = Some((Quantity(memory.0.into()), Quantity(memory.1.into())));
+        self
+    }
+
+    /// Readiness probe; the timings it leaves unset get the defaults (every 5 s, 2 s timeout,
+    /// out of rotation after 3 failures).
+    pub fn readiness(&mut self, probe: Option<KProbe>) -> &mut Self {
+        self.container.readiness_probe = probe.map(|p| with_timings(p, 5, 2, 3));
+        self
+    }
+
+    /// Liveness probe; default timings are slower to give up than readiness (every 10 s, 5 s
+    /// timeout, 6 failures): a busy pod is taken out of rotation long before it would be killed.
+    pub fn liveness(&mut self, probe: Option<KProbe>) -> &mut Self {
+        self.container.liveness_probe = probe.map(|p| with_timings(p, 10, 5, 6));
+        self
+    }
+
+    /// Startup probe; by default up to 5 minutes (60 × 5 s) before liveness takes over.
+    pub fn startup(&mut self, probe: Option<KProbe>) -> &mut Self {
+        self.container.startup_probe = probe.map(|p| with_timings(p, 5, 2, 60));
+        self
+    }
+
+    /// A plain environment variable of the main container.
+    pub fn env(&mut self, name: &str, value: impl Into<String>) -> &mut Self {
+        self.env_var(EnvVar {
+            name: name.into(),
+            value: Some(value.into()),
+            ..Default::default()
+        })
+    }
+
+    /// Any environment variable of the main container (from a Secret key, the downward API…).
+    pub fn env_var(&mut self, var: EnvVar) -> &mut Self {
+        self.env.push(var);
+        self
+    }
+
+    /// A writable path on the read-only root filesystem: an emptyDir of `size_mib` MiB, counted
+    /// into the ephemeral storage limit.
+    pub fn writable(&mut self, path: &str, size_mib: u64) -> &mut Self {
+        let name = format!("writable-{}", self.writable_count);
+        self.writable_count += 1;
+        self.writable_mib += size_mib;
+        self.volumes.push(empty_dir(&name, size_mib));
+        self.mounts.push(mount(&name, path, false));
+        self
+    }
+
+    /// A volume mounted read-only into the main container at `path`.
+    pub fn volume(&mut self, volume: Volume, path: &str) -> &mut Self {
+        self.mounts.push(mount(&volume.name, path, true));
+        self.volumes.push(volume);
+        self
+    }
+
+    /// A volume the pod carries without mounting it in the main container (for an init
+    /// container or sidecar to mount), or with mounts added by [`mount`](Self::mount).
+    pub fn extra_volume(&mut self, volume: Volume) -> &mut Self {
+        self.volumes.push(volume);
+        self
+    }
+
+    /// A mount of the main container (of a volume from [`extra_volume`](Self::extra_volume)
+    /// or a StatefulSet's volume claim template).
+    pub fn mount(&mut self, mount: VolumeMount) -> &mut Self {
+        self.mounts.push(mount);
+        self
+    }
+
+    /// A pod label (the selector labels of a workload go here).
+    pub fn label(&mut self, key: &str, value: &str) -> &mut Self {
+        self.labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// A pod annotation.
+    pub fn annotation(&mut self, key: &str, value: &str) -> &mut Self {
+        self.annotations.insert(key.into(), value.into());
+        self
+    }
+
+    /// The pod's ServiceAccount (its token is never mounted).
+    pub fn service_account(&mut self, name: &str) -> &mut Self {
+        self.service_account = Some(name.into());
+        self
+    }
+
+    /// `terminationGracePeriodSeconds`.
+    pub fn grace_seconds(&mut self, seconds: i64) -> &mut Self {
+        self.grace_seconds = Some(seconds);
+        self
+    }
+
+    /// Spread the pods `selector` matches over zones and nodes, and prefer nodes without one
+    /// (never leaving a pod pending for it).
+    pub fn spread(&mut self, selector: LabelSelector) -> &mut Self {
+        self.spread = Some(selector);
+        self
+    }
+
+    /// An init container, run to completion before the main container starts. Unless it sets
+    /// them itself it gets the pod's user and hardened security context, `IfNotPresent`,
+    /// `FallbackToLogsOnError`, the `/tmp` mount and the main container's resources.
+    pub fn init_container(&mut self, container: Container) -> &mut Self {
+        let c = self.harden(container);
+        self.init_containers.push(c);
+        self
+    }
+
+    /// A native sidecar (an init container with `restartPolicy: Always`): it starts before the
+    /// main container, runs beside it and stops after it. Hardened as an
+    /// [`init_container`](Self::init_container) is.
+    pub fn sidecar(&mut self, container: Container) -> &mut Self {
+        let mut c = self.harden(container);
+        c.restart_policy = Some("Always".into());
+        self.init_containers.push(c);
+        self
+    }
+
+    /// What every extra container gets unless it says otherwise: the pod's user and the
+    /// hardened security context, `IfNotPresent`, `FallbackToLogsOnError`, the `/tmp` mount,
+    /// and (in [`build`](Self::build)) the main container's resources.
+    fn harden(&self, mut c: Container) -> Container {
+        c.security_context
+            .get_or_insert_with(|| hardened(self.user));
+        c.image_pull_policy
+            .get_or_insert_with(|| "IfNotPresent".into());
+        c.termination_message_policy
+            .get_or_insert_with(|| "FallbackToLogsOnError".into());
+        let mounts = c.volume_mounts.get_or_insert_with(Vec::new);
+        if !mounts.iter().any(|m| m.mount_path == "/tmp") {
+            mounts.push(mount("tmp", "/tmp", false));
+        }
+        c
+    }
+
+    fn main_resources(&self) -> ResourceRequirements {
+        let (cpu_req, cpu_lim) = self
+            .cpu
+            .clone()
+            .unwrap_or_else(|| (Quantity("10m".into()), Quantity("100m".into())));
+        let (mem_req, mem_lim) = self
+            .memory
+            .clone()
+            .unwrap_or_else(|| (Quantity("16Mi".into()), Quantity("64Mi".into())));
+        ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".into(), cpu_req),
+                ("memory".into(), mem_req),
+                (
+                    "ephemeral-storage".into(),
+                    Quantity(EPHEMERAL_REQUEST.into()),
+                ),
+            ])),
+            limits: Some(BTreeMap::from([
+                ("cpu".into(), cpu_lim),
+                ("memory".into(), mem_lim),
+                (
+                    "ephemeral-storage".into(),
+                    Quantity(format!("{}Mi", EPHEMERAL_BASE_MIB + self.writable_mib)),
+                ),
+            ])),
+            ..Default::default()
+        }
+    }
+
+    /// The pod template (labels, annotations and spec) for a workload object.
+    pub fn build(self) -> PodTemplateSpec {
+        let resources = self.main_resources();
+        let mut init_containers = self.init_containers;
+        for c in &mut init_containers {
+            c.resources.get_or_insert_with(|| resources.clone());
+        }
+        let long_running = self.restart == RestartPolicy::Always;
+        let mut c = self.container;
+        c.image_pull_policy = Some("IfNotPresent".into());
+        c.env = (!self.env.is_empty()).then_some(self.env);
+        c.env_from = (!self.env_from.is_empty()).then_some(self.env_from);
+        c.resources = Some(resources);
+        if long_running {
+            c.lifecycle = Some(Lifecycle {
+                pre_stop: Some(LifecycleHandler {
+                    sleep: Some(SleepAction {
+                        seconds: PRESTOP_SLEEP_SECONDS,
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        } else {
+            c.readiness_probe = None;
+            c.liveness_probe = None;
+            c.startup_probe = None;
+        }
+        c.security_context = Some(hardened(self.user));
+        c.volume_mounts = Some(self.mounts);
+        c.termination_message_policy = Some("FallbackToLogsOnError".into());
+
+        let user = i64::from(self.user);
+        let (spread, affinity) = match self.spread {
+            Some(sel) => {
+                let spread = |key: &str| TopologySpreadConstraint {
+                    max_skew: 1,
+                    topology_key: key.into(),
+                    // ScheduleAnyway: spread when the cluster allows, never leave pods pending for it.
+                    when_unsatisfiable: "ScheduleAnyway".into(),
+                    label_selector: Some(sel.clone()),
+                    ..Default::default()
+                };
+                let affinity = Affinity {
+                    pod_anti_affinity: Some(PodAntiAffinity {
+                        preferred_during_scheduling_ignored_during_execution: Some(vec![
+                            WeightedPodAffinityTerm {
+                                weight: 100,
+                                pod_affinity_term: PodAffinityTerm {
+                                    topology_key: "kubernetes.io/hostname".into(),
+                                    label_selector: Some(sel.clone()),
+                                    ..Default::default()
+                                },
+                            },
+                        ]),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                };
+                (
+                    Some(vec![
+                        spread("topology.kubernetes.io/zone"),
+                        spread("kubernetes.io/hostname"),
+                    ]),
+                    Some(affinity),
+                )
+            }
+            None => (None, None),
+        };
+        PodTemplateSpec {
+            metadata: Some(ObjectMeta {
+                labels: (!self.labels.is_empty()).then_some(self.labels),
+                annotations: (!self.annotations.is_empty()).then_some(self.annotations),
+                ..Default::default()
+            }),
+            spec: Some(PodSpec {
+                // Unset is Always; said only where it differs, as the API server defaults it.
+                restart_policy: (!long_running).then(|| self.restart.as_str().into()),
+                service_account_name: self.service_account,
+                automount_service_account_token: Some(false),
+                enable_service_links: Some(false),
+                termination_grace_period_seconds: self.grace_seconds,
+                security_context: Some(PodSecurityContext {
+                    run_as_non_root: Some(true),
+                    run_as_user: Some(user),
+                    run_as_group: Some(user),
+                    fs_group: Some(user),
+                    seccomp_profile: Some(SeccompProfile {
+                        type_: "RuntimeDefault".into(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                init_containers: (!init_containers.is_empty()).then_some(init_containers),
+                share_process_namespace: self.share_process_namespace.then_some(true),
+                containers: vec![c],
+                volumes: Some(self.volumes),
+                topology_spread_constraints: spread,
+                affinity,
+                ..Default::default()
+            }),
+        }
+    }
+
+    /// A bare Pod object with `metadata` (name, namespace…); the builder's labels and
+    /// annotations join the ones it has.
+    pub fn build_pod(self, mut metadata: ObjectMeta) -> Pod {
+        let template = self.build();
+        if let Some(m) = template.metadata {
+            for (field, own) in [
+                (&mut metadata.labels, m.labels),
+                (&mut metadata.annotations, m.annotations),
+            ] {
+                if let Some(own) = own {
+                    field.get_or_insert_with(BTreeMap::new).extend(own);
+                }
+            }
+        }
+        Pod {
+            metadata,
+            spec: template.spec,
+            ..Default::default()
+        }
+    }
+}
+
+/// The action of a spec probe, with no timings (the builder adds them).
+pub fn probe(p: &Probe) -> KProbe {
+    match p {
+        Probe::Http(path) => KProbe {
+            http_get: Some(HTTPGetAction {
+                path: Some(path.clone()),
+                port: IntOrString::String(PORT_NAME.into()),
+                ..Default::default()
+            }),
+            ..Default::default()
+        },
+        Probe::Exec(cmd) => KProbe {
+            exec: Some(ExecAction {
+                command: Some(cmd.clone()),
+            }),
+            ..Default::default()
+        },
+    }
+}
+
+fn with_timings(mut p: KProbe, period: i32, timeout: i32, failures: i32) -> KProbe {
+    p.period_seconds.get_or_insert(period);
+    p.timeout_seconds.get_or_insert(timeout);
+    p.failure_threshold.get_or_insert(failures);
+    p.success_threshold.get_or_insert(1);
+    p
+}
+
+fn quantity(q: &berth_spec::quantity::Quantity) -> Quantity {
+    Quantity(q.text.clone())
+}
+
+fn empty_dir(name: &str, size_mib: u64) -> Volume {
+    Volume {
+        name: name.into(),
+        empty_dir: Some(EmptyDirVolumeSource {
+            size_limit: Some(Quantity(mib(size_mib))),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// `1Gi` for whole GiB (as the spec's sizes read), else `NMi`.
+fn mib(n: u64) -> String {
+    if n > 0 && n.is_multiple_of(1024) {
+        format!("{}Gi", n / 1024)
+    } else {
+        format!("{n}Mi")
+    }
+}
+
+fn mount(name: &str, path: &str, read_only: bool) -> VolumeMount {
+    VolumeMount {
+        name: name.into(),
+        mount_path: path.into(),
+        read_only: read_only.then_some(true),
+        ..Default::default()
+    }
+}
+
+/// Least privilege for every container berth writes.
+pub fn hardened(user: u32) -> SecurityContext {
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        privileged: Some(false),
+        read_only_root_filesystem: Some(true),
+        run_as_non_root: Some(true),
+        run_as_user: Some(user.into()),
+        run_as_group: Some(user.into()),
+        capabilities: Some(Capabilities {
+            drop: Some(vec!["ALL".into()]),
+            ..Default::default()
+        }),
+        seccomp_profile: Some(SeccompProfile {
+            type_: "RuntimeDefault".into(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The config-sync sidecar. It runs as the app's UID so it may signal the app's process.
+fn sync_sidecar(svc: &ResolvedService, sync: &ConfigSync) -> Container {
+    let mut args = vec![
+        "config-sync".to_owned(),
+        format!("--source={}", sync.source),
+        format!("--root={}", svc.config_mount),
+        format!("--reload={}", sync.reload),
+        format!("--listen=0.0.0.0:{SYNC_PORT}"),
+    ];
+    if let (Some(Probe::Http(path)), Some(port)) = (svc.ready.as_ref(), svc.port) {
+        args.push(format!("--health-url=http://127.0.0.1:{port}{path}"));
+    }
+    if let Some(cmd) = &sync.validate {
+        args.push(format!("--validate-cmd={cmd}"));
+    }
+    let http = |path: &str| KProbe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.into()),
+            port: IntOrString::String(SYNC_PORT_NAME.into()),
+            ..Default::default()
+        }),
+        period_seconds: Some(10),
+        timeout_seconds: Some(2),
+        failure_threshold: Some(3),
+        success_threshold: Some(1),
+        ..Default::default()
+    };
+    Container {
+        name: SYNC_CONTAINER.into(),
+        image: Some(sync.image.clone()),
+        args: Some(args),
+        ports: Some(vec![ContainerPort {
+            name: Some(SYNC_PORT_NAME.into()),
+            container_port: SYNC_PORT.into(),
+            protocol: Some("TCP".into()),
+            ..Default::default()
+        }]),
+        // The app starts only once the first version is on disk (the sidecar commits its first
+        // version without waiting for the app); up to 5 minutes.
+        startup_probe: Some(KProbe {
+            period_seconds: Some(2),
+            failure_threshold: Some(150),
+            ..http("/readyz")
+        }),
+        readiness_probe: Some(http("/readyz")),
+        liveness_probe: Some(KProbe {
+            failure_threshold: Some(6),
+            ..http("/healthz")
+        }),
+        resources: Some(ResourceRequirements {
+            requests: Some(BTreeMap::from([
+                ("cpu".into(), Quantity("10m".into())),
+                ("memory".into(), Quantity("32Mi".into())),
+                ("ephemeral-storage".into(), Quantity("64Mi".into())),
+            ])),
+            limits: Some(BTreeMap::from([
+                ("cpu".into(), Quantity("200m".into())),
+                ("memory".into(), Quantity("64Mi".into())),
+                ("ephemeral-storage".into(), Quantity("512Mi".into())),
+            ])),
+            ..Default::default()
+        }),
+        // The sidecar writes the versions the app reads.
+        volume_mounts: Some(vec![
+            mount(SYNC_VOLUME, &svc.config_mount, false),
+            mount("tmp", "/tmp", false),
+        ]),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn http_probe() -> KProbe {
+        probe(&Probe::Http("/healthz".into()))
+    }
+
+    #[test]
+    fn a_long_running_pod_is_hardened_and_probed() {
+        let mut b = PodBuilder::new("db", "postgres:16", 999);
+        b.port("pg", 5432)
+            .readiness(Some(KProbe {
+                period_seconds: Some(30),
+                ..http_probe()
+            }))
+            .writable("/var/lib/postgresql", 2048);
+        let spec = b.build().spec.unwrap();
+        assert_eq!(spec.restart_policy, None);
+        assert_eq!(spec.automount_service_account_token, Some(false));
+        let psc = spec.security_context.unwrap();
+        assert_eq!((psc.run_as_user, psc.fs_group), (Some(999), Some(999)));
+        let c = &spec.containers[0];
+        let sc = c.security_context.as_ref().unwrap();
+        assert_eq!(sc.read_only_root_filesystem, Some(true));
+        assert_eq!(sc.allow_privilege_escalation, Some(false));
+        let ready = c.readiness_probe.as_ref().unwrap();
+        // The override wins; what it leaves unset gets the default.
+        assert_eq!(
+            (ready.period_seconds, ready.timeout_seconds),
+            (Some(30), Some(2))
+        );
+        assert!(c.lifecycle.as_ref().unwrap().pre_stop.is_some());
+        let limits = c.resources.as_ref().unwrap().limits.as_ref().unwrap();
+        assert_eq!(limits["ephemeral-storage"].0, "2560Mi");
+        let mounts: Vec<&str> = c
+            .volume_mounts
+            .iter()
+            .flatten()
+            .map(|m| m.mount_path.as_str())
+            .collect();
+        assert_eq!(mounts, ["/tmp", "/var/lib/postgresql"]);
+        assert_eq!(
+            spec.volumes.unwrap()[1]
+                .empty_dir
+                .as_ref()
+                .unwrap()
+                .size_limit,
+            Some(Quantity("2Gi".into()))
+        );
+    }
+
+    #[test]
+    fn a_pod_that_runs_to_completion_has_no_probes_or_pre_stop() {
+        let mut b = PodBuilder::new("migrate", "api:1", 10001);
+        b.restart_policy(RestartPolicy::Never)
+            .readiness(Some(http_probe()))
+            .liveness(Some(http_probe()));
+        let spec = b.build().spec.unwrap();
+        assert_eq!(spec.restart_policy.as_deref(), Some("Never"));
+        let c = &spec.containers[0];
+        assert!(c.readiness_probe.is_none() && c.liveness_probe.is_none());
+        assert!(c.lifecycle.is_none());
+    }
+
+    #[test]
+    fn init_containers_and_sidecars_inherit_the_hardening() {
+        let mut b = PodBuilder::new("app", "app:1", 10001);
+        b.resources(("100m", "1"), ("128Mi", "256Mi"))
+            .init_container(Container {
+                name: "init".into(),
+                image: Some("app:1".into()),
+                ..Default::default()
+            })
+            .sidecar(Container {
+                name: "proxy".into(),
+                image: Some("proxy:1".into()),
+                ..Default::default()
+            });
+        let spec = b.build().spec.unwrap();
+        let init = spec.init_containers.unwrap();
+        assert_eq!(init[0].restart_policy, None);
+        assert_eq!(init[1].restart_policy.as_deref(), Some("Always"));
+        for c in &init {
+            assert_eq!(c.security_context, Some(hardened(10001)));
+            assert_eq!(c.volume_mounts.as_ref().unwrap()[0].mount_path, "/tmp");
+            let limits = c.resources.as_ref().unwrap().limits.as_ref().unwrap();
+            assert_eq!(limits["memory"].0, "256Mi");
+        }
+    }
+
+    #[test]
+    fn a_bare_pod_keeps_its_metadata_and_gains_the_builders_labels() {
+        let mut b = PodBuilder::new("ready", "curl:8", 10001);
+        b.label("app.kubernetes.io/name", "web-test")
+            .restart_policy(RestartPolicy::Never);
+        let pod = b.build_pod(ObjectMeta {
+            name: Some("web-test".into()),
+            namespace: Some("shop".into()),
+            ..Default::default()
+        });
+        assert_eq!(pod.metadata.namespace.as_deref(), Some("shop"));
+        assert_eq!(
+            pod.metadata.labels.unwrap()["app.kubernetes.io/name"],
+            "web-test"
+        );
+        assert!(pod.metadata.annotations.is_none());
+    }
+}

@@ -1,0 +1,29 @@
+//! One ServiceAccount per service: no API token, and the cloud identity the config-sync
+//! sidecar reads its source with.
+
+use crate::labels::{meta, service_labels};
+use berth_spec::sync::Cloud;
+use berth_spec::{App, ResolvedService};
+use k8s_openapi::api::core::v1::ServiceAccount;
+use std::collections::BTreeMap;
+
+pub(crate) fn service_account(app: &App, svc: &ResolvedService) -> ServiceAccount {
+    let mut sa = ServiceAccount {
+        metadata: meta(app, &svc.name, service_labels(app, svc)),
+        // berth's services do not call the Kubernetes API; no token in their pods.
+        automount_service_account_token: Some(false),
+        ..Default::default()
+    };
+    // The config-sync sidecar reads its source with the pod's cloud identity, never static keys.
+    if let Some(sync) = &svc.sync
+        && let (Some(cloud), Some(id)) = (sync.cloud, &sync.identity)
+    {
+        let key = match cloud {
+            Cloud::Aws => "eks.amazonaws.com/role-arn",
+            Cloud::Gcp => "iam.gke.io/gcp-service-account",
+            Cloud::Azure => "azure.workload.identity/client-id",
+        };
+        sa.metadata.annotations = Some(BTreeMap::from([(key.to_owned(), id.clone())]));
+    }
+    sa
+}
