@@ -101,16 +101,35 @@ impl Config {
         Ok(cfg)
     }
 
-    /// The effective severity of a rule (None = off).
-    pub fn severity(&self, meta: &rules::Meta, prod: bool) -> Option<Severity> {
+    /// The effective severity of a rule (None = off) in a profile (`prod`, `dev`: see
+    /// [`crate::Options`]); `.berth-check.yaml` has the last word.
+    pub fn severity(&self, meta: &rules::Meta, prod: bool, dev: bool) -> Option<Severity> {
         if let Some(s) = self.severities.get(meta.id) {
             return *s;
         }
         if prod && meta.prod_severity.is_some() {
             return meta.prod_severity;
         }
+        if dev && let Some(s) = dev_severity(meta.id) {
+            return s;
+        }
         meta.severity
     }
+}
+
+/// Rules that are milder in the dev profile, the one list of them: what berth's spec loader
+/// allows in a dev-tier environment is at most a warning there, so `berth build` and
+/// `berth check APP` never fail a render the loader accepted.
+const DEV_SEVERITY: &[(&str, Option<Severity>)] = &[
+    // The loader allows untagged and `latest` images in dev only.
+    ("image-tag-mutable", Some(Severity::Warning)),
+    // A dev environment's `secrets: {mode: plain}` Secret is expected there.
+    ("plaintext-secret", None),
+];
+
+/// A rule's severity in the dev profile, when it differs (`Some(None)`: off).
+pub fn dev_severity(id: &str) -> Option<Option<Severity>> {
+    DEV_SEVERITY.iter().find(|(r, _)| *r == id).map(|(_, s)| *s)
 }
 
 /// Levenshtein distance, for "did you mean".

@@ -20,7 +20,7 @@ pub mod rules;
 pub mod schema;
 
 pub use config::Config;
-pub use model::{Finding, Obj, ObjRef, Severity};
+pub use model::{Finding, Obj, ObjRef, Origin, Severity};
 
 use berth_yaml::{Limits, Node, Pos, Value as YValue};
 use model::{NodeExt, json_to_node};
@@ -61,11 +61,26 @@ pub struct Options {
     pub config: Config,
     /// Production profile: prod-only rules (replicas, digests) at their prod severity.
     pub prod: bool,
-    /// The input is a development-tier environment's render, where plaintext Secrets are
-    /// expected (`berth check APP` sets it for `tier: dev`): `plaintext-secret` stays silent.
+    /// The input is a development-tier environment's render: the rules in
+    /// [`config::dev_severity`] are milder (plain Secrets and untagged images are what the spec
+    /// allows in dev). Set through [`Options::for_tier`].
     pub dev: bool,
     /// Worker threads; default: available parallelism.
     pub threads: Option<usize>,
+}
+
+impl Options {
+    /// The options for one environment of a berth app, by its tier (`dev`, `staging`, `prod`):
+    /// the one mapping from tier to check profile, used by `berth build` and `berth check APP`.
+    /// `--prod` (`self.prod`) puts every environment on the prod profile.
+    pub fn for_tier(&self, tier: &str) -> Options {
+        let prod = self.prod || tier == "prod";
+        Options {
+            prod,
+            dev: !prod && tier == "dev",
+            ..self.clone()
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,8 +195,11 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
         }
     }
 
-    let enabled =
-        |r: &&'static dyn rules::Rule| opts.config.severity(r.meta(), opts.prod).is_some();
+    let enabled = |r: &&'static dyn rules::Rule| {
+        opts.config
+            .severity(r.meta(), opts.prod, opts.dev)
+            .is_some()
+    };
     let enabled = &enabled;
     let shared = Shared {
         kube,
@@ -306,7 +324,7 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
         let Some(rule) = rules::find(h.rule) else {
             continue;
         };
-        let Some(severity) = opts.config.severity(rule.meta(), opts.prod) else {
+        let Some(severity) = opts.config.severity(rule.meta(), opts.prod, opts.dev) else {
             continue;
         };
         let ignored = h.object.as_ref().and_then(|o| {
@@ -328,6 +346,7 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
             path: h.path,
             hint: (!rule.meta().hint.is_empty()).then(|| rule.meta().hint.to_string()),
             suppressed: ignored.clone(),
+            origin: None,
         };
         if ignored.is_some() {
             suppressed.push(f);

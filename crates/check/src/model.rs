@@ -82,6 +82,24 @@ pub struct Finding {
     /// Set on suppressed findings: the `berth.dev/ignore-reason`, or "" when none was given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suppressed: Option<String>,
+    /// Set on findings about a berth app's render (`berth check APP`), whose `file`, `line`
+    /// and `col` then point at the spec entry that produced the object.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<Origin>,
+}
+
+/// Where a finding on a rendered berth app comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Origin {
+    /// Spec path of the entry that produced the object: `services.backend`,
+    /// `dependencies.postgres`, or `environments.dev` for the environment's own objects.
+    pub spec_path: String,
+    /// The environment rendered.
+    pub environment: String,
+    /// Line and column in the environment's rendered stream (`berth render --env ENV`).
+    pub rendered_line: usize,
+    pub rendered_col: usize,
 }
 
 /// One Kubernetes object as rules see it: its tree (with positions when parsed from text),

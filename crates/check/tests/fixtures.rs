@@ -112,25 +112,45 @@ fn readiness_probe_missing_flags_selected_pods_only() {
     assert!(fail.contains("name: worker") && !fail.contains("readinessProbe"));
 }
 
-/// `plaintext-secret` flags a plain Secret unless the input is a dev-tier render.
+/// The dev profile (a dev-tier render, `Options::for_tier("dev")`) is milder where the spec
+/// allows more in dev: `plaintext-secret` is off, `image-tag-mutable` a warning.
 #[test]
-fn plaintext_secret_is_silent_only_for_dev_renders() {
-    let fail = dir().join("plaintext-secret/fail.yaml");
-    let count = |dev: bool| {
-        let opts = Options {
-            dev,
-            ..all_enabled()
-        };
-        check(&[Input::Path(fail.clone())], &opts)
+fn the_dev_profile_relaxes_what_the_spec_allows_in_dev() {
+    let severities = |rule: &str, tier: &str| {
+        let file = dir().join(rule).join("fail.yaml");
+        check(&[Input::Path(file)], &Options::default().for_tier(tier))
             .unwrap()
             .findings
             .iter()
-            .filter(|f| f.rule == "plaintext-secret")
-            .count()
+            .filter(|f| f.rule == rule)
+            .map(|f| f.severity)
+            .collect::<Vec<_>>()
     };
+    for tier in ["staging", "prod"] {
+        let plain = severities("plaintext-secret", tier);
+        assert!(
+            !plain.is_empty(),
+            "a plain Secret must be flagged in {tier}"
+        );
+        let tags = severities("image-tag-mutable", tier);
+        assert!(
+            !tags.is_empty() && tags.iter().all(|s| *s == Severity::Error),
+            "{tier}: {tags:?}"
+        );
+    }
     assert!(
-        count(false) > 0,
-        "a plain Secret must be flagged outside dev"
+        severities("plaintext-secret", "dev").is_empty(),
+        "dev-tier renders may hold plain Secrets"
     );
-    assert_eq!(count(true), 0, "dev-tier renders may hold plain Secrets");
+    let tags = severities("image-tag-mutable", "dev");
+    assert!(
+        !tags.is_empty() && tags.iter().all(|s| *s == Severity::Warning),
+        "{tags:?}"
+    );
+    // --prod wins over the tier.
+    let prod = Options {
+        prod: true,
+        ..Default::default()
+    };
+    assert!(prod.for_tier("dev").prod && !prod.for_tier("dev").dev);
 }

@@ -298,7 +298,7 @@ fn a_berth_app_is_checked_per_environment() {
     assert_eq!(code(&o), 0, "{}", show(&o));
     let text = out(&o);
     assert!(
-        text.contains("(env prod)") && text.contains("(env dev)"),
+        text.contains(", env prod)") && text.contains(", env dev)"),
         "{}",
         show(&o)
     );

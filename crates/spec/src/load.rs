@@ -23,9 +23,25 @@ pub struct Loaded {
     pub spec: Spec,
     /// One per environment, in the spec's order.
     pub apps: Vec<App>,
+    /// The spec as parsed, for [`Loaded::position`].
+    root: Node,
 }
 
 impl Loaded {
+    /// Line and column (1-based) of the key at a spec path (`["services", "backend"]`) in the
+    /// spec file, so what is built from an entry can point back at it.
+    pub fn position(&self, path: &[&str]) -> Option<(usize, usize)> {
+        let (last, parents) = path.split_last()?;
+        let parent = self.root.at_path(parents)?;
+        match &parent.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.name == *last)
+                .map(|(k, _)| (k.pos.line, k.pos.col)),
+            _ => None,
+        }
+    }
+
     pub fn app(&self, env: &str) -> Option<&App> {
         self.apps.iter().find(|a| a.env == env)
     }
@@ -282,6 +298,7 @@ pub fn load_str_with(
         file: file.to_owned(),
         spec,
         apps,
+        root,
     })
 }
 

@@ -27,10 +27,31 @@ impl Paint {
 }
 
 fn loc(f: &Finding) -> String {
-    if f.line == 0 {
+    let at = if f.line == 0 {
         f.file.to_string()
     } else {
         format!("{}:{}:{}", f.file, f.line, f.col)
+    };
+    match &f.origin {
+        // The spec entry, then where exactly in the rendered stream.
+        Some(o) => format!(
+            "{at} {}, env {}; line {}:{} of `berth render --env {}`",
+            o.spec_path, o.environment, o.rendered_line, o.rendered_col, o.environment
+        ),
+        None => at,
+    }
+}
+
+/// Where an object's group starts: its file and line, or the spec entry that produced it.
+fn object_loc(f: &Finding) -> String {
+    let at = if f.object_line > 0 {
+        format!("{}:{}", f.file, f.object_line)
+    } else {
+        f.file.to_string()
+    };
+    match &f.origin {
+        Some(o) => format!("{at} ({}, env {})", o.spec_path, o.environment),
+        None => at,
     }
 }
 
@@ -38,9 +59,11 @@ fn loc(f: &Finding) -> String {
 pub fn human(report: &Report, color: bool) -> String {
     let p = Paint(color);
     let mut out = String::new();
-    let mut last: Option<(String, usize, Option<crate::ObjRef>)> = None;
+    type Group = (String, usize, Option<crate::ObjRef>, Option<String>);
+    let mut last: Option<Group> = None;
     for f in &report.findings {
-        let key = (f.file.to_string(), f.object_line, f.object.clone());
+        let env = f.origin.as_ref().map(|o| o.environment.clone());
+        let key = (f.file.to_string(), f.object_line, f.object.clone(), env);
         if last.as_ref() != Some(&key) {
             if last.is_some() {
                 out.push('\n');
@@ -49,12 +72,7 @@ pub fn human(report: &Report, color: bool) -> String {
                 Some(o) => format!("{o}"),
                 None => "(no object)".to_string(),
             };
-            let at = if f.object_line > 0 {
-                format!("{}:{}", f.file, f.object_line)
-            } else {
-                f.file.to_string()
-            };
-            let _ = writeln!(out, "{}  {}", p.c("1", &head), p.c("2", &at));
+            let _ = writeln!(out, "{}  {}", p.c("1", &head), p.c("2", &object_loc(f)));
             last = Some(key);
         }
         let path = if f.path.is_empty() {
@@ -203,7 +221,7 @@ pub fn sarif(report: &Report, config: &Config, prod: bool) -> String {
                     "markdown": format!("{}\n\n```yaml\n{}```", m.why, m.fix),
                 },
                 "defaultConfiguration": {
-                    "level": config.severity(m, prod).map_or("none", sarif_level),
+                    "level": config.severity(m, prod, false).map_or("none", sarif_level),
                 },
                 "properties": {"tags": [m.category]},
             })
@@ -334,9 +352,20 @@ pub fn junit(report: &Report, fail_on: Severity) -> String {
 
 fn sev_cell(m: &Meta) -> String {
     let base = m.severity.map_or("off".to_string(), |s| s.to_string());
-    match m.prod_severity {
-        Some(p) if Some(p) != m.severity => format!("{base} ({p} with --prod)"),
-        _ => base,
+    let mut notes = Vec::new();
+    if let Some(p) = m.prod_severity.filter(|p| Some(*p) != m.severity) {
+        notes.push(format!("{p} with --prod"));
+    }
+    if let Some(d) = crate::config::dev_severity(m.id) {
+        notes.push(format!(
+            "{} in dev",
+            d.map_or("off".to_string(), |s| s.to_string())
+        ));
+    }
+    if notes.is_empty() {
+        base
+    } else {
+        format!("{base} ({})", notes.join("; "))
     }
 }
 
@@ -349,7 +378,12 @@ pub fn rules_markdown() -> String {
          Severities can be changed or rules disabled in `.berth-check.yaml`; one object can opt out with the \
          annotation `berth.dev/ignore: \"rule-id,other-id\"` (and `berth.dev/ignore-reason`). \
          `berth explain RULE` prints a rule's full docs. Cross-resource rules (marked ⇄) read all input \
-         objects together.\n\n\
+         objects together. `berth check APP` and `berth build` judge each environment by its tier: a \
+         prod-tier render with the `--prod` severities, a dev-tier render with the `in dev` ones \
+         (what the spec allows only in dev is never an error there). Their findings point at the spec \
+         entry that produced the object (`berth.yaml:8:3`, `services.worker`, with the environment) and \
+         say where in `berth render --env ENV` the field is (`-o json`: `specPath`, `environment`, \
+         `renderedLine`, `renderedCol`).\n\n\
          | Rule | Severity | What it checks | kube-score | kube-linter | Polaris | Checkov |\n\
          | --- | --- | --- | --- | --- | --- | --- |\n",
     );

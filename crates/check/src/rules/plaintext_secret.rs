@@ -26,7 +26,7 @@ impl Rule for R {
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
 
-        if cx.dev || obj.kind != "Secret" || obj.api_version != "v1" {
+        if obj.kind != "Secret" || obj.api_version != "v1" {
             return;
         }
         for field in ["data", "stringData"] {

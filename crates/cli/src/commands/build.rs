@@ -165,11 +165,7 @@ fn check_env(tier: berth_spec::Tier, r: &Rendered) -> Result<CheckStatus, Failur
         name: r.env.clone(),
         objects: r.objects.iter().map(|o| &o.body).collect(),
     };
-    let opts = Options {
-        prod: tier == berth_spec::Tier::Prod,
-        dev: tier == berth_spec::Tier::Dev,
-        ..Default::default()
-    };
+    let opts = Options::default().for_tier(tier.as_str());
     let report = berth_check::check(&[input], &opts)
         .map_err(|e| Failure::failed(miette!("berth check failed on {}: {e}", r.env)))?;
     Ok(CheckStatus {

@@ -63,15 +63,15 @@ pub fn run(args: CheckArgs) -> CmdResult {
             for app in &loaded.apps {
                 let rendered = berth_render::render(app);
                 let name = format!("{} (env {})", loaded.file.display(), rendered.env);
-                let env_opts = Options {
-                    prod: opts.prod || app.tier.as_str() == "prod",
-                    // Plain Secrets are expected in dev only; plaintext-secret flags them elsewhere.
-                    dev: !opts.prod && app.tier.as_str() == "dev",
-                    ..opts.clone()
-                };
-                // The rendered stream, so lines match `berth render --env ENV`.
+                let env_opts = opts.for_tier(app.tier.as_str());
+                // The rendered stream, so lines match `berth render --env ENV`; findings then
+                // point at the spec entry behind each object.
                 let text = berth_emit::stream(&rendered);
-                reports.push(check(&[Input::Text { name, text }], &env_opts)?);
+                let mut report = check(&[Input::Text { name, text }], &env_opts)?;
+                for f in report.findings.iter_mut().chain(&mut report.suppressed) {
+                    locate_in_spec(f, &loaded, app, &rendered);
+                }
+                reports.push(report);
             }
         } else {
             inputs.push(Input::Path(p.clone()));
@@ -155,6 +155,54 @@ fn merge(reports: Vec<Report>) -> Report {
         r.input_errors += o.input_errors;
     }
     r
+}
+
+/// Points a finding on a rendered object at the spec entry that produced it (the service or
+/// dependency named by the object's `app.kubernetes.io/name` label, else the environment), and
+/// keeps where it is in the rendered stream as its origin.
+fn locate_in_spec(
+    f: &mut berth_check::Finding,
+    loaded: &berth_spec::Loaded,
+    app: &berth_spec::App,
+    rendered: &berth_render::Rendered,
+) {
+    let object = f.object.as_ref().and_then(|o| {
+        rendered
+            .objects
+            .iter()
+            .find(|r| r.kind == o.kind && r.name == o.name && r.namespace == o.namespace)
+    });
+    let label = |key: &str| {
+        object
+            .and_then(|o| o.body["metadata"]["labels"][key].as_str())
+            .unwrap_or_default()
+    };
+    let (name, component) = (
+        label("app.kubernetes.io/name"),
+        label("app.kubernetes.io/component"),
+    );
+    // The app's own objects (namespace, default policies) carry the app's name.
+    let own = matches!(component, "namespace" | "network-policy");
+    let path: Vec<&str> = if !own && app.services.iter().any(|s| s.name == name) {
+        vec!["services", name]
+    } else if !own && app.dependencies.iter().any(|d| d.name == name) {
+        vec!["dependencies", name]
+    } else if loaded.position(&["environments", &app.env]).is_some() {
+        vec!["environments", &app.env]
+    } else {
+        vec!["app"]
+    };
+    let (line, col) = loaded.position(&path).unwrap_or((1, 1));
+    f.origin = Some(berth_check::Origin {
+        spec_path: path.join("."),
+        environment: app.env.clone(),
+        rendered_line: f.line,
+        rendered_col: f.col,
+    });
+    f.file = loaded.file.display().to_string().into();
+    f.line = line;
+    f.col = col;
+    f.object_line = line;
 }
 
 /// The berth.yaml of an app directory (or the path itself when it is one).
