@@ -12,6 +12,18 @@ pub(crate) struct DeError {
     pub help: Option<String>,
     /// Where: position and spec path. Filled in by the innermost node the error passes through.
     pub at: Option<(Pos, String)>,
+    /// What the position is of, so the loader can take the bad part out and decode on.
+    pub kind: DeErrorKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DeErrorKind {
+    /// A value that does not fit; `at` is the value's position.
+    Value,
+    /// An unknown key; `at` is the key's position.
+    Key,
+    /// A required key is missing from the mapping at `at`.
+    Missing(&'static str),
 }
 
 impl fmt::Display for DeError {
@@ -28,6 +40,7 @@ impl de::Error for DeError {
             message: msg.to_string(),
             help: None,
             at: None,
+            kind: DeErrorKind::Value,
         }
     }
 
@@ -44,6 +57,7 @@ impl de::Error for DeError {
             message: format!("unknown key `{field}`"),
             help: Some(suggest(field, expected)),
             at: None,
+            kind: DeErrorKind::Key,
         }
     }
 
@@ -52,6 +66,7 @@ impl de::Error for DeError {
             message: format!("unknown value `{variant}`"),
             help: Some(suggest(variant, expected)),
             at: None,
+            kind: DeErrorKind::Value,
         }
     }
 
@@ -60,6 +75,7 @@ impl de::Error for DeError {
             message: format!("missing required key `{field}`"),
             help: Some(format!("add `{field}:` here")),
             at: None,
+            kind: DeErrorKind::Missing(field),
         }
     }
 }

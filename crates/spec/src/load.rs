@@ -1,6 +1,6 @@
 //! Reading berth.yaml (the IO edge of this crate) and turning it into validated, resolved apps.
 
-use crate::de::{NodeDe, suggest};
+use crate::de::{DeErrorKind, NodeDe, suggest};
 use crate::error::{Source, SpecError, SpecErrors};
 use crate::merge::merge;
 use crate::model::{OVERRIDE_KEYS, Spec};
@@ -210,7 +210,7 @@ pub fn load_str_with(
     }
 
     // The whole document, overrides included, must have the right shape.
-    let spec = decode(&source, &root).map_err(|e| fail(vec![e]))?;
+    let spec = decode_all(&source, &root).map_err(fail)?;
 
     let mut errors: Vec<SpecError> = Vec::new();
     let mut apps = Vec::new();
@@ -309,6 +309,66 @@ fn decode(source: &Source, node: &Node) -> Result<Spec, SpecError> {
     })
 }
 
+/// Serde stops at the first error; a spec's author wants them all. After each error the bad
+/// part (the unknown key, the value that does not fit) is taken out and the document decoded
+/// again, until it decodes or nothing more can be taken out.
+fn decode_all(source: &Source, root: &Node) -> Result<Spec, Vec<SpecError>> {
+    // Each round takes a node out, so this only bounds the work on a pathological document.
+    const MAX_ERRORS: usize = 100;
+    let mut tree = root.clone();
+    let mut errors = Vec::new();
+    // (mapping, key) pairs whose value was taken out: that key is then missing, as a
+    // consequence already reported.
+    let mut taken: Vec<(usize, String)> = Vec::new();
+    while errors.len() < MAX_ERRORS {
+        let e = match Spec::deserialize(NodeDe::new(&tree, "", &source.text)) {
+            Ok(spec) if errors.is_empty() => return Ok(spec),
+            Ok(_) => break,
+            Err(e) => e,
+        };
+        let (pos, path) = e.at.clone().unwrap_or((tree.pos, String::new()));
+        let consequence = matches!(e.kind, DeErrorKind::Missing(k)
+            if taken.contains(&(pos.offset, k.to_owned())));
+        if !consequence {
+            errors.push(SpecError::new(source, pos, path, e.message, e.help));
+        }
+        match take_out(&mut tree, pos.offset, e.kind) {
+            Some(taken_from) => taken.push(taken_from),
+            None => break,
+        }
+    }
+    Err(errors)
+}
+
+/// Removes the map entry (or list item) an error is about; returns the mapping's offset and
+/// the key removed (for a list item, an empty key).
+fn take_out(node: &mut Node, offset: usize, kind: DeErrorKind) -> Option<(usize, String)> {
+    let here = node.pos.offset;
+    match &mut node.value {
+        Value::Map(entries) => {
+            let hit = entries.iter().position(|(k, v)| match kind {
+                DeErrorKind::Key => k.pos.offset == offset,
+                DeErrorKind::Value | DeErrorKind::Missing(_) => v.pos.offset == offset,
+            });
+            if let Some(i) = hit {
+                let (k, _) = entries.remove(i);
+                return Some((here, k.name));
+            }
+            entries
+                .iter_mut()
+                .find_map(|(_, v)| take_out(v, offset, kind))
+        }
+        Value::Seq(items) => {
+            if let Some(i) = items.iter().position(|v| v.pos.offset == offset) {
+                items.remove(i);
+                return Some((here, String::new()));
+            }
+            items.iter_mut().find_map(|v| take_out(v, offset, kind))
+        }
+        _ => None,
+    }
+}
+
 fn without_key(node: &Node, key: &str) -> Node {
     let mut out = node.clone();
     if let Value::Map(entries) = &mut out.value {
@@ -339,7 +399,10 @@ fn check_override_targets(
         {
             for (key, _) in overrides {
                 if !defined.contains(&key.name.as_str()) {
-                    let singular = section.trim_end_matches('s');
+                    let singular = match section {
+                        "services" => "service",
+                        _ => "dependency",
+                    };
                     errors.push(SpecError::new(
                         source,
                         key.pos,

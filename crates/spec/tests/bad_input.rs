@@ -290,3 +290,74 @@ fn uses_of_a_worker_without_a_port() {
     let e = expect_one(&text, "which has no `port` to call", "worker]", 0);
     assert_eq!(e.path, "services.web.uses[0]");
 }
+
+/// Every decode error of the spec in one run (serde stops at the first; the loader takes the
+/// bad value out and decodes again), each at its own line, column and spec path.
+#[test]
+fn every_decode_error_is_reported_together() {
+    let text = format!(
+        "{HEAD}registy: ghcr.io/acme\nservices:\n  web:\n    image: web\n    port: eighty\n    helth: {{ready: /r}}\n  api:\n    image: api\n    replicas: [1]\n  worker: 5\nenvironments:\n  dev:\n    namespce: shop-dev\n    services:\n      web: {{replicas: many}}\n"
+    );
+    let errs = errors(&text);
+    let expected = [
+        ("unknown key `registy`", "registy", 0, ""),
+        ("services.web.port", "eighty", 0, ""),
+        ("unknown key `helth`", "helth", 0, "services.web.helth"),
+        ("services.api.replicas", "[1]", 0, ""),
+        ("services.worker", "5\n", 0, ""),
+        (
+            "unknown key `namespce`",
+            "namespce",
+            0,
+            "environments.dev.namespce",
+        ),
+        ("environments.dev.services.web.replicas", "many", 0, ""),
+    ];
+    for (message, needle, nth, path) in expected {
+        let e = common::one_at(&errs, &text, message, needle, nth);
+        if !path.is_empty() {
+            assert_eq!(e.path, path, "{}", e.one_line());
+        }
+    }
+    assert_eq!(
+        errs.len(),
+        expected.len(),
+        "{:#?}",
+        errs.iter().map(SpecError::one_line).collect::<Vec<_>>()
+    );
+}
+
+/// Taking a bad value out never adds an error of its own: a required key whose value was wrong
+/// is not reported missing as well.
+#[test]
+fn a_bad_required_value_is_one_error_not_two() {
+    let text = format!(
+        "{HEAD}services:\n  web: {{image: web, port: 80}}\nenvironments:\n  dev:\n    secrets: {{mode: clear, from: .env}}\n    tier: devel\n"
+    );
+    let errs = errors(&text);
+    common::one_at(&errs, &text, "unknown value `clear`", "clear", 0);
+    common::one_at(&errs, &text, "unknown value `devel`", "devel", 0);
+    assert_eq!(
+        errs.len(),
+        2,
+        "{:#?}",
+        errs.iter().map(SpecError::one_line).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn an_override_of_an_undefined_dependency_says_dependency() {
+    let text = format!(
+        "{HEAD}services:\n  web: {{image: web, port: 80}}\ndependencies:\n  db: {{type: postgres, host: db.internal}}\nenvironments:\n  dev:\n    dependencies:\n      dbb: {{host: localhost}}\n"
+    );
+    let e = expect_one(
+        &text,
+        "environment `dev` overrides dependency `dbb`, which is not defined under `dependencies`",
+        "dbb",
+        0,
+    );
+    assert!(
+        e.help.as_deref().unwrap_or_default().contains("`db`"),
+        "{e:?}"
+    );
+}
