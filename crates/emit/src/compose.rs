@@ -269,7 +269,7 @@ pub fn compose(apps: &[App]) -> FileSet {
         svc.insert("user".into(), format!("{0}:{0}", s.user).into());
         svc.insert("read_only".into(), true.into());
         let mut tmpfs = vec!["/tmp".to_owned()];
-        tmpfs.extend(s.writable.iter().cloned());
+        tmpfs.extend(s.writable.iter().map(|w| w.path.clone()));
         svc.insert("tmpfs".into(), json!(tmpfs));
         svc.insert("cap_drop".into(), json!(["ALL"]));
         svc.insert("security_opt".into(), json!(["no-new-privileges:true"]));

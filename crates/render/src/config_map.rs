@@ -73,9 +73,13 @@ pub fn config_maps(app: &App, svc: &ResolvedService) -> ServiceConfig {
         });
         files_map = Some(name);
     }
-    let secret_name = (!svc.secrets.is_empty()).then(|| secret_name(svc));
+    let keys = svc.secret_keys();
+    let secret_name = (!keys.is_empty()).then(|| secret_name(svc));
     for s in &svc.secrets {
         feed(&mut hash, &["secret", s]);
+    }
+    for f in &svc.secret_files {
+        feed(&mut hash, &["secret-file", &f.path, &f.key]);
     }
     if let Some(sync) = &svc.sync {
         feed(

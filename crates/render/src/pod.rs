@@ -66,8 +66,6 @@ pub const SYNC_PORT_NAME: &str = "sync";
 
 /// `/tmp` is an emptyDir of this size in every pod (the root filesystem is read-only).
 const TMP_MIB: u64 = 256;
-/// Size of each writable path's emptyDir unless the caller says otherwise.
-pub const WRITABLE_MIB: u64 = 1024;
 /// Ephemeral storage limit beyond the writable paths: logs and `/tmp`.
 const EPHEMERAL_BASE_MIB: u64 = 512;
 const EPHEMERAL_REQUEST: &str = "128Mi";
@@ -200,8 +198,8 @@ impl PodBuilder {
                 ..Default::default()
             });
         }
-        for path in &svc.writable {
-            b.writable(path, WRITABLE_MIB);
+        for w in &svc.writable {
+            b.writable(&w.path, (w.size.value / 1048576.0).ceil() as u64);
         }
         if let Some(files) = &config.files_map {
             b.volume(

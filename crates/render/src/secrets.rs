@@ -21,7 +21,7 @@ pub const EXTERNAL_SECRET_API_VERSION: &str = "external-secrets.io/v1";
 
 /// The object that fills `NAME-secrets` for `svc`, if the environment delivers its secrets.
 pub fn object(app: &App, svc: &ResolvedService) -> Option<Object> {
-    if svc.secrets.is_empty() {
+    if svc.secret_keys().is_empty() {
         return None;
     }
     let name = secret_name(svc);
@@ -129,7 +129,7 @@ fn custom(api_version: &str, kind: &str, name: &str, app: &App, body: Value) -> 
 /// What the delivery of `svc`'s secrets adds to its config checksum: the sealed ciphertexts, the
 /// ExternalSecret's references, or the SHA-256 of each plain value (never the value itself).
 pub fn feed_checksum(hash: &mut Sha256, app: &App, svc: &ResolvedService) {
-    if svc.secrets.is_empty() {
+    if svc.secret_keys().is_empty() {
         return;
     }
     match &app.secrets {

@@ -8,24 +8,33 @@
 // Errors carry their source snippet for display; they are built once per failure, not on a hot path.
 #![allow(clippy::result_large_err)]
 
+mod containers;
 mod de;
 mod error;
 mod load;
 mod merge;
 mod model;
+mod placement;
 pub mod quantity;
 mod resolve;
 mod secrets;
+mod storage;
 pub mod sync;
 mod validate;
 
+pub use containers::{ExtraContainer, RESERVED_CONTAINER_NAMES, ResolvedContainer};
 pub use error::{SpecError, SpecErrors};
 pub use load::{LoadError, Loaded, SPEC_FILE, find_spec, load, load_str, load_str_with, load_with};
 pub use model::*;
+pub use placement::{Adopt, NamespaceGroup, group_namespace, service_host};
 pub use resolve::*;
 pub use secrets::{
     DEFAULT_REFRESH, ExternalSecrets, LoadOptions, PlainSecrets, SealedSecrets, SecretDelivery,
     SecretValue, is_sealed_value, parse_dotenv,
+};
+pub use storage::{
+    AccessMode, DEFAULT_WRITABLE_SIZE, PodManagement, ResolvedVolume, Retain, SecretFile, Size,
+    Stateful, StatefulSettings, Volume, VolumeSpec, Writable, WritablePath, volume_name,
 };
 
 /// The JSON Schema of berth.yaml, generated from the same types the loader decodes into.

@@ -127,15 +127,47 @@ pub struct Service {
     /// Autoscaling between `min` and `max` replicas on CPU and/or memory utilisation.
     #[serde(default)]
     pub scale: Option<Scale>,
-    /// Paths the container may write to (each gets an emptyDir; the root filesystem is read-only).
+    /// Paths the container may write to, each an emptyDir (the root filesystem is read-only):
+    /// a list (`[/cache]`, 1Gi each) or path → size (`{ /cache: 2Gi }`).
     #[serde(default)]
-    pub writable: Option<Vec<String>>,
+    pub writable: Option<crate::storage::Writable>,
     /// Non-root UID the container runs as (default 10001).
     #[serde(default)]
     pub user: Option<u32>,
     /// Seconds the pod gets to drain after it is told to stop (default 30).
     #[serde(default)]
     pub grace: Option<u32>,
+    // Storage, files, extra containers and placement: see storage.rs, containers.rs, placement.rs.
+    /// Persistent volumes by mount path: a size (`/data: 10Gi`) or `{ size, class, access, name }`.
+    /// A service with storage runs as a StatefulSet (one volume per replica) with a headless Service.
+    #[serde(default)]
+    pub storage: Option<IndexMap<String, crate::storage::Volume>>,
+    /// StatefulSet behaviour of a service with `storage`.
+    #[serde(default)]
+    pub stateful: Option<crate::storage::Stateful>,
+    /// Secret keys mounted as read-only files: path → key of the service's Secret (for images
+    /// that read `*_FILE` variables). A key not in `secrets` is delivered like one but is not
+    /// set as an environment variable.
+    #[serde(rename = "secret-files", default)]
+    pub secret_files: Option<IndexMap<String, String>>,
+    /// A one-shot command run before the service starts, in its image with its environment and
+    /// mounts (migrations, asset preparation).
+    #[serde(default)]
+    pub init: Option<Vec<String>>,
+    /// Init containers by name, run in order before `init` and the service.
+    #[serde(rename = "init-containers", default)]
+    pub init_containers: Option<IndexMap<String, crate::containers::ExtraContainer>>,
+    /// Sidecars by name: native sidecars (init containers with `restartPolicy: Always`) that
+    /// start before the service and stop after it.
+    #[serde(default)]
+    pub sidecars: Option<IndexMap<String, crate::containers::ExtraContainer>>,
+    /// Namespace group the service goes to (`services`); each environment maps groups to
+    /// namespaces (`namespaces:`), by default `NAMESPACE-GROUP`.
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// Take over an existing install: keep its selector labels (selectors are immutable).
+    #[serde(default)]
+    pub adopt: Option<crate::placement::Adopt>,
 }
 
 /// Health checks. Each is an HTTP path on the service's port (`/healthz`) or a command (`[cmd, arg]`).
@@ -326,6 +358,14 @@ pub struct Environment {
     /// Per-dependency overrides.
     #[serde(default)]
     pub dependencies: Option<IndexMap<String, Option<Dependency>>>,
+    /// Namespace groups → namespace names (`{ services: shop-svc }`); an unmapped group goes to
+    /// `NAMESPACE-GROUP`.
+    #[serde(default)]
+    pub namespaces: Option<IndexMap<String, String>>,
+    /// StorageClass of this environment's persistent volumes (a volume's own `class` wins;
+    /// default: the cluster's default class).
+    #[serde(rename = "storage-class", default)]
+    pub storage_class: Option<String>,
     /// How the values of the services' `secrets` reach the cluster in this environment (without
     /// it, the workloads only reference the Secret `NAME-secrets`, created outside berth).
     #[serde(default)]

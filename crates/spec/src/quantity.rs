@@ -152,7 +152,7 @@ impl JsonSchema for Percent {
 
 /// Parses a scalar (string or number, numbers as written) inside the deserializer, so a
 /// parse error is reported at the value's own position.
-fn parse_scalar<'de, D: Deserializer<'de>, T>(
+pub(crate) fn parse_scalar<'de, D: Deserializer<'de>, T>(
     d: D,
     parse: fn(&str) -> Result<T, String>,
 ) -> Result<T, D::Error> {

@@ -24,6 +24,9 @@ pub struct App {
     /// The spec's `version` (the app version label), if any.
     pub version: Option<String>,
     pub ingress: Ingress,
+    /// Every namespace the environment deploys into: `namespace` first, then the namespace
+    /// groups' (each name once).
+    pub namespaces: Vec<crate::placement::NamespaceGroup>,
     pub services: Vec<ResolvedService>,
     pub dependencies: Vec<ResolvedDependency>,
     /// How the services' secrets are delivered (the environment's `secrets:` block).
@@ -63,11 +66,47 @@ pub struct ResolvedService {
     /// Replicas (the autoscaler's minimum when it scales).
     pub replicas: u32,
     pub autoscale: Option<Autoscale>,
-    pub writable: Vec<String>,
+    /// Writable emptyDirs with their sizes.
+    pub writable: Vec<crate::storage::WritablePath>,
     pub user: u32,
     pub grace_seconds: u32,
     /// The config-sync sidecar, when `config.source` is set.
     pub sync: Option<crate::sync::ConfigSync>,
+    /// Persistent volumes; not empty means the service runs as a StatefulSet.
+    pub storage: Vec<crate::storage::ResolvedVolume>,
+    /// StatefulSet settings (Some exactly when `storage` is not empty).
+    pub stateful: Option<crate::storage::StatefulSettings>,
+    /// Secret keys mounted as files.
+    pub secret_files: Vec<crate::storage::SecretFile>,
+    /// The one-shot `init` command (run in the service's own container spec).
+    pub init: Option<Vec<String>>,
+    pub init_containers: Vec<crate::containers::ResolvedContainer>,
+    pub sidecars: Vec<crate::containers::ResolvedContainer>,
+    /// The namespace the service's objects go to.
+    pub namespace: String,
+    /// Its namespace group, if it names one.
+    pub namespace_group: Option<String>,
+    /// The adopted selector (`adopt.selector`), which replaces berth's selector labels.
+    pub adopt_selector: Option<std::collections::BTreeMap<String, String>>,
+}
+
+impl ResolvedService {
+    /// Every key of the service's Secret: `secrets` (set as environment variables), then the
+    /// keys only `secret_files` reads.
+    pub fn secret_keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.secrets.iter().map(String::as_str).collect();
+        for f in &self.secret_files {
+            if !keys.contains(&f.key.as_str()) {
+                keys.push(&f.key);
+            }
+        }
+        keys
+    }
+
+    /// Runs as a StatefulSet (it has persistent volumes).
+    pub fn is_stateful(&self) -> bool {
+        !self.storage.is_empty()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -197,8 +236,18 @@ pub(crate) fn resolve(
         })
         .collect();
 
+    let namespace = env
+        .namespace
+        .clone()
+        .unwrap_or_else(|| default_namespace(&spec.app, ctx));
+    let namespace_of = |svc: &crate::model::Service| match &svc.namespace {
+        Some(g) => crate::placement::group_namespace(env, &namespace, g),
+        None => namespace.clone(),
+    };
+
     let mut services = Vec::new();
     for (name, svc) in &spec.services {
+        let own_ns = namespace_of(svc);
         let image = image_ref(
             svc.image.as_deref().unwrap_or_default(),
             spec.registry.as_deref(),
@@ -220,15 +269,23 @@ pub(crate) fn resolve(
         for used in &uses_dependencies {
             if let Some(d) = dependencies.iter().find(|d| &d.name == used) {
                 // The in-cluster name (an ExternalName Service) stays stable when the endpoint moves.
-                vars.push((format!("{}_HOST", env_prefix(used)), used.clone()));
+                vars.push((
+                    format!("{}_HOST", env_prefix(used)),
+                    crate::placement::service_host(used, &namespace, &own_ns),
+                ));
                 vars.push((format!("{}_PORT", env_prefix(used)), d.port.to_string()));
             }
         }
         for used in &uses_services {
             if let Some(port) = spec.services[used].port {
+                let host = crate::placement::service_host(
+                    used,
+                    &namespace_of(&spec.services[used]),
+                    &own_ns,
+                );
                 vars.push((
                     format!("{}_URL", env_prefix(used)),
-                    format!("http://{used}:{port}"),
+                    format!("http://{host}:{port}"),
                 ));
             }
         }
@@ -327,6 +384,7 @@ pub(crate) fn resolve(
             (None, None) => (svc.replicas.unwrap_or(DEFAULT_REPLICAS), None),
         };
 
+        let stored = crate::storage::resolve(svc, env);
         let health = svc.health.clone().unwrap_or_default();
         services.push(ResolvedService {
             name: name.clone(),
@@ -358,10 +416,19 @@ pub(crate) fn resolve(
             memory,
             replicas,
             autoscale,
-            writable: svc.writable.clone().unwrap_or_default(),
+            writable: stored.writable,
             user: svc.user.unwrap_or(DEFAULT_USER),
             grace_seconds: svc.grace.unwrap_or(DEFAULT_GRACE_SECONDS),
             sync,
+            storage: stored.storage,
+            stateful: stored.stateful,
+            secret_files: stored.secret_files,
+            init: svc.init.clone(),
+            init_containers: crate::containers::resolve_all(&svc.init_containers),
+            sidecars: crate::containers::resolve_all(&svc.sidecars),
+            namespace: own_ns,
+            namespace_group: svc.namespace.clone(),
+            adopt_selector: crate::placement::adopted_selector(&svc.adopt),
         });
     }
     if !errors.is_empty() {
@@ -371,10 +438,8 @@ pub(crate) fn resolve(
         name: spec.app.clone(),
         env: ctx.env.to_owned(),
         tier,
-        namespace: env
-            .namespace
-            .clone()
-            .unwrap_or_else(|| default_namespace(&spec.app, ctx)),
+        namespaces: crate::placement::namespaces(spec, env, &namespace),
+        namespace,
         version: spec.version.clone(),
         ingress,
         services,

@@ -211,14 +211,14 @@ pub(crate) fn resolve_secrets(
     }
 
     // The secret names each service reads, in spec order (only services that have some).
-    let wanted: Vec<(&str, &[String])> = spec
+    // (`secret-files` keys count: they are keys of the same Secret.)
+    let keys: Vec<(&str, Vec<String>)> = spec
         .services
         .iter()
-        .filter_map(|(name, svc)| match svc.secrets.as_deref() {
-            Some(s) if !s.is_empty() => Some((name.as_str(), s)),
-            _ => None,
-        })
+        .map(|(name, svc)| (name.as_str(), svc.secret_keys()))
+        .filter(|(_, k)| !k.is_empty())
         .collect();
+    let wanted: Vec<(&str, &[String])> = keys.iter().map(|(n, k)| (*n, k.as_slice())).collect();
 
     let delivery = match settings.mode {
         SecretMode::Plain => {

@@ -35,6 +35,49 @@ impl Ctx<'_> {
         SpecError::new(self.source, node.pos, display_path(path), message, help)
     }
 
+    /// An error about a mapping key itself (a path, a name), at the key's position; `path`
+    /// ends with the key.
+    pub fn key_at(
+        &self,
+        path: &[&str],
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> SpecError {
+        let (parent, key) = path.split_at(path.len().saturating_sub(1));
+        let pos = self
+            .root
+            .at_path(parent.iter().copied())
+            .and_then(|n| key_pos(n, key.first().copied().unwrap_or_default()));
+        match pos {
+            Some(pos) => SpecError::new(self.source, pos, display_path(path), message, help),
+            None => self.err(path, message, help),
+        }
+    }
+
+    /// An error about key `sub` of the environment setting `key` (a mapping), at that key.
+    pub fn env_key_err(
+        &self,
+        key: &str,
+        sub: &str,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> SpecError {
+        match self
+            .env_root
+            .and_then(|n| n.get(key))
+            .and_then(|n| key_pos(n, sub))
+        {
+            Some(pos) => SpecError::new(
+                self.source,
+                pos,
+                format!("environments.{}.{key}.{sub}", self.env),
+                message,
+                help,
+            ),
+            None => self.env_err(key, message, help),
+        }
+    }
+
     /// An error about an environment setting, at its node.
     pub fn env_err(
         &self,
@@ -76,6 +119,16 @@ impl Ctx<'_> {
             })
             .unwrap_or(self.root.pos);
         SpecError::new(self.source, pos, format!("{section}.{name}"), message, help)
+    }
+}
+
+fn key_pos(map: &Node, key: &str) -> Option<berth_yaml::Pos> {
+    match &map.value {
+        berth_yaml::Value::Map(entries) => entries
+            .iter()
+            .find(|(k, _)| k.name == key)
+            .map(|(k, _)| k.pos),
+        _ => None,
     }
 }
 
@@ -138,7 +191,7 @@ fn dns_label_hint(s: &str) -> String {
 }
 
 /// An environment variable name Kubernetes accepts (C identifier, which is also what shells accept).
-fn is_env_name(s: &str) -> bool {
+pub(crate) fn is_env_name(s: &str) -> bool {
     let mut chars = s.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
@@ -443,15 +496,8 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
                 Some("remove the service instead, or scale it at deploy time".into()),
             ));
         }
-        for (i, path) in svc.writable.iter().flatten().enumerate() {
-            if !path.starts_with('/') {
-                errors.push(err(
-                    &["writable", &i.to_string()],
-                    format!("writable path `{path}` must be absolute"),
-                    Some(format!("did you mean `/{path}`?")),
-                ));
-            }
-        }
+        crate::storage::validate(ctx, name, svc, &mut errors);
+        crate::containers::validate(ctx, name, svc, tier == Tier::Dev, &mut errors);
         if let Some(mount) = svc.config.as_ref().and_then(|c| c.mount.as_ref())
             && !mount.starts_with('/')
         {
@@ -469,6 +515,13 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
             ));
         }
     }
+
+    crate::storage::validate_env(ctx, env, &mut errors);
+    let default_ns = env
+        .namespace
+        .clone()
+        .unwrap_or_else(|| crate::resolve::default_namespace(&spec.app, ctx));
+    crate::placement::validate(ctx, spec, env, &default_ns, &mut errors);
 
     if let Some(cycle) = find_cycle(spec) {
         let first = &cycle[0];

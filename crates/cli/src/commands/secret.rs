@@ -104,17 +104,18 @@ fn set(args: SecretSetArgs) -> CmdResult {
             args.service
         )));
     };
-    if !svc.secrets.contains(&args.key) {
+    let keys = svc.secret_keys();
+    if !keys.contains(&args.key.as_str()) {
         return Err(Failure::bad_input(miette!(
             help = format!(
                 "add `{}` to `services.{}.secrets` in {} first{}",
                 args.key,
                 svc.name,
                 loaded.file.display(),
-                if svc.secrets.is_empty() {
+                if keys.is_empty() {
                     String::new()
                 } else {
-                    format!(" (it reads: {})", svc.secrets.join(", "))
+                    format!(" (it reads: {})", keys.join(", "))
                 }
             ),
             "service `{}` has no secret `{}`",
@@ -227,7 +228,7 @@ fn list(args: SecretListArgs) -> CmdResult {
     let mut rows: Vec<(String, String, Option<bool>, String)> = Vec::new();
     let mode = app.secrets.mode().map(|m| m.as_str()).unwrap_or("none");
     for svc in &app.services {
-        for key in &svc.secrets {
+        for key in svc.secret_keys() {
             let (present, location) = match &app.secrets {
                 SecretDelivery::References => (
                     None,
@@ -262,7 +263,7 @@ fn list(args: SecretListArgs) -> CmdResult {
                     ),
                 ),
             };
-            rows.push((svc.name.clone(), key.clone(), present, location));
+            rows.push((svc.name.clone(), key.to_owned(), present, location));
         }
     }
     let missing = rows.iter().filter(|r| r.2 == Some(false)).count();
