@@ -1,0 +1,1 @@
+kafka_cli_standin.py
