@@ -10,6 +10,9 @@
 //! entrypoint at start, and the passwords are appended from the environment there, so the
 //! rendered ConfigMap never holds a secret.
 
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
 /// Which server: the image's binaries differ, the protocol and config keys do not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flavor {
@@ -52,8 +55,11 @@ pub const PORT: u16 = 6379;
 pub const SENTINEL_PORT: u16 = 26379;
 /// Sentinel's own default is 30 000 ms; measured here, failover takes this plus 1.0–1.5 s.
 pub const DOWN_AFTER_MS: u32 = 5_000;
-/// Sentinel's default is 180 000 ms; it is also the retry delay (×2) after a failed failover.
-pub const FAILOVER_TIMEOUT_MS: u32 = 60_000;
+/// Sentinel's default is 180 000 ms. It is also the retry delay (×2) after a failed election,
+/// and how long a replica may keep following the wrong master before a Sentinel fixes it —
+/// with `min-replicas-to-write 1` the new master refuses writes for that long if its only live
+/// replica was missed during the failover, so it must stay short.
+pub const FAILOVER_TIMEOUT_MS: u32 = 18_000;
 /// How stale (seconds since the last replica ACK) a replica may be and still count for
 /// `min-replicas-to-write`.
 pub const MIN_REPLICAS_MAX_LAG_S: u32 = 10;
@@ -181,7 +187,7 @@ impl Topology {
         Some(c)
     }
 
-    /// The container entrypoint, `sh entrypoint.sh server|sentinel`. Reads from the environment
+    /// The container entrypoint, `sh entrypoint.sh server|sentinel|prestop`. Reads from the environment
     /// the StatefulSet sets: `BERTH_POD_HOST` (this pod's stable name), `BERTH_NODES` (every pod's
     /// name, space-separated), `BERTH_CONFIG` (the ConfigMap mount), `BERTH_RUN` (a writable
     /// volume for the effective config) and `REDIS_PASSWORD` (from the Secret).
@@ -231,6 +237,20 @@ find_master() {{
   set -- $BERTH_NODES
   echo "$1"
 }}
+if [ "$role" = prestop ]; then
+  # Before this pod stops (rolling update, drain): if it is the master, hand over first, so
+  # writes pause for a planned switch (~1 s) instead of down-after-milliseconds + election.
+  if cli -h "$BERTH_POD_HOST" -p {PORT} ROLE | head -n 1 | grep -q '^master'; then
+    cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} SENTINEL FAILOVER {name} >&2 || true
+    i=0
+    # Done when the Sentinels name another master (this node is demoted a few seconds later;
+    # meanwhile its replicas have left, so it refuses writes).
+    while [ $i -lt 40 ] && [ "$(cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} --raw SENTINEL get-master-addr-by-name {name} | head -n 1)" = "$BERTH_POD_HOST" ]; do
+      i=$((i + 1)); sleep 0.5
+    done
+  fi
+  exit 0
+fi
 master=$(find_master)
 echo "berth: $role on $BERTH_POD_HOST, master $master" >&2
 fill() {{ sed -e "s/@POD_HOST@/$BERTH_POD_HOST/g" -e "s/@MASTER_HOST@/$master/g" "$1"; }}
@@ -252,6 +272,25 @@ exec {server} "$BERTH_RUN/{conf}"
         s
     }
 
+    /// The readiness command of the data node: with replication, a replica is ready only once
+    /// its initial sync finished (`master_link_status:up`) — measured on Valkey 9.1, a master
+    /// counts a replica still loading the initial snapshot as a good replica (for `WAIT` and
+    /// `min-replicas-to-write`), so an OrderedReady rolling update must not move on before the
+    /// replica really holds the data. A master is ready when it answers.
+    pub fn readiness_command(&self) -> Vec<String> {
+        if self.sentinel.is_none() {
+            return self.probe_command(PORT);
+        }
+        vec![
+            "sh".into(),
+            "-c".into(),
+            format!(
+                "REDISCLI_AUTH=\"$REDIS_PASSWORD\" {} -h 127.0.0.1 -p {PORT} INFO replication | grep -q -e '^role:master' -e '^master_link_status:up'",
+                self.flavor.cli()
+            ),
+        ]
+    }
+
     /// The readiness/liveness command of the data node: an authenticated PING (the password from
     /// the environment, never on the command line).
     pub fn probe_command(&self, port: u16) -> Vec<String> {
@@ -263,6 +302,141 @@ exec {server} "$BERTH_RUN/{conf}"
                 self.flavor.cli()
             ),
         ]
+    }
+}
+
+/// Where the pods mount the rendered files, and the writable run directory.
+pub const CONFIG_MOUNT: &str = "/etc/berth";
+pub const RUN_MOUNT: &str = "/run/berth";
+
+/// The container security context of every berth container (non-root, read-only root, no
+/// capabilities, RuntimeDefault seccomp).
+fn hardened(user: u32) -> Value {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "privileged": false,
+        "readOnlyRootFilesystem": true,
+        "runAsNonRoot": true,
+        "runAsUser": user,
+        "runAsGroup": user,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    })
+}
+
+/// The UID the Redis and Valkey images run their server as.
+pub const USER: u32 = 999;
+
+impl Topology {
+    /// The ConfigMap data: server config, Sentinel config (HA), entrypoint.
+    pub fn config_files(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        m.insert(self.flavor.conf_file().to_string(), self.server_conf());
+        if let Some(s) = self.sentinel_conf() {
+            m.insert("sentinel.conf".to_string(), s);
+        }
+        m.insert("entrypoint.sh".to_string(), self.entrypoint());
+        m
+    }
+
+    /// The pod's environment: its stable name, its peers, the mounts, the password.
+    fn pod_env(&self, role: &str, secret: &(String, String)) -> Vec<Value> {
+        let mut env = vec![
+            json!({"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}),
+        ];
+        env.push(json!({"name": "BERTH_POD_HOST", "value": format!("$(POD_NAME).{}.{}.svc.cluster.local", self.headless(), self.namespace)}));
+        env.push(json!({"name": "BERTH_NODES", "value": self.pod_hosts().join(" ")}));
+        env.push(json!({"name": "BERTH_CONFIG", "value": CONFIG_MOUNT}));
+        env.push(json!({"name": "BERTH_RUN", "value": format!("{RUN_MOUNT}/{role}")}));
+        env.push(json!({"name": "REDIS_PASSWORD", "valueFrom": {"secretKeyRef": {"name": secret.0, "key": secret.1}}}));
+        env
+    }
+
+    /// The containers of a pod: the data node, and its Sentinel with HA. `secret` is the
+    /// (Secret name, key) of the password; `resources` the data node's requests/limits.
+    pub fn containers(
+        &self,
+        image: &str,
+        resources: Value,
+        secret: &(String, String),
+    ) -> Vec<Value> {
+        let mounts = |role: &str| {
+            let mut m = vec![
+                json!({"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": true}),
+                json!({"name": "run", "mountPath": RUN_MOUNT}),
+                json!({"name": "tmp", "mountPath": "/tmp"}),
+            ];
+            if role == "server" {
+                m.push(json!({"name": "data", "mountPath": "/data"}));
+            }
+            m
+        };
+        let probe = |port: u16, period: u32| json!({"exec": {"command": self.probe_command(port)}, "periodSeconds": period, "timeoutSeconds": 3, "failureThreshold": 3});
+        let mut live = probe(PORT, 10);
+        live["failureThreshold"] = json!(6);
+        let mut server = json!({
+            "name": self.flavor.server().trim_end_matches("-server"),
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", format!("{CONFIG_MOUNT}/entrypoint.sh"), "server"],
+            "ports": [{"name": "redis", "containerPort": PORT, "protocol": "TCP"}],
+            "env": self.pod_env("server", secret),
+            "resources": resources,
+            "readinessProbe": {"exec": {"command": self.readiness_command()}, "periodSeconds": 5, "timeoutSeconds": 3, "failureThreshold": 3},
+            "livenessProbe": live,
+            "securityContext": hardened(USER),
+            "volumeMounts": mounts("server"),
+        });
+        if self.sentinel.is_none() {
+            return vec![server];
+        }
+        server["lifecycle"] = json!({"preStop": {"exec": {"command": ["sh", format!("{CONFIG_MOUNT}/entrypoint.sh"), "prestop"]}}});
+        let sentinel = json!({
+            "name": "sentinel",
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", format!("{CONFIG_MOUNT}/entrypoint.sh"), "sentinel"],
+            "ports": [{"name": "sentinel", "containerPort": SENTINEL_PORT, "protocol": "TCP"}],
+            "env": self.pod_env("sentinel", secret),
+            "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "200m", "memory": "64Mi"}},
+            "readinessProbe": probe(SENTINEL_PORT, 5),
+            "livenessProbe": probe(SENTINEL_PORT, 10),
+            "securityContext": hardened(USER),
+            "volumeMounts": mounts("sentinel"),
+        });
+        vec![server, sentinel]
+    }
+
+    /// Pod volumes besides the data claim: the rendered files and the writable directories.
+    pub fn volumes(&self, config_map: &str) -> Vec<Value> {
+        vec![
+            json!({"name": "config", "configMap": {"name": config_map, "defaultMode": 0o444}}),
+            json!({"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}),
+            json!({"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}),
+        ]
+    }
+
+    /// What a service that `uses` it gets. Single instance: `REDIS_URL` (composed in the pod from
+    /// the password variable, so the manifest never holds it), `REDIS_HOST`/`REDIS_PORT`. With
+    /// Sentinel: `REDIS_SENTINELS` (host:port,…), `REDIS_MASTER_NAME`; the password in
+    /// `REDIS_PASSWORD` either way. `prefix` is the dependency's env prefix (`CACHE` → `CACHE_URL`).
+    pub fn client_env(&self, prefix: &str, secret: &(String, String)) -> Vec<Value> {
+        let mut env = vec![
+            json!({"name": format!("{prefix}_PASSWORD"), "valueFrom": {"secretKeyRef": {"name": secret.0, "key": secret.1}}}),
+        ];
+        match &self.sentinel {
+            None => {
+                let host = format!("{}.{}.svc.cluster.local", self.name, self.namespace);
+                env.push(json!({"name": format!("{prefix}_HOST"), "value": host}));
+                env.push(json!({"name": format!("{prefix}_PORT"), "value": PORT.to_string()}));
+                env.push(json!({"name": format!("{prefix}_URL"), "value": format!("redis://:$({prefix}_PASSWORD)@{host}:{PORT}/0")}));
+            }
+            Some(_) => {
+                env.push(json!({"name": format!("{prefix}_SENTINELS"), "value": self.sentinels()}));
+                env.push(json!({"name": format!("{prefix}_MASTER_NAME"), "value": self.name}));
+            }
+        }
+        env
     }
 }
 

@@ -62,27 +62,20 @@ impl Cluster {
         for d in ["config", "run", "data"] {
             std::fs::create_dir_all(dir.join(d)).unwrap();
         }
-        let conf = replace_exact(
-            &self.topo.server_conf(),
-            "bind * -::*",
-            &format!("bind {ip}"),
-            1,
-        );
-        let conf = replace_exact(
-            &conf,
-            "dir /data",
-            &format!("dir {}", dir.join("data").display()),
-            1,
-        );
-        std::fs::write(dir.join("config").join(self.topo.flavor.conf_file()), conf).unwrap();
-        let sentinel = self.topo.sentinel_conf().unwrap();
-        let sentinel = replace_exact(&sentinel, "bind * -::*", &format!("bind {ip}"), 1);
-        std::fs::write(dir.join("config").join("sentinel.conf"), sentinel).unwrap();
-        std::fs::write(
-            dir.join("config").join("entrypoint.sh"),
-            self.topo.entrypoint(),
-        )
-        .unwrap();
+        let files = self.topo.config_files();
+        assert_eq!(files.len(), 3, "{:?}", files.keys());
+        for (name, text) in files {
+            let text = match name.as_str() {
+                "entrypoint.sh" => text,
+                "sentinel.conf" => replace_exact(&text, "bind * -::*", &format!("bind {ip}"), 1),
+                _ => {
+                    let t = replace_exact(&text, "bind * -::*", &format!("bind {ip}"), 1);
+                    let data = format!("dir {}", dir.join("data").display());
+                    replace_exact(&t, "dir /data", &data, 1)
+                }
+            };
+            std::fs::write(dir.join("config").join(name), text).unwrap();
+        }
     }
 
     /// Runs the rendered entrypoint as the container would, with the pod's environment.
@@ -153,10 +146,22 @@ impl Cluster {
     }
 }
 
-/// The Sentinel addresses and master name a service that `uses` the dependency is given.
+/// The Sentinel addresses and master name a service that `uses` the dependency is given
+/// (the rendered client environment).
 fn client_settings(topo: &Topology) -> (Vec<String>, String) {
-    let sentinels = topo.sentinels().split(',').map(str::to_string).collect();
-    (sentinels, topo.name.clone())
+    let env = topo.client_env("CACHE", &("cache-credentials".into(), "password".into()));
+    let get = |n: &str| {
+        env.iter()
+            .find(|e| e["name"] == n)
+            .and_then(|e| e["value"].as_str())
+            .unwrap_or_else(|| panic!("{n} not in {env:?}"))
+            .to_string()
+    };
+    let sentinels = get("CACHE_SENTINELS")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    (sentinels, get("CACHE_MASTER_NAME"))
 }
 
 fn failover(flavor: Flavor, net: u8) {
@@ -208,10 +213,40 @@ fn failover(flavor: Flavor, net: u8) {
     }
     let master = hosts[0].clone();
     let run = || -> Result<(), String> {
-        wait_until("two replicas in sync", Duration::from_secs(20), || {
+        // Every pod passes its rendered readiness probe (a replica: initial sync done).
+        for (i, h) in hosts.iter().enumerate() {
+            let cmd = c.topo.readiness_command();
+            let script = replace_exact(&cmd[2], "127.0.0.1", h, 1);
+            wait_until(&format!("pod{i} ready"), Duration::from_secs(30), || {
+                Command::new("sh")
+                    .args(["-c", &script])
+                    .env("PATH", path_with(&c.bin))
+                    .env("REDIS_PASSWORD", PASSWORD)
+                    .status()
+                    .unwrap()
+                    .success()
+            });
+        }
+        wait_until("two good replicas", Duration::from_secs(20), || {
             c.cli(&master, 6379, &["INFO", "replication"])
                 .contains("min_slaves_good_slaves:2")
         });
+        // Steady state: every Sentinel knows both replicas (they learn them from the master's
+        // INFO every 10 s) — a Sentinel that leads a failover before that leaves the replica it
+        // does not know following the dead master until failover-timeout.
+        for h in &hosts {
+            wait_until(
+                &format!("Sentinel {h} knows 2 replicas"),
+                Duration::from_secs(30),
+                || {
+                    c.cli(h, 26379, &["SENTINEL", "replicas", "cache"])
+                        .lines()
+                        .filter(|l| *l == "name")
+                        .count()
+                        == 2
+                },
+            );
+        }
         wait_until("Sentinel quorum reachable", Duration::from_secs(30), || {
             c.cli(&hosts[1], 26379, &["SENTINEL", "ckquorum", "cache"])
                 .starts_with("OK")
@@ -255,17 +290,25 @@ fn failover(flavor: Flavor, net: u8) {
         });
         let new_master = c.master_by_sentinel(&hosts[1]);
         let mut first_write = None;
-        wait_until("the client writes again", Duration::from_secs(20), || {
-            let Some(m) = find_master(&c) else {
-                return false;
-            };
-            if c.cli(&m, 6379, &["SET", "after", "1"]) == "OK" {
-                first_write = Some(killed.elapsed());
-                true
-            } else {
-                false
-            }
-        });
+        let last_error = std::cell::RefCell::new(String::new());
+        wait_until_or(
+            "the client writes again",
+            Duration::from_secs(20),
+            || {
+                let Some(m) = find_master(&c) else {
+                    return false;
+                };
+                let r = c.cli(&m, 6379, &["SET", "after", "1"]);
+                if r == "OK" {
+                    first_write = Some(killed.elapsed());
+                    true
+                } else {
+                    *last_error.borrow_mut() = format!("{m}: {r}");
+                    false
+                }
+            },
+            || last_error.borrow().clone(),
+        );
         assert_eq!(
             c.cli(&new_master, 6379, &["GET", "before"]),
             "1",
@@ -323,6 +366,46 @@ fn failover(flavor: Flavor, net: u8) {
         assert!(
             c.cli(&master, 6379, &["SET", "x", "1"])
                 .contains("READONLY")
+        );
+        // The preStop hook on the current master (a rolling update, a drain): a planned
+        // handover instead of a detected failure.
+        let current = find_master(&c).unwrap();
+        let i = hosts.iter().position(|h| *h == current).unwrap() as u32;
+        let before_stop = Instant::now();
+        let status = Command::new("sh")
+            .arg(c.pod_dir(i).join("config/entrypoint.sh"))
+            .arg("prestop")
+            .env("PATH", path_with(&c.bin))
+            .env("BERTH_POD_HOST", &current)
+            .env("REDIS_PASSWORD", PASSWORD)
+            .env("BERTH_NODES", hosts.join(" "))
+            .env("BERTH_CONFIG", c.pod_dir(i).join("config"))
+            .env("BERTH_RUN", c.pod_dir(i).join("run/prestop"))
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let handover = before_stop.elapsed();
+        let after = find_master(&c).unwrap();
+        assert_ne!(after, current, "preStop must hand the master role over");
+        wait_until("the old master is demoted", Duration::from_secs(20), || {
+            c.role(&current) == "slave"
+        });
+        let mut planned_write = None;
+        let t0 = Instant::now();
+        wait_until("writes after the handover", Duration::from_secs(10), || {
+            let Some(m) = find_master(&c) else {
+                return false;
+            };
+            let ok = c.cli(&m, 6379, &["SET", "planned", "1"]) == "OK";
+            if ok {
+                planned_write = Some(t0.elapsed());
+            }
+            ok
+        });
+        println!(
+            "{flavor:?} preStop handover: {:.2} s until the Sentinels name the new master, then writes after {:.2} s",
+            handover.as_secs_f64(),
+            planned_write.unwrap().as_secs_f64()
         );
         println!(
             "{flavor:?} Sentinel failover (down-after-milliseconds {DOWN_AFTER_MS}): kill -9 → new master reported {:.2} s, client writes again {:.2} s; \

@@ -94,11 +94,24 @@ impl Drop for Procs {
     }
 }
 
-pub fn wait_until(what: &str, timeout: Duration, mut cond: impl FnMut() -> bool) -> Duration {
+pub fn wait_until(what: &str, timeout: Duration, cond: impl FnMut() -> bool) -> Duration {
+    wait_until_or(what, timeout, cond, String::new)
+}
+
+/// Like `wait_until`, with context (the last answer seen) in the failure message.
+pub fn wait_until_or(
+    what: &str,
+    timeout: Duration,
+    mut cond: impl FnMut() -> bool,
+    context: impl Fn() -> String,
+) -> Duration {
     let start = Instant::now();
     while !cond() {
         if start.elapsed() > timeout {
-            panic!("timed out after {timeout:?} waiting for: {what}");
+            panic!(
+                "timed out after {timeout:?} waiting for: {what}\n{}",
+                context()
+            );
         }
         std::thread::sleep(Duration::from_millis(50));
     }
