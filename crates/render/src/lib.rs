@@ -6,6 +6,7 @@
 
 // One module per kind; every workload kind builds its pod with [`pod::PodBuilder`].
 pub mod config_map;
+pub mod dapr;
 mod deployment;
 mod hpa;
 mod ingress;

@@ -239,16 +239,15 @@ find_master() {{
 }}
 if [ "$role" = prestop ]; then
   # Before this pod stops (rolling update, drain): if it is the master, hand over first, so
-  # writes pause for a planned switch (~1 s) instead of down-after-milliseconds + election.
-  if cli -h "$BERTH_POD_HOST" -p {PORT} ROLE | head -n 1 | grep -q '^master'; then
-    cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} SENTINEL FAILOVER {name} >&2 || true
-    i=0
-    # Done when the Sentinels name another master (this node is demoted a few seconds later;
-    # meanwhile its replicas have left, so it refuses writes).
-    while [ $i -lt 40 ] && [ "$(cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} --raw SENTINEL get-master-addr-by-name {name} | head -n 1)" = "$BERTH_POD_HOST" ]; do
-      i=$((i + 1)); sleep 0.5
-    done
-  fi
+  # writes pause for a planned switch (~2 s) instead of down-after-milliseconds + election.
+  # Done when the Sentinels name another master (this node is demoted seconds later; its
+  # replicas have left, so meanwhile it refuses writes). Retried: a Sentinel refuses while a
+  # replica is still syncing (NOGOODSLAVE) or another failover runs (INPROG).
+  i=0
+  while [ $i -lt 40 ] && [ "$(cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} --raw SENTINEL get-master-addr-by-name {name} | head -n 1)" = "$BERTH_POD_HOST" ]; do
+    [ $((i % 4)) -eq 0 ] && cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} SENTINEL FAILOVER {name} >&2
+    i=$((i + 1)); sleep 0.5
+  done
   exit 0
 fi
 master=$(find_master)

@@ -146,6 +146,23 @@ impl Cluster {
     }
 }
 
+/// Every pod passes its rendered readiness probe (a replica: its initial sync is done).
+fn wait_ready(c: &Cluster, hosts: &[String]) {
+    for (i, h) in hosts.iter().enumerate() {
+        let cmd = c.topo.readiness_command();
+        let script = replace_exact(&cmd[2], "127.0.0.1", h, 1);
+        wait_until(&format!("pod{i} ready"), Duration::from_secs(60), || {
+            Command::new("sh")
+                .args(["-c", &script])
+                .env("PATH", path_with(&c.bin))
+                .env("REDIS_PASSWORD", PASSWORD)
+                .status()
+                .unwrap()
+                .success()
+        });
+    }
+}
+
 /// The Sentinel addresses and master name a service that `uses` the dependency is given
 /// (the rendered client environment).
 fn client_settings(topo: &Topology) -> (Vec<String>, String) {
@@ -213,20 +230,7 @@ fn failover(flavor: Flavor, net: u8) {
     }
     let master = hosts[0].clone();
     let run = || -> Result<(), String> {
-        // Every pod passes its rendered readiness probe (a replica: initial sync done).
-        for (i, h) in hosts.iter().enumerate() {
-            let cmd = c.topo.readiness_command();
-            let script = replace_exact(&cmd[2], "127.0.0.1", h, 1);
-            wait_until(&format!("pod{i} ready"), Duration::from_secs(30), || {
-                Command::new("sh")
-                    .args(["-c", &script])
-                    .env("PATH", path_with(&c.bin))
-                    .env("REDIS_PASSWORD", PASSWORD)
-                    .status()
-                    .unwrap()
-                    .success()
-            });
-        }
+        wait_ready(&c, &hosts);
         wait_until("two good replicas", Duration::from_secs(20), || {
             c.cli(&master, 6379, &["INFO", "replication"])
                 .contains("min_slaves_good_slaves:2")
@@ -368,7 +372,9 @@ fn failover(flavor: Flavor, net: u8) {
                 .contains("READONLY")
         );
         // The preStop hook on the current master (a rolling update, a drain): a planned
-        // handover instead of a detected failure.
+        // handover instead of a detected failure. A rolling update starts from steady state:
+        // every pod ready (OrderedReady waits for it).
+        wait_ready(&c, &hosts);
         let current = find_master(&c).unwrap();
         let i = hosts.iter().position(|h| *h == current).unwrap() as u32;
         let before_stop = Instant::now();
