@@ -2,6 +2,7 @@
 //! entrypoint of a combined-mode StatefulSet pod, and the idempotent topic script. Pure text
 //! generators; the Kubernetes objects that carry them are built by the dependency catalogue.
 
+use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
 pub const IMAGE: &str = "apache/kafka";
@@ -269,6 +270,229 @@ pub fn duration_ms(s: &str) -> Option<String> {
     n.checked_mul(mult).map(|v| v.to_string())
 }
 
+/// The UID the apache/kafka image runs as (`appuser`).
+pub const USER: u32 = 1000;
+pub const CONFIG_MOUNT: &str = "/etc/berth";
+pub const RUN_MOUNT: &str = "/run/berth";
+
+fn hardened(user: u32) -> Value {
+    json!({
+        "allowPrivilegeEscalation": false,
+        "privileged": false,
+        "readOnlyRootFilesystem": true,
+        "runAsNonRoot": true,
+        "runAsUser": user,
+        "runAsGroup": user,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    })
+}
+
+/// A Kafka cluster ID (16 bytes, URL-safe base64 without padding, as `kafka-storage.sh
+/// random-uuid` prints), derived from the app, environment and dependency so every render
+/// gives the same one: it is written once into each broker's `meta.properties` and must never
+/// change. Not a secret, but kept in a Secret with the other broker settings that must not drift.
+pub fn cluster_id(app: &str, env: &str, name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::digest(format!("berth/kafka/{app}/{env}/{name}").as_bytes());
+    let mut b = [0u8; 16];
+    b.copy_from_slice(&h[..16]);
+    // Kafka reserves the all-zero UUID and the ONE UUID (…0001); neither comes from SHA-256 in
+    // practice, but make sure.
+    b[0] |= 0x40;
+    base64url(&b)
+}
+
+fn base64url(b: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::new();
+    for chunk in b.chunks(3) {
+        let n = (chunk[0] as u32) << 16
+            | (*chunk.get(1).unwrap_or(&0) as u32) << 8
+            | *chunk.get(2).unwrap_or(&0) as u32;
+        let chars = chunk.len() + 1;
+        for i in 0..chars {
+            out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+        }
+    }
+    out
+}
+
+impl Cluster {
+    /// The ConfigMap data of the brokers.
+    pub fn config_files(&self, default_partitions: u32) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (
+                "server.properties".to_string(),
+                self.server_properties(default_partitions),
+            ),
+            ("entrypoint.sh".to_string(), self.entrypoint()),
+        ])
+    }
+
+    /// The broker container. `cluster_id` is the (Secret name, key) of `CLUSTER_ID`; the JVM
+    /// heap is half the memory limit (`heap_mib`), the rest is page cache and off-heap.
+    pub fn container(
+        &self,
+        image: &str,
+        resources: Value,
+        heap_mib: u64,
+        cluster_id: &(String, String),
+    ) -> Value {
+        let tcp = |port: u16| json!({"tcpSocket": {"port": port}});
+        let mut ready = tcp(CLIENT_PORT);
+        ready["periodSeconds"] = json!(10);
+        let mut live = tcp(CONTROLLER_PORT);
+        live["periodSeconds"] = json!(10);
+        live["failureThreshold"] = json!(6);
+        // Log recovery after an unclean stop can take minutes on a large log dir.
+        let mut startup = tcp(CONTROLLER_PORT);
+        startup["periodSeconds"] = json!(10);
+        startup["failureThreshold"] = json!(60);
+        json!({
+            "name": "kafka",
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", format!("{CONFIG_MOUNT}/entrypoint.sh")],
+            "ports": [
+                {"name": "kafka", "containerPort": CLIENT_PORT, "protocol": "TCP"},
+                {"name": "controller", "containerPort": CONTROLLER_PORT, "protocol": "TCP"},
+            ],
+            "env": [
+                {"name": "BERTH_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+                {"name": "BERTH_POD_HOST", "value": format!("$(BERTH_POD_NAME).{}.{}.svc.cluster.local", self.headless(), self.namespace)},
+                {"name": "BERTH_CONFIG", "value": CONFIG_MOUNT},
+                {"name": "BERTH_RUN", "value": RUN_MOUNT},
+                {"name": "CLUSTER_ID", "valueFrom": {"secretKeyRef": {"name": cluster_id.0, "key": cluster_id.1}}},
+                {"name": "KAFKA_HEAP_OPTS", "value": format!("-Xms{heap_mib}m -Xmx{heap_mib}m")},
+                {"name": "LOG_DIR", "value": "/tmp/kafka-logs"},
+            ],
+            "resources": resources,
+            "startupProbe": startup,
+            "readinessProbe": ready,
+            "livenessProbe": live,
+            "securityContext": hardened(USER),
+            "volumeMounts": [
+                {"name": "data", "mountPath": DATA_DIR},
+                {"name": "config", "mountPath": CONFIG_MOUNT, "readOnly": true},
+                {"name": "run", "mountPath": RUN_MOUNT},
+                {"name": "tmp", "mountPath": "/tmp"},
+            ],
+        })
+    }
+
+    /// Required anti-affinity: two brokers on one node would make one node failure cost two
+    /// replicas of every partition (with RF 3 and min.isr 2, writes stop).
+    pub fn affinity(&self, selector: &Value) -> Value {
+        json!({"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+            {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector}},
+        ]}})
+    }
+
+    /// The topic Job's pod container: the broker image's Kafka CLI runs the rendered script.
+    pub fn topic_container(&self, image: &str) -> Value {
+        json!({
+            "name": "topics",
+            "image": image,
+            "imagePullPolicy": "IfNotPresent",
+            "command": ["sh", format!("{CONFIG_MOUNT}/topics.sh")],
+            "env": [
+                {"name": "KAFKA_BOOTSTRAP_SERVERS", "value": self.bootstrap_servers()},
+                {"name": "KAFKA_HEAP_OPTS", "value": "-Xms64m -Xmx192m"},
+                {"name": "LOG_DIR", "value": "/tmp/kafka-logs"},
+            ],
+            "resources": {"requests": {"cpu": "50m", "memory": "256Mi"}, "limits": {"cpu": "500m", "memory": "384Mi"}},
+            "securityContext": hardened(USER),
+            "volumeMounts": [
+                {"name": "topics", "mountPath": CONFIG_MOUNT, "readOnly": true},
+                {"name": "tmp", "mountPath": "/tmp"},
+            ],
+        })
+    }
+
+    /// Strimzi (`operator: strimzi`, Strimzi ≥ 1.0, API `kafka.strimzi.io/v1`): a `Kafka`, one
+    /// combined-role `KafkaNodePool`, and a `KafkaTopic` per declared topic. The same derived
+    /// replication settings go into `spec.kafka.config`.
+    pub fn strimzi(
+        &self,
+        version: &str,
+        storage: &str,
+        resources: Value,
+        default_partitions: u32,
+    ) -> Vec<Value> {
+        let r = replication(self.brokers);
+        let cluster_label = json!({"strimzi.io/cluster": self.name});
+        let mut out = vec![
+            json!({
+                "apiVersion": "kafka.strimzi.io/v1",
+                "kind": "Kafka",
+                "metadata": {"name": self.name, "namespace": self.namespace},
+                "spec": {
+                    "kafka": {
+                        "version": version,
+                        "listeners": [{"name": "plain", "port": CLIENT_PORT, "type": "internal", "tls": false}],
+                        "config": {
+                            "default.replication.factor": r.default_replication_factor,
+                            "min.insync.replicas": r.min_insync_replicas,
+                            "offsets.topic.replication.factor": r.offsets_topic_replication_factor,
+                            "transaction.state.log.replication.factor": r.transaction_state_log_replication_factor,
+                            "transaction.state.log.min.isr": r.transaction_state_log_min_isr,
+                            "num.partitions": default_partitions,
+                            "auto.create.topics.enable": false,
+                            "unclean.leader.election.enable": false,
+                        },
+                    },
+                    "entityOperator": {"topicOperator": {}},
+                },
+            }),
+            json!({
+                "apiVersion": "kafka.strimzi.io/v1",
+                "kind": "KafkaNodePool",
+                "metadata": {"name": format!("{}-combined", self.name), "namespace": self.namespace, "labels": cluster_label},
+                "spec": {
+                    "replicas": self.brokers,
+                    "roles": ["controller", "broker"],
+                    // Strimzi cannot change a pool's storage type later; size can grow.
+                    "storage": {"type": "jbod", "volumes": [{"id": 0, "type": "persistent-claim", "size": storage, "deleteClaim": false, "kraftMetadata": "shared"}]},
+                    "resources": resources,
+                    "template": {"pod": {"affinity": {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+                        {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": {"strimzi.io/cluster": self.name, "strimzi.io/pool-name": format!("{}-combined", self.name)}}},
+                    ]}}}},
+                },
+            }),
+        ];
+        for t in &self.topics {
+            let config: serde_json::Map<String, Value> = t
+                .config
+                .iter()
+                .map(|(k, v)| (k.clone(), json!(v)))
+                .collect();
+            out.push(json!({
+                "apiVersion": "kafka.strimzi.io/v1",
+                "kind": "KafkaTopic",
+                "metadata": {"name": strimzi_topic_name(&t.name), "namespace": self.namespace, "labels": cluster_label},
+                "spec": {"topicName": t.name, "partitions": t.partitions, "replicas": t.replication_factor, "config": config},
+            }));
+        }
+        out
+    }
+}
+
+/// A Kubernetes name for a topic (`task.created` is a valid name; `Task_Created` is not).
+pub fn strimzi_topic_name(topic: &str) -> String {
+    topic
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -362,6 +586,19 @@ mod tests {
         assert_eq!(refused_changes(&locked, &[t(3, 3)]).len(), 1);
         assert_eq!(refused_changes(&locked, &[t(6, 2)]).len(), 1);
         assert!(refused_changes(&BTreeMap::new(), &[t(1, 1)]).is_empty());
+    }
+
+    #[test]
+    fn cluster_id_is_a_stable_kafka_uuid() {
+        let id = cluster_id("todo", "prod", "kafka");
+        assert_eq!(id.len(), 22, "{id}");
+        assert!(
+            id.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        );
+        assert_eq!(id, cluster_id("todo", "prod", "kafka"));
+        assert_ne!(id, cluster_id("todo", "dev", "kafka"));
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
     }
 
     #[test]
