@@ -71,6 +71,10 @@ pub enum Command {
     /// Explain a `berth check` rule: what it checks, why it matters, how to fix it.
     #[cfg(feature = "full")]
     Explain(ExplainArgs),
+    /// How much cluster an app needs: pods, CPU, memory and storage per environment at its
+    /// minimum and maximum replicas; with --nodes, whether that fits a node pool.
+    #[cfg(feature = "full")]
+    Capacity(CapacityArgs),
     /// Run the config-sync sidecar: sync config from S3 or a folder into ROOT/current, validated,
     /// swapped atomically, reloaded, verified and rolled back on failure.
     ConfigSync(ConfigSyncArgs),
@@ -350,6 +354,33 @@ pub struct CheckArgs {
 pub struct ExplainArgs {
     /// Rule id, e.g. `pdb-blocks-drain` (`berth check --list-rules` lists them).
     pub rule: String,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  berth capacity examples/todo
+  berth capacity examples/todo --env prod --nodes 3x4cpu16Gi
+  berth capacity examples/todo --env prod -o json | jq .environments[0].max
+  berth capacity examples/todo --env prod --quota     # the ResourceQuota and LimitRange (`quota: true` renders them)")]
+pub struct CapacityArgs {
+    /// App directory (holding berth.yaml) or the spec file itself.
+    #[arg(default_value = ".")]
+    pub app: PathBuf,
+    /// Only this environment (default: every environment).
+    #[arg(short = 'e', long = "env")]
+    pub env: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+    /// Check the environment fits these nodes: COUNTxCPUcpuMEMORY (allocatable), several groups
+    /// comma-separated, e.g. `3x4cpu16Gi` or `2x8cpu32Gi,1x16cpu64Gi`. Exits 1 when it does not
+    /// fit at its maximum.
+    #[arg(long, value_name = "NODES")]
+    pub nodes: Option<String>,
+    /// Print the ResourceQuota and LimitRange derived from the maximum (as YAML, or JSON with -o json).
+    #[arg(long, conflicts_with = "nodes")]
+    pub quota: bool,
 }
 
 /// `berth config-sync`: every flag can also be set by its `BERTH_SYNC_*` environment variable.

@@ -93,7 +93,14 @@ fn build_writes_every_format_and_reports_each() {
         .collect();
     assert_eq!(
         formats,
-        ["manifests", "kustomize", "helm", "argocd", "compose"]
+        [
+            "manifests",
+            "kustomize",
+            "helm",
+            "argocd",
+            "compose",
+            "capacity"
+        ]
     );
     for f in summary["formats"].as_array().unwrap() {
         assert_eq!(f["status"], "ok");

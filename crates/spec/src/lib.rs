@@ -15,6 +15,7 @@ mod load;
 mod merge;
 mod model;
 mod placement;
+pub mod observe;
 pub mod quantity;
 mod resolve;
 mod secrets;

@@ -168,6 +168,12 @@ pub struct Service {
     /// Take over an existing install: keep its selector labels (selectors are immutable).
     #[serde(default)]
     pub adopt: Option<crate::placement::Adopt>,
+    /// Where Prometheus scrapes the service's metrics (`{ port, path }`); see docs/operate.md.
+    #[serde(default)]
+    pub metrics: Option<crate::observe::Metrics>,
+    /// Service level objectives, alerted on by burn rate; see docs/operate.md.
+    #[serde(default)]
+    pub slo: Option<crate::observe::Slo>,
 }
 
 /// Health checks. Each is an HTTP path on the service's port (`/healthz`) or a command (`[cmd, arg]`).
@@ -370,6 +376,10 @@ pub struct Environment {
     /// it, the workloads only reference the Secret `NAME-secrets`, created outside berth).
     #[serde(default)]
     pub secrets: Option<SecretsSettings>,
+    /// Render a ResourceQuota and LimitRange per namespace from the capacity plan's maximum
+    /// (`berth capacity`), so the namespace cannot outgrow its plan (default false).
+    #[serde(default)]
+    pub quota: Option<bool>,
 }
 
 /// How an environment delivers secret values: `plain` (a Secret from a dotenv file; dev only),

@@ -31,6 +31,8 @@ pub struct App {
     pub dependencies: Vec<ResolvedDependency>,
     /// How the services' secrets are delivered (the environment's `secrets:` block).
     pub secrets: crate::secrets::SecretDelivery,
+    /// The environment's `quota`: render a ResourceQuota and LimitRange from the capacity plan.
+    pub quota: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,6 +90,10 @@ pub struct ResolvedService {
     pub namespace_group: Option<String>,
     /// The adopted selector (`adopt.selector`), which replaces berth's selector labels.
     pub adopt_selector: Option<std::collections::BTreeMap<String, String>>,
+    /// Where its metrics are scraped.
+    pub metrics: Option<crate::observe::Metrics>,
+    /// Its objectives.
+    pub slo: Option<crate::observe::Slo>,
 }
 
 impl ResolvedService {
@@ -429,7 +435,32 @@ pub(crate) fn resolve(
             namespace: own_ns,
             namespace_group: svc.namespace.clone(),
             adopt_selector: crate::placement::adopted_selector(&svc.adopt),
+            metrics: svc.metrics.clone(),
+            slo: svc.slo.clone(),
         });
+        if let Some(slo) = &svc.slo {
+            for (key, value) in slo.latency.iter().flatten() {
+                if let Err(message) = crate::observe::check_latency(key, value) {
+                    errors.push(
+                        ctx.err(
+                            &["services", name, "slo", "latency", key],
+                            message,
+                            Some(
+                                "write a percentile and a duration, e.g. `latency: { p99: 300ms }`"
+                                    .into(),
+                            ),
+                        ),
+                    );
+                }
+            }
+            if slo.requests.is_none() && (slo.availability.is_some() || slo.latency.is_some()) {
+                errors.push(ctx.err(
+                    &["services", name, "slo"],
+                    "an SLO needs `requests`, the PromQL selector of the request counter",
+                    Some("e.g. `requests: 'http_requests_total{job=\"NAME\"}'`".into()),
+                ));
+            }
+        }
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -445,6 +476,7 @@ pub(crate) fn resolve(
         services,
         dependencies,
         secrets: Default::default(),
+        quota: env.quota.unwrap_or(false),
     })
 }
 

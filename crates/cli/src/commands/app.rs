@@ -23,3 +23,64 @@ pub fn load_app_with(path: &Path, options: &LoadOptions) -> Result<Loaded, Failu
         }
     })
 }
+
+/// One environment's objects: the renderer's, plus what is derived from them (the capacity
+/// plan's ResourceQuota and LimitRange when the environment sets `quota: true`).
+pub fn render(app: &berth_spec::App) -> berth_render::Rendered {
+    let mut rendered = berth_render::render(app);
+    if app.quota {
+        for body in berth_operate::capacity::quota_objects(&rendered, &app.name) {
+            rendered.objects.push(object(body));
+        }
+        berth_render::order::sort(&mut rendered.objects);
+    }
+    rendered
+}
+
+/// A derived object (built as JSON) as a rendered one.
+pub fn object(body: serde_json::Value) -> berth_render::Object {
+    let text = |p: &str| body.pointer(p).and_then(|v| v.as_str()).map(str::to_owned);
+    berth_render::Object {
+        api_version: text("/apiVersion").unwrap_or_default(),
+        kind: text("/kind").unwrap_or_default(),
+        name: text("/metadata/name").unwrap_or_default(),
+        namespace: text("/metadata/namespace"),
+        body,
+    }
+}
+
+/// The environments a command covers: `--env` alone, or every one.
+pub fn pick_envs<'a>(
+    loaded: &'a Loaded,
+    env: Option<&str>,
+) -> Result<Vec<&'a berth_spec::App>, Failure> {
+    match env {
+        None => Ok(loaded.apps.iter().collect()),
+        Some(e) => pick_env(loaded, Some(e)).map(|a| vec![a]),
+    }
+}
+
+/// One environment: `--env`, or the only one.
+pub fn pick_env<'a>(loaded: &'a Loaded, env: Option<&str>) -> Result<&'a berth_spec::App, Failure> {
+    let envs = loaded.env_names();
+    match env {
+        Some(env) => loaded.app(env).ok_or_else(|| {
+            Failure::bad_input(miette::miette!(
+                help = format!(
+                    "environments in {}: {}",
+                    loaded.file.display(),
+                    envs.join(", ")
+                ),
+                "no environment `{env}` in {}",
+                loaded.file.display()
+            ))
+        }),
+        None if envs.len() == 1 => Ok(&loaded.apps[0]),
+        None => Err(Failure::bad_input(miette::miette!(
+            help = format!("pick one with --env: {}", envs.join(", ")),
+            "{} defines {} environments; which one?",
+            loaded.file.display(),
+            envs.len()
+        ))),
+    }
+}

@@ -33,7 +33,7 @@ pub fn run(args: BuildArgs) -> CmdResult {
         .to_owned();
     let out_dir = args.out_dir.clone().unwrap_or_else(|| app_dir.join("out"));
 
-    let rendered: Vec<Rendered> = loaded.apps.iter().map(berth_render::render).collect();
+    let rendered: Vec<Rendered> = loaded.apps.iter().map(super::app::render).collect();
     // berth check is the judge every berth output must pass, with each environment's tier
     // profile. It needs only the rendered objects, so the environments are checked on their own
     // threads while the formats are emitted and written (mostly the kernel creating files).
@@ -155,6 +155,15 @@ fn emit_all(
             EmitFormat::Manifests => files.nest("", set),
             _ => files.nest(name, set),
         }
+    }
+    for (name, set) in super::operate::outputs(loaded, rendered) {
+        formats.push(FormatStatus {
+            name,
+            directory: out_dir.join(name),
+            files: set.len(),
+            note: None,
+        });
+        files.nest(name, set);
     }
     (formats, berth_emit::write_atomic(out_dir, &files))
 }

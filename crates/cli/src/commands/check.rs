@@ -61,7 +61,7 @@ pub fn run(args: CheckArgs) -> CmdResult {
         } else if let Some(spec) = app_spec(p) {
             let loaded = load_app(&spec)?;
             for app in &loaded.apps {
-                let rendered = berth_render::render(app);
+                let rendered = super::app::render(app);
                 let name = format!("{} (env {})", loaded.file.display(), rendered.env);
                 let env_opts = opts.for_tier(app.tier.as_str());
                 // The rendered stream, so lines match `berth render --env ENV`; findings then

@@ -6,10 +6,14 @@ mod app;
 #[cfg(feature = "full")]
 mod build;
 #[cfg(feature = "full")]
+mod capacity;
+#[cfg(feature = "full")]
 mod check;
 mod config_sync;
 #[cfg(feature = "full")]
 mod meta;
+#[cfg(feature = "full")]
+mod operate;
 #[cfg(feature = "full")]
 mod render;
 #[cfg(feature = "full")]
@@ -36,6 +40,8 @@ pub fn run(command: Command) -> CmdResult {
         Command::Check(args) => check::run(args),
         #[cfg(feature = "full")]
         Command::Explain(args) => check::explain(args),
+        #[cfg(feature = "full")]
+        Command::Capacity(args) => capacity::run(args),
         Command::ConfigSync(args) => config_sync::run(args),
         #[cfg(feature = "full")]
         Command::Secret(command) => secret::run(command),

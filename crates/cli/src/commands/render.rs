@@ -46,7 +46,7 @@ pub fn run(args: RenderArgs) -> CmdResult {
             )));
         }
     };
-    let rendered = berth_render::render(app);
+    let rendered = super::app::render(app);
     for w in &rendered.warnings {
         eprintln!("warning: {}: {}", w.path, w.message);
     }
@@ -97,7 +97,7 @@ fn run_format(args: &RenderArgs, loaded: &Loaded) -> CmdResult {
             "--format {name} covers every environment of the app; --env does not apply"
         )));
     }
-    let rendered: Vec<Rendered> = loaded.apps.iter().map(berth_render::render).collect();
+    let rendered: Vec<Rendered> = loaded.apps.iter().map(super::app::render).collect();
     // The other formats sit beside DIR, as `berth build` lays them out.
     let build_dir = dir
         .parent()
