@@ -482,8 +482,10 @@ impl FitReport {
             let pods: usize = fit.nodes.iter().map(|n| n.pods.len()).sum();
             if fit.fits {
                 s.push_str(&format!(
-                    "fit at {label}: yes ({pods} pods on {} nodes)\n",
-                    fit.nodes.len()
+                    "fit at {label}: yes ({pods} pod{} on {} node{})\n",
+                    if pods == 1 { "" } else { "s" },
+                    fit.nodes.len(),
+                    if fit.nodes.len() == 1 { "" } else { "s" }
                 ));
             } else {
                 s.push_str(&format!(
