@@ -83,6 +83,13 @@ pub enum Command {
     #[command(subcommand)]
     #[cfg(feature = "full")]
     Secret(SecretCommand),
+    /// Import a Docker Compose project: write a reviewed berth.yaml and print a report of
+    /// everything that changed or was dropped.
+    #[cfg(feature = "full")]
+    Import(ImportArgs),
+    /// Write a starter berth.yaml (no compose file needed) that renders and checks clean.
+    #[cfg(feature = "full")]
+    Init(InitArgs),
     /// Print the JSON Schema of berth.yaml (for editor completion and validation).
     #[cfg(feature = "full")]
     Schema,
@@ -491,6 +498,59 @@ pub struct ConfigSyncArgs {
     /// Largest version accepted (all files), in bytes.
     #[arg(long, env = "BERTH_SYNC_MAX_TOTAL_BYTES", default_value_t = 64 << 20)]
     pub max_total_bytes: u64,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  berth import                                   # compose.yaml (+ compose.override.yaml) here → ./berth.yaml
+  berth import compose.yaml -f compose.prod.yaml --env-file .env.prod --profile workers
+  berth import ./shop -o json > report.json      # the report as JSON; berth.yaml written in ./shop
+  berth import compose.yaml -o deploy/berth.yaml --force")]
+pub struct ImportArgs {
+    /// A compose file, or a directory where compose.yaml / docker-compose.yml (and the override)
+    /// are found the way `docker compose` finds them (default: the current directory).
+    #[arg(value_name = "COMPOSE_FILE|DIR")]
+    pub path: Option<PathBuf>,
+    /// More compose files, merged in order after PATH (as `docker compose -f`).
+    #[arg(short = 'f', long = "file", value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Variables for interpolation instead of PROJECT_DIR/.env (repeatable, as `docker compose`).
+    #[arg(long = "env-file", value_name = "FILE")]
+    pub env_files: Vec<PathBuf>,
+    /// Profiles to enable (default: $COMPOSE_PROFILES).
+    #[arg(long = "profile", value_name = "PROFILE")]
+    pub profiles: Vec<String>,
+    /// Where relative paths and .env are resolved (default: the first compose file's directory).
+    #[arg(long = "project-directory", value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
+    /// `json` or `table` for the report format; any other value is where berth.yaml is written
+    /// (default: PROJECT_DIR/berth.yaml).
+    #[arg(short = 'o', long = "output", value_name = "json|table|FILE")]
+    pub output: Option<String>,
+    /// Overwrite an existing berth.yaml (and config files it copies).
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  berth init                                     # a commented template in ./berth.yaml
+  berth init shop --service web=ghcr.io/acme/web:1.0.0:8080 --service worker=ghcr.io/acme/worker:1.0.0")]
+pub struct InitArgs {
+    /// Directory to write berth.yaml into.
+    #[arg(default_value = ".")]
+    pub dir: PathBuf,
+    /// A service as NAME=IMAGE:PORT (or NAME=IMAGE for a worker); repeatable.
+    #[arg(long = "service", value_name = "NAME=IMAGE[:PORT]")]
+    pub services: Vec<String>,
+    /// The app name (default: the directory's name).
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Overwrite an existing berth.yaml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[cfg(feature = "full")]

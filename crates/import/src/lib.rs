@@ -3,4 +3,13 @@
 //! changed or was dropped ([`mapping`]). No IO beyond reading the project's files through
 //! [`compose::Files`].
 
+pub mod catalogue;
 pub mod compose;
+pub mod features;
+pub mod mapping;
+pub mod report;
+pub mod yamlout;
+
+pub use features::Features;
+pub use mapping::{FileSource, Imported, OutFile, import, scaffold};
+pub use report::{Item, Kind, Report};

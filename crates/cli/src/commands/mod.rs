@@ -11,6 +11,8 @@ mod capacity;
 mod check;
 mod config_sync;
 #[cfg(feature = "full")]
+mod import;
+#[cfg(feature = "full")]
 mod meta;
 #[cfg(feature = "full")]
 mod operate;
@@ -45,6 +47,10 @@ pub fn run(command: Command) -> CmdResult {
         Command::ConfigSync(args) => config_sync::run(args),
         #[cfg(feature = "full")]
         Command::Secret(command) => secret::run(command),
+        #[cfg(feature = "full")]
+        Command::Import(args) => import::run(args),
+        #[cfg(feature = "full")]
+        Command::Init(args) => import::init(args),
         #[cfg(feature = "full")]
         Command::Schema => meta::schema(),
         #[cfg(feature = "full")]

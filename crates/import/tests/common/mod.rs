@@ -1,4 +1,6 @@
 #![allow(dead_code)]
+use berth_import::{FileSource, Imported};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub fn repo() -> PathBuf {
@@ -61,4 +63,74 @@ pub fn yaml(path: &Path) -> serde_json::Value {
     let src = std::fs::read_to_string(path).unwrap();
     let docs = berth_yaml::parse_stream(&src, berth_yaml::Limits::default());
     docs[0].root.clone().unwrap().unwrap().to_json()
+}
+
+pub fn features() -> berth_import::Features {
+    berth_import::Features::from_schema(&berth_spec::json_schema())
+}
+
+/// Loads an imported spec with its files served from the import result.
+pub fn load_spec(imp: &Imported) -> Result<berth_spec::Loaded, String> {
+    let files: BTreeMap<String, Vec<u8>> = imp
+        .files
+        .iter()
+        .map(|f| {
+            let bytes = match &f.source {
+                FileSource::Copy(p) => std::fs::read(p).unwrap(),
+                FileSource::Content(c) => c.clone().into_bytes(),
+            };
+            (f.path.clone(), bytes)
+        })
+        .collect();
+    let read = |p: &Path| {
+        files
+            .get(&p.to_string_lossy().into_owned())
+            .cloned()
+            .ok_or_else(|| {
+                std::io::Error::new(std::io::ErrorKind::NotFound, "not written by the import")
+            })
+    };
+    berth_spec::load_str(Path::new("berth.yaml"), &imp.spec, &read).map_err(|e| {
+        e.errors
+            .iter()
+            .map(|x| format!("{x:?}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}
+
+pub fn error_findings(loaded: &berth_spec::Loaded) -> Vec<String> {
+    let mut out = Vec::new();
+    for app in &loaded.apps {
+        let rendered = berth_render::render(app);
+        let text = berth_emit::stream(&rendered);
+        let opts = berth_check::Options {
+            prod: app.tier.as_str() == "prod",
+            dev: app.tier.as_str() == "dev",
+            ..Default::default()
+        };
+        let report = berth_check::check(
+            &[berth_check::Input::Text {
+                name: rendered.env.clone(),
+                text,
+            }],
+            &opts,
+        )
+        .unwrap();
+        for f in &report.findings {
+            if f.severity == berth_check::Severity::Error {
+                out.push(format!(
+                    "{} {}: {} ({})",
+                    rendered.env, f.rule, f.message, f.path
+                ));
+            }
+        }
+        if report.input_errors > 0 {
+            out.push(format!(
+                "{}: {} input errors",
+                rendered.env, report.input_errors
+            ));
+        }
+    }
+    out
 }
