@@ -10,6 +10,7 @@ use common::*;
 #[test]
 fn every_corpus_project_imports_loads_renders_and_checks() {
     let features = features();
+    println!("spec features: {features:?}");
     let (mut imported, mut with_items, mut refused) = (0, 0, 0);
     let mut failures = Vec::new();
     let projects = corpus_projects();
