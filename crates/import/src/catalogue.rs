@@ -17,6 +17,32 @@ pub struct Known {
     pub database_env: Option<&'static str>,
 }
 
+/// A health check the official image answers, for servers compose gave none.
+pub fn default_probe(kind: &str) -> Option<&'static [&'static str]> {
+    Some(match kind {
+        "postgres" => &["pg_isready", "-h", "127.0.0.1"],
+        "mysql" | "mariadb" => &[
+            "sh",
+            "-c",
+            "mysqladmin ping -h 127.0.0.1 --silent || mariadb-admin ping -h 127.0.0.1 --silent",
+        ],
+        "redis" => &["redis-cli", "ping"],
+        "valkey" => &["valkey-cli", "ping"],
+        "mongodb" => &[
+            "sh",
+            "-c",
+            "mongosh --quiet --eval 'db.runCommand({ ping: 1 }).ok' || mongo --quiet --eval 'db.runCommand({ ping: 1 }).ok'",
+        ],
+        "rabbitmq" => &["rabbitmq-diagnostics", "-q", "ping"],
+        "elasticsearch" => &[
+            "sh",
+            "-c",
+            "curl -fsS 'http://127.0.0.1:9200/_cluster/health?local=true' >/dev/null",
+        ],
+        _ => return None,
+    })
+}
+
 const fn k(
     kind: &'static str,
     port: u16,

@@ -1123,7 +1123,32 @@ fn service(
                 cx.item(Kind::Changed, h.pos, n, "healthcheck", format!("{kind} probe for readiness and liveness (Kubernetes restarts the container when liveness fails; docker only marks it unhealthy)"), "check that failing the check should restart the app");
             }
         }
-    } else if fallback.is_none() && http_port.is_some() {
+    }
+    if !body.iter().any(|e| e.key == "health")
+        && let Some(k) = &fallback
+        && let Some(cmd) = catalogue::default_probe(k.kind)
+    {
+        body.push(Entry::new(
+            "health",
+            Y::Map(vec![
+                Entry::new("ready", strs(cmd.iter().copied())),
+                Entry::new("live", strs(cmd.iter().copied())),
+            ]),
+        ));
+        cx.item(
+            Kind::Changed,
+            svc.pos,
+            n,
+            "healthcheck",
+            format!(
+                "no usable health check in compose: berth uses the {} server's own check `{}`",
+                k.kind,
+                cmd.join(" ")
+            ),
+            "nothing",
+        );
+    }
+    if svc.get("healthcheck").is_none() && fallback.is_none() && http_port.is_some() {
         cx.item(
             Kind::Review,
             svc.pos,
