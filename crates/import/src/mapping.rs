@@ -644,7 +644,10 @@ fn container_ports(svc: &Node) -> Vec<Port> {
         svc.get("ports")
             .unwrap_or(&Node::new(Value::Null, Pos::default())),
     ) {
-        let Some(n) = text_at(p, "target").and_then(|t| t.parse::<u16>().ok()) else {
+        let Some(n) = text_at(p, "target")
+            .and_then(|t| t.parse::<u16>().ok())
+            .filter(|n| *n > 0)
+        else {
             continue;
         };
         let proto = text_at(p, "protocol").unwrap_or_else(|| "tcp".into());
@@ -1361,6 +1364,18 @@ fn service(
             .unwrap();
         let mut files = Vec::new();
         for (d, file, rel, pos) in &config {
+            let key_ok = !file.is_empty()
+                && file.len() <= 253
+                && file
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+                && file != "."
+                && file != "..";
+            if !key_ok {
+                cx.item(Kind::Dropped, *pos, n, "volumes", format!("config file `{file}`: the name cannot be a ConfigMap key (letters, digits, `-`, `_`, `.`)"), "rename the file in the app");
+                cx.files.retain(|f| f.path != *rel);
+                continue;
+            }
             if *d == mount && !files.iter().any(|e: &Entry| e.key == *file) {
                 files.push(Entry::new(file.clone(), s(rel.clone())));
             } else {
@@ -1373,18 +1388,31 @@ fn service(
                 });
             }
         }
-        body.push(
-            Entry::new(
-                "config",
-                Y::Map(vec![
-                    Entry::new("files", Y::Map(files)),
-                    Entry::new("mount", s(mount.clone())),
-                ]),
-            )
-            .note("REVIEW: the ConfigMap replaces the whole directory"),
-        );
-        let pos = config[0].3;
-        cx.item(Kind::Review, pos, n, "volumes", format!("bind-mounted config files copied next to berth.yaml (config/{bname}/) and mounted read-only at {mount}; the mount hides whatever else the image has in {mount}"), "check the app still finds the image's other files there, or move the files into a directory of their own");
+        if mount == "/" || !mount.starts_with('/') {
+            cx.item(
+                Kind::Dropped,
+                config[0].3,
+                n,
+                "volumes",
+                format!("config files for {mount}: berth does not mount over the root directory"),
+                "mount them in a directory of their own",
+            );
+            files.clear();
+        }
+        if !files.is_empty() {
+            body.push(
+                Entry::new(
+                    "config",
+                    Y::Map(vec![
+                        Entry::new("files", Y::Map(files)),
+                        Entry::new("mount", s(mount.clone())),
+                    ]),
+                )
+                .note("REVIEW: the ConfigMap replaces the whole directory"),
+            );
+            let pos = config[0].3;
+            cx.item(Kind::Review, pos, n, "volumes", format!("bind-mounted config files copied next to berth.yaml (config/{bname}/) and mounted read-only at {mount}; the mount hides whatever else the image has in {mount}"), "check the app still finds the image's other files there, or move the files into a directory of their own");
+        }
     }
     // Resources.
     let limits = svc
@@ -1406,7 +1434,19 @@ fn service(
     let mem_r = pick(reservations, "memory")
         .or_else(|| text_at(svc, "mem_reservation"))
         .and_then(|v| memory_quantity(&v));
+    // A reservation above the limit (compose accepts it) would be refused: the limit alone.
+    let magnitude = |q: &str| -> f64 {
+        let (num, unit) = q.split_at(q.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(q.len()));
+        let n: f64 = num.parse().unwrap_or(0.0);
+        n * match unit {
+            "m" => 0.001,
+            "Mi" => 1.0,
+            "Gi" => 1024.0,
+            _ => 1.0,
+        }
+    };
     let pair = |r: Option<String>, l: Option<String>| match (r, l) {
+        (Some(r), Some(l)) if magnitude(&r) > magnitude(&l) => Some(l),
         (Some(r), Some(l)) => Some(format!("{r}/{l}")),
         (None, Some(l)) => Some(l),
         (Some(r), None) => Some(r),
@@ -1475,7 +1515,9 @@ fn service(
             }
         }
     }
-    writable.retain(|w| w != "/tmp");
+    writable.retain(|w| w != "/tmp" && w.starts_with('/'));
+    let mut seen = BTreeSet::new();
+    writable.retain(|w| seen.insert(w.clone()));
     if !writable.is_empty() {
         body.push(Entry::new("writable", strs(writable.clone())));
     }
