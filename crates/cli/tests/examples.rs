@@ -240,4 +240,46 @@ fn the_json_schema_accepts_the_examples_and_rejects_a_typo() {
     let out = validate(&typo);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("helth"));
+
+    // Ports with protocols, every probe kind, exposure and pod metadata are typed: a full
+    // spec passes, a misspelt protocol and an unknown probe kind do not.
+    let full = as_json(
+        r#"app: shop
+services:
+  cart:
+    image: cart:1
+    ports: { grpc: { port: 7070, protocol: grpc, service-port: 7070 }, metrics: 9090 }
+    health:
+      ready: { grpc: grpc, period: 5s }
+      live: { tcp: 7070, failures: 3, delay: 10s, timeout: 2s }
+      startup: { http: /started, port: metrics, headers: { X-Probe: "1" } }
+    expose: { type: load-balancer, port: grpc, external-traffic-policy: local, annotations: { a.io/b: c } }
+    labels: { team: t }
+    annotations: { pod: { a.io/b: c }, service-account: { a.io/b: c }, service: { a.io/b: c } }
+    pod-env: { POD_IP: ip }
+    scale: { max: 4, metrics: [{ pods: rps, average: "10" }, { external: q, selector: { a: b }, value: "3" }] }
+  web:
+    image: web:1
+    registry: none
+    port: 8080
+    health: { ready: /r, live: [/bin/true], startup: { exec: [/bin/true] } }
+    expose: { host: a.example.com, rate-limit: { rps: 5 }, cors: { origins: [https://a.example.com], credentials: true }, security-headers: { hsts: 0 }, body-size: 1m, timeouts: { read: 1m } }
+"#,
+    );
+    let out = validate(&full);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut bad_protocol = full.clone();
+    bad_protocol["services"]["cart"]["ports"]["grpc"]["protocol"] = "grcp".into();
+    let out = validate(&bad_protocol);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("grcp"));
+    let mut bad_probe = full.clone();
+    bad_probe["services"]["cart"]["health"]["ready"] = serde_json::json!({"grcp": "grpc"});
+    let out = validate(&bad_probe);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("grcp"));
 }

@@ -17,7 +17,7 @@
 
 use crate::files::FileSet;
 use crate::yaml::to_yaml;
-use berth_spec::{App, DependencyKind, Probe, ResolvedDependency, Tier, env_prefix};
+use berth_spec::{App, DependencyKind, ProbeAction, ResolvedDependency, Tier};
 use serde_json::{Map, Value, json};
 
 /// The environment compose.yaml runs.
@@ -186,14 +186,13 @@ pub fn compose(apps: &[App]) -> FileSet {
             .iter()
             .filter(|d| s.uses_dependencies.contains(&d.name))
         {
-            let prefix = env_prefix(&dep.name);
-            match local(dep, &app.name) {
-                Some(l) => {
-                    env.insert(format!("{prefix}_PORT"), l.port.to_string().into());
-                }
-                None => {
-                    env.insert(format!("{prefix}_HOST"), dep.host.clone().into());
-                }
+            let (host, port) = match local(dep, &app.name) {
+                Some(l) => (dep.name.clone(), l.port),
+                None => (dep.host.clone(), dep.port),
+            };
+            // The address compose reaches it at: the local container, or the external host.
+            for (k, v) in berth_spec::dependency_vars(&dep.name, dep.kind, &host, port) {
+                env.insert(k, v.into());
             }
         }
         for name in &s.secrets {
@@ -205,16 +204,23 @@ pub fn compose(apps: &[App]) -> FileSet {
         if !env.is_empty() {
             svc.insert("environment".into(), env.into());
         }
-        if let Some(port) = s.port {
-            let mut host = port;
-            while host_ports.contains(&host) {
-                host += 1;
+        if !s.ports.is_empty() {
+            let mut published = Vec::new();
+            for p in &s.ports {
+                // The Service port when it is free on the host, else the next free one.
+                let mut host = p.service_port;
+                while host_ports.contains(&host) {
+                    host += 1;
+                }
+                host_ports.push(host);
+                published.push(json!({
+                    "target": p.port,
+                    "published": host.to_string(),
+                    "host_ip": "127.0.0.1",
+                    "protocol": p.protocol.transport().to_ascii_lowercase(),
+                }));
             }
-            host_ports.push(host);
-            svc.insert(
-                "ports".into(),
-                json!([{"target": port, "published": host.to_string(), "host_ip": "127.0.0.1", "protocol": "tcp"}]),
-            );
+            svc.insert("ports".into(), published.into());
         }
         if !s.files.is_empty() {
             let mut mounts = Vec::new();
@@ -329,16 +335,20 @@ fn reachable(app: &App, from: &str) -> std::collections::BTreeSet<String> {
 }
 
 fn health_test(s: &berth_spec::ResolvedService) -> Option<Vec<String>> {
-    match s.ready.as_ref().or(s.live.as_ref())? {
-        Probe::Http(path) => {
-            let port = s.port?;
+    match &s.ready.as_ref().or(s.live.as_ref())?.action {
+        // gRPC and TCP checks need a client the image may not have: no healthcheck, and
+        // dependants wait for `service_started`.
+        ProbeAction::Grpc { .. } | ProbeAction::Tcp { .. } => None,
+        ProbeAction::Http {
+            path, number: port, ..
+        } => {
             let url = format!("http://127.0.0.1:{port}{path}");
             Some(vec![
                 "CMD-SHELL".into(),
                 format!("wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}"),
             ])
         }
-        Probe::Exec(cmd) => {
+        ProbeAction::Exec(cmd) => {
             let mut t = vec!["CMD".to_owned()];
             t.extend(cmd.iter().cloned());
             Some(t)

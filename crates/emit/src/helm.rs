@@ -22,7 +22,7 @@ use crate::variants::{self, Group, Key};
 use crate::waves;
 use crate::yaml::{join_docs, to_yaml};
 use berth_render::Rendered;
-use berth_spec::{App, Probe};
+use berth_spec::App;
 use serde_json::{Map, Value, json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -158,11 +158,14 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
     let hooks: Vec<String> = first
         .services
         .iter()
-        .filter_map(|svc| match (svc.port, &svc.ready) {
-            (Some(port), Some(Probe::Http(path))) => {
-                Some(test_hook(&chart, first, &svc.name, port, path))
-            }
-            _ => None,
+        .filter_map(|svc| {
+            let ready = svc.ready.as_ref()?;
+            let berth_spec::ProbeAction::Http { path, port, .. } = &ready.action else {
+                return None;
+            };
+            // The hook calls the Service, on the Service port of the probe's port.
+            let service_port = svc.ports.iter().find(|p| &p.name == port)?.service_port;
+            Some(test_hook(&chart, first, &svc.name, service_port, path))
         })
         .collect();
     if !hooks.is_empty() {

@@ -88,9 +88,20 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
             .filter(|o| o["kind"] == "Pod")
             .collect();
         for svc in &loaded.app(&r.env).unwrap().services {
-            let (Some(port), Some(berth_spec::Probe::Http(path))) = (svc.port, &svc.ready) else {
+            let Some(berth_spec::ProbeAction::Http {
+                path,
+                port: port_name,
+                ..
+            }) = svc.ready.as_ref().map(|p| &p.action)
+            else {
                 continue;
             };
+            let port = svc
+                .ports
+                .iter()
+                .find(|p| &p.name == port_name)
+                .unwrap()
+                .service_port;
             let pod = pods
                 .iter()
                 .find(|p| p["metadata"]["name"] == format!("{}-test", svc.name))

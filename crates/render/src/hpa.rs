@@ -3,10 +3,12 @@
 use crate::labels::{meta, service_labels};
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::autoscaling::v2::{
-    CrossVersionObjectReference, HPAScalingPolicy, HPAScalingRules, HorizontalPodAutoscaler,
-    HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
-    ResourceMetricSource,
+    CrossVersionObjectReference, ExternalMetricSource, HPAScalingPolicy, HPAScalingRules,
+    HorizontalPodAutoscaler, HorizontalPodAutoscalerBehavior, HorizontalPodAutoscalerSpec,
+    MetricIdentifier, MetricSpec, MetricTarget, PodsMetricSource, ResourceMetricSource,
 };
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
 pub(crate) fn hpa(app: &App, svc: &ResolvedService) -> Option<HorizontalPodAutoscaler> {
     let auto = svc.autoscale.as_ref()?;
@@ -28,6 +30,9 @@ pub(crate) fn hpa(app: &App, svc: &ResolvedService) -> Option<HorizontalPodAutos
     }
     if let Some(m) = auto.memory {
         metrics.push(metric("memory", m));
+    }
+    for m in &auto.metrics {
+        metrics.push(custom_metric(m));
     }
     let policy = |type_: &str, value: i32, period: i32| HPAScalingPolicy {
         type_: type_.into(),
@@ -64,4 +69,40 @@ pub(crate) fn hpa(app: &App, svc: &ResolvedService) -> Option<HorizontalPodAutos
         }),
         ..Default::default()
     })
+}
+
+/// A Pods or External metric (served by a metrics adapter such as prometheus-adapter or KEDA).
+fn custom_metric(m: &berth_spec::CustomMetric) -> MetricSpec {
+    use berth_spec::{MetricSource, MetricTarget as Target};
+    let metric = MetricIdentifier {
+        name: m.name.clone(),
+        selector: (!m.selector.is_empty()).then(|| LabelSelector {
+            match_labels: Some(m.selector.iter().cloned().collect()),
+            ..Default::default()
+        }),
+    };
+    let target = match &m.target {
+        Target::AverageValue(v) => MetricTarget {
+            type_: "AverageValue".into(),
+            average_value: Some(Quantity(v.clone())),
+            ..Default::default()
+        },
+        Target::Value(v) => MetricTarget {
+            type_: "Value".into(),
+            value: Some(Quantity(v.clone())),
+            ..Default::default()
+        },
+    };
+    match m.source {
+        MetricSource::Pods => MetricSpec {
+            type_: "Pods".into(),
+            pods: Some(PodsMetricSource { metric, target }),
+            ..Default::default()
+        },
+        MetricSource::External => MetricSpec {
+            type_: "External".into(),
+            external: Some(ExternalMetricSource { metric, target }),
+            ..Default::default()
+        },
+    }
 }

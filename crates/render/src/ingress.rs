@@ -1,4 +1,5 @@
-//! A service's Ingress when it is exposed: the app's ingress class, TLS from cert-manager.
+//! A service's Ingress when it is exposed through one: the app's ingress class, TLS from
+//! cert-manager, the typed ingress-nginx controls as annotations (`exposure.rs`).
 
 use crate::labels::{meta, service_labels};
 use berth_spec::{App, ResolvedService};
@@ -6,22 +7,26 @@ use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
     IngressServiceBackend, IngressSpec, IngressTLS, ServiceBackendPort,
 };
-use std::collections::BTreeMap;
 
 fn tls_secret_name(svc: &ResolvedService) -> String {
     format!("{}-tls", svc.name)
 }
 
 pub(crate) fn ingress(app: &App, svc: &ResolvedService) -> Option<Ingress> {
-    let expose = svc.expose.as_ref()?;
-    let port = svc.port?;
+    let expose = svc
+        .expose
+        .as_ref()
+        .filter(|e| e.kind == berth_spec::ExposeType::Ingress)?;
+    let port = expose.port.service_port;
     let mut m = meta(app, &svc.name, service_labels(app, svc));
+    let mut annotations = crate::exposure::ingress_annotations(app, svc, expose);
     if expose.tls {
-        m.annotations = Some(BTreeMap::from([(
+        annotations.insert(
             "cert-manager.io/cluster-issuer".into(),
             app.ingress.issuer.clone(),
-        )]));
+        );
     }
+    m.annotations = (!annotations.is_empty()).then_some(annotations);
     Some(Ingress {
         metadata: m,
         spec: Some(IngressSpec {

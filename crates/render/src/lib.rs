@@ -8,6 +8,7 @@
 pub mod config_map;
 pub mod dapr;
 mod deployment;
+mod exposure;
 mod hpa;
 mod ingress;
 pub mod kafka;
@@ -76,7 +77,14 @@ pub struct Rendered {
 /// Renders one environment.
 pub fn render(app: &App) -> Rendered {
     let mut objects = Vec::new();
-    let mut warnings = Vec::new();
+    let mut warnings: Vec<Warning> = app
+        .warnings
+        .iter()
+        .map(|w| Warning {
+            path: w.path.clone(),
+            message: w.message.clone(),
+        })
+        .collect();
     objects.push(Object::from_typed(&namespace::namespace(app)));
     objects.extend(
         network_policy::namespace_policies(app)
@@ -98,6 +106,12 @@ pub fn render(app: &App) -> Rendered {
         )));
         if let Some(s) = service::service(app, svc) {
             objects.push(Object::from_typed(&s));
+        }
+        if let Some(s) = exposure::external_service(app, svc) {
+            objects.push(Object::from_typed(&s));
+        }
+        if let Some(c) = exposure::headers_config_map(app, svc) {
+            objects.push(Object::from_typed(&c));
         }
         objects.push(Object::from_typed(&network_policy::service_policy(
             app, svc,

@@ -32,6 +32,19 @@ fn tcp(port: u16) -> NetworkPolicyPort {
     }
 }
 
+/// NetworkPolicy ports are matched after the Service's translation: container ports, with
+/// their transport protocol.
+fn container_ports(svc: &ResolvedService) -> Vec<NetworkPolicyPort> {
+    svc.ports
+        .iter()
+        .map(|p| NetworkPolicyPort {
+            port: Some(IntOrString::Int(p.port.into())),
+            protocol: Some(p.protocol.transport().into()),
+            ..Default::default()
+        })
+        .collect()
+}
+
 /// Default-deny for everything in the namespace, and DNS for everything.
 pub(crate) fn namespace_policies(app: &App) -> Vec<NetworkPolicy> {
     let all_pods = LabelSelector::default();
@@ -74,8 +87,8 @@ pub(crate) fn namespace_policies(app: &App) -> Vec<NetworkPolicy> {
 /// egress to what this one uses.
 pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy {
     let mut ingress = Vec::new();
-    if let Some(port) = svc.port {
-        let mut from: Vec<NetworkPolicyPeer> = app
+    if !svc.ports.is_empty() {
+        let from: Vec<NetworkPolicyPeer> = app
             .services
             .iter()
             .filter(|other| other.uses_services.contains(&svc.name))
@@ -84,33 +97,46 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
                 ..Default::default()
             })
             .collect();
-        if svc.expose.is_some() {
-            from.push(NetworkPolicyPeer {
-                namespace_selector: Some(namespace_selector(&app.ingress.namespace)),
-                ..Default::default()
-            });
-        }
         if !from.is_empty() {
             ingress.push(NetworkPolicyIngressRule {
                 from: Some(from),
-                ports: Some(vec![tcp(port)]),
+                ports: Some(container_ports(svc)),
+            });
+        }
+        // The ingress controller reaches only the exposed port; a LoadBalancer or NodePort
+        // admits traffic from anywhere on it (no `from`: client and node addresses are not
+        // known in advance).
+        if let Some(expose) = &svc.expose {
+            let through_ingress = expose.kind == berth_spec::ExposeType::Ingress;
+            ingress.push(NetworkPolicyIngressRule {
+                from: through_ingress.then(|| {
+                    vec![NetworkPolicyPeer {
+                        namespace_selector: Some(namespace_selector(&app.ingress.namespace)),
+                        ..Default::default()
+                    }]
+                }),
+                ports: Some(vec![NetworkPolicyPort {
+                    port: Some(IntOrString::Int(expose.port.port.into())),
+                    protocol: Some(expose.port.protocol.transport().into()),
+                    ..Default::default()
+                }]),
             });
         }
     }
     let mut egress = Vec::new();
     for used in &svc.uses_services {
-        if let Some(port) = app
+        if let Some(other) = app
             .services
             .iter()
             .find(|s| &s.name == used)
-            .and_then(|s| s.port)
+            .filter(|s| !s.ports.is_empty())
         {
             egress.push(NetworkPolicyEgressRule {
                 to: Some(vec![NetworkPolicyPeer {
                     pod_selector: Some(selector(app, used)),
                     ..Default::default()
                 }]),
-                ports: Some(vec![tcp(port)]),
+                ports: Some(container_ports(other)),
             });
         }
     }

@@ -39,13 +39,14 @@
 use crate::config_map::ServiceConfig;
 use crate::labels::{selector, service_labels};
 use berth_spec::sync::{ConfigSync, SYNC_PORT};
-use berth_spec::{App, Probe, ResolvedService};
+use berth_spec::{App, ProbeAction, ResolvedProbe, ResolvedService};
 use k8s_openapi::api::core::v1::{
     Affinity, Capabilities, ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort,
-    EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource, ExecAction, HTTPGetAction,
-    Lifecycle, LifecycleHandler, Pod, PodAffinityTerm, PodAntiAffinity, PodSecurityContext,
-    PodSpec, PodTemplateSpec, Probe as KProbe, ResourceRequirements, SeccompProfile,
-    SecretKeySelector, SecurityContext, SleepAction, TopologySpreadConstraint, Volume, VolumeMount,
+    EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource, ExecAction, GRPCAction,
+    HTTPGetAction, HTTPHeader, Lifecycle, LifecycleHandler, ObjectFieldSelector, Pod,
+    PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec,
+    Probe as KProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
+    SleepAction, Sysctl, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount,
     WeightedPodAffinityTerm,
 };
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -57,12 +58,10 @@ use std::collections::BTreeMap;
 pub const CHECKSUM_ANNOTATION: &str = "berth.dev/config-checksum";
 /// Seconds a stopping pod keeps serving, so endpoints and load balancers stop sending to it first.
 pub const PRESTOP_SLEEP_SECONDS: i64 = 5;
-/// Name of a service's (single) container port, which Services and probes refer to.
-pub const PORT_NAME: &str = "http";
 /// The emptyDir the config-sync sidecar writes versions into and the app reads them from.
 pub const SYNC_VOLUME: &str = "berth-config";
 pub const SYNC_CONTAINER: &str = "config-sync";
-pub const SYNC_PORT_NAME: &str = "sync";
+pub use berth_spec::sync::SYNC_PORT_NAME;
 
 /// `/tmp` is an emptyDir of this size in every pod (the root filesystem is read-only).
 const TMP_MIB: u64 = 256;
@@ -118,6 +117,7 @@ pub struct PodBuilder {
     init_containers: Vec<Container>,
     spread: Option<LabelSelector>,
     share_process_namespace: bool,
+    sysctls: Vec<Sysctl>,
 }
 
 impl PodBuilder {
@@ -149,6 +149,7 @@ impl PodBuilder {
             init_containers: Vec::new(),
             spread: None,
             share_process_namespace: false,
+            sysctls: Vec::new(),
         }
     }
 
@@ -158,21 +159,44 @@ impl PodBuilder {
     /// and spreading.
     pub fn for_service(app: &App, svc: &ResolvedService, config: &ServiceConfig) -> PodBuilder {
         let mut b = PodBuilder::new(&svc.name, svc.image.to_string(), svc.user);
-        b.labels = service_labels(app, svc);
+        // The service's own labels and annotations go on the pod (never into the selector);
+        // berth's own win over them.
+        b.labels = svc.meta.labels.clone();
+        b.labels.extend(service_labels(app, svc));
+        b.annotations = svc.meta.pod_annotations.clone();
         b.annotation(CHECKSUM_ANNOTATION, &config.checksum)
             .service_account(&svc.name)
             .grace_seconds(svc.grace_seconds.into())
             .spread(selector(app, &svc.name));
         b.container.command = svc.command.clone();
         b.container.args = svc.args.clone();
-        if let Some(p) = svc.port {
-            b.port(PORT_NAME, p);
+        for p in &svc.ports {
+            b.port_with_protocol(&p.name, p.port, p.protocol.transport());
+        }
+        // A non-root container with every capability dropped cannot bind a port below 1024;
+        // the namespaced safe sysctl (allowed by Pod Security `restricted`) lowers the bound to
+        // the lowest port the service listens on.
+        if let Some(lowest) = svc.privileged_port() {
+            b.sysctl("net.ipv4.ip_unprivileged_port_start", &lowest.to_string());
         }
         b.cpu = Some((quantity(&svc.cpu.request), quantity(&svc.cpu.limit)));
         b.memory = Some((quantity(&svc.memory.request), quantity(&svc.memory.limit)));
         b.readiness(svc.ready.as_ref().map(probe))
             .liveness(svc.live.as_ref().map(probe))
             .startup(svc.startup.as_ref().map(probe));
+        for (name, field_path) in &svc.meta.pod_env {
+            b.env_var(EnvVar {
+                name: name.clone(),
+                value_from: Some(EnvVarSource {
+                    field_ref: Some(ObjectFieldSelector {
+                        field_path: field_path.clone(),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            });
+        }
         if let Some(secret) = &config.secret_name {
             for key in &svc.secrets {
                 b.env_var(EnvVar {
@@ -248,15 +272,30 @@ impl PodBuilder {
 
     /// A named TCP container port.
     pub fn port(&mut self, name: &str, port: u16) -> &mut Self {
+        self.port_with_protocol(name, port, "TCP")
+    }
+
+    /// A named container port with its transport protocol (`TCP` or `UDP`).
+    pub fn port_with_protocol(&mut self, name: &str, port: u16, protocol: &str) -> &mut Self {
         self.container
             .ports
             .get_or_insert_with(Vec::new)
             .push(ContainerPort {
                 name: Some(name.into()),
                 container_port: port.into(),
-                protocol: Some("TCP".into()),
+                protocol: Some(protocol.into()),
                 ..Default::default()
             });
+        self
+    }
+
+    /// A namespaced sysctl in the pod securityContext (only the safe ones belong here: Pod
+    /// Security `restricted` refuses the rest).
+    pub fn sysctl(&mut self, name: &str, value: &str) -> &mut Self {
+        self.sysctls.push(Sysctl {
+            name: name.into(),
+            value: value.into(),
+        });
         self
     }
 
@@ -522,6 +561,7 @@ impl PodBuilder {
                         type_: "RuntimeDefault".into(),
                         ..Default::default()
                     }),
+                    sysctls: (!self.sysctls.is_empty()).then_some(self.sysctls),
                     ..Default::default()
                 }),
                 init_containers: (!init_containers.is_empty()).then_some(init_containers),
@@ -557,24 +597,58 @@ impl PodBuilder {
     }
 }
 
-/// The action of a spec probe, with no timings (the builder adds them).
-pub fn probe(p: &Probe) -> KProbe {
-    match p {
-        Probe::Http(path) => KProbe {
-            http_get: Some(HTTPGetAction {
+/// A service's probe: its action and the timings the spec sets (the builder fills in the
+/// defaults of the probe's role for the rest).
+pub fn probe(p: &ResolvedProbe) -> KProbe {
+    let mut k = KProbe {
+        period_seconds: p.period.map(|v| v as i32),
+        timeout_seconds: p.timeout.map(|v| v as i32),
+        failure_threshold: p.failures.map(|v| v as i32),
+        initial_delay_seconds: p.delay.filter(|d| *d > 0).map(|d| d as i32),
+        ..Default::default()
+    };
+    match &p.action {
+        ProbeAction::Http {
+            path,
+            port,
+            headers,
+            ..
+        } => {
+            k.http_get = Some(HTTPGetAction {
                 path: Some(path.clone()),
-                port: IntOrString::String(PORT_NAME.into()),
+                port: IntOrString::String(port.clone()),
+                http_headers: (!headers.is_empty()).then(|| {
+                    headers
+                        .iter()
+                        .map(|(name, value)| HTTPHeader {
+                            name: name.clone(),
+                            value: value.clone(),
+                        })
+                        .collect()
+                }),
                 ..Default::default()
-            }),
-            ..Default::default()
-        },
-        Probe::Exec(cmd) => KProbe {
-            exec: Some(ExecAction {
+            })
+        }
+        // The gRPC probe takes a port number only, never a name.
+        ProbeAction::Grpc { port, service } => {
+            k.grpc = Some(GRPCAction {
+                port: (*port).into(),
+                service: service.clone(),
+            })
+        }
+        ProbeAction::Tcp { port, .. } => {
+            k.tcp_socket = Some(TCPSocketAction {
+                port: IntOrString::String(port.clone()),
+                ..Default::default()
+            })
+        }
+        ProbeAction::Exec(cmd) => {
+            k.exec = Some(ExecAction {
                 command: Some(cmd.clone()),
-            }),
-            ..Default::default()
-        },
+            })
+        }
     }
+    k
 }
 
 fn with_timings(mut p: KProbe, period: i32, timeout: i32, failures: i32) -> KProbe {
@@ -648,7 +722,7 @@ fn sync_sidecar(svc: &ResolvedService, sync: &ConfigSync) -> Container {
         format!("--reload={}", sync.reload),
         format!("--listen=0.0.0.0:{SYNC_PORT}"),
     ];
-    if let (Some(Probe::Http(path)), Some(port)) = (svc.ready.as_ref(), svc.port) {
+    if let Some((path, port)) = svc.ready.as_ref().and_then(ResolvedProbe::http) {
         args.push(format!("--health-url=http://127.0.0.1:{port}{path}"));
     }
     if let Some(cmd) = &sync.validate {
@@ -715,7 +789,18 @@ mod tests {
     use super::*;
 
     fn http_probe() -> KProbe {
-        probe(&Probe::Http("/healthz".into()))
+        probe(&ResolvedProbe {
+            action: ProbeAction::Http {
+                path: "/healthz".into(),
+                port: "http".into(),
+                number: 8080,
+                headers: vec![],
+            },
+            period: None,
+            timeout: None,
+            failures: None,
+            delay: None,
+        })
     }
 
     #[test]

@@ -2,7 +2,6 @@
 //! external dependency.
 
 use crate::labels::{app_labels, meta, selector_labels, service_labels};
-use crate::pod::PORT_NAME;
 use berth_spec::{App, ResolvedDependency, ResolvedService};
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -29,20 +28,34 @@ pub(crate) fn external_service(app: &App, dep: &ResolvedDependency) -> Service {
     }
 }
 
+/// Each port forwards its Service port to the container port by name, with the protocol's
+/// `appProtocol`.
 pub(crate) fn service(app: &App, svc: &ResolvedService) -> Option<Service> {
-    let port = svc.port?;
+    if svc.ports.is_empty() {
+        return None;
+    }
+    let mut m = meta(app, &svc.name, service_labels(app, svc));
+    if !svc.meta.service_annotations.is_empty() {
+        m.annotations = Some(svc.meta.service_annotations.clone());
+    }
     Some(Service {
-        metadata: meta(app, &svc.name, service_labels(app, svc)),
+        metadata: m,
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
             selector: Some(selector_labels(app, &svc.name)),
-            ports: Some(vec![ServicePort {
-                name: Some(PORT_NAME.into()),
-                port: port.into(),
-                target_port: Some(IntOrString::String(PORT_NAME.into())),
-                protocol: Some("TCP".into()),
-                ..Default::default()
-            }]),
+            ports: Some(
+                svc.ports
+                    .iter()
+                    .map(|p| ServicePort {
+                        name: Some(p.name.clone()),
+                        port: p.service_port.into(),
+                        target_port: Some(IntOrString::String(p.name.clone())),
+                        protocol: Some(p.protocol.transport().into()),
+                        app_protocol: p.protocol.app_protocol().map(str::to_owned),
+                        ..Default::default()
+                    })
+                    .collect(),
+            ),
             ..Default::default()
         }),
         ..Default::default()

@@ -25,5 +25,12 @@ pub(crate) fn service_account(app: &App, svc: &ResolvedService) -> ServiceAccoun
         };
         sa.metadata.annotations = Some(BTreeMap::from([(key.to_owned(), id.clone())]));
     }
+    // The service's own (IRSA, Workload Identity…); the sidecar's identity above wins.
+    if !svc.meta.service_account_annotations.is_empty() {
+        let own = sa.metadata.annotations.take().unwrap_or_default();
+        let mut all = svc.meta.service_account_annotations.clone();
+        all.extend(own);
+        sa.metadata.annotations = Some(all);
+    }
     sa
 }

@@ -8,14 +8,21 @@
 // Errors carry their source snippet for display; they are built once per failure, not on a hot path.
 #![allow(clippy::result_large_err)]
 
+mod connect;
 mod containers;
 mod de;
 mod error;
+mod expose;
+mod images;
 mod load;
 mod merge;
+mod metrics;
 mod model;
 pub mod observe;
 mod placement;
+mod podmeta;
+mod ports;
+mod probes;
 pub mod quantity;
 mod resolve;
 mod secrets;
@@ -23,11 +30,18 @@ mod storage;
 pub mod sync;
 mod validate;
 
+pub use connect::dependency_vars;
 pub use containers::{ExtraContainer, RESERVED_CONTAINER_NAMES, ResolvedContainer};
 pub use error::{SpecError, SpecErrors};
+pub use expose::{DEFAULT_HSTS_SECONDS, Exposure, IngressControls, ResolvedCors};
+pub use images::{OFFICIAL_IMAGES, resolve_image};
 pub use load::{LoadError, Loaded, SPEC_FILE, find_spec, load, load_str, load_str_with, load_with};
+pub use metrics::{CustomMetric, MetricSource, MetricTarget};
 pub use model::*;
 pub use placement::{Adopt, NamespaceGroup, group_namespace, service_host};
+pub use podmeta::PodMeta;
+pub use ports::{DEFAULT_PORT_NAME, ResolvedPort, is_port_name};
+pub use probes::{ProbeAction, ResolvedProbe};
 pub use resolve::*;
 pub use secrets::{
     DEFAULT_REFRESH, ExternalSecrets, LoadOptions, PlainSecrets, SealedSecrets, SecretDelivery,

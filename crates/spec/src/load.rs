@@ -269,9 +269,12 @@ pub fn load_str_with(
             env_root: env_node.as_ref(),
             env: &env_name,
         };
-        match validate(&ctx, &env_spec, &settings) {
+        // Resolution finds mistakes too (ports, probes, exposure); it runs even when validation
+        // failed, so every error of the spec is reported together.
+        let valid = validate(&ctx, &env_spec, &settings);
+        let app = resolve(&ctx, &env_spec, &settings, read_file);
+        match valid {
             Ok(()) => {
-                let app = resolve(&ctx, &env_spec, &settings, read_file);
                 let secrets = resolve_secrets(&ctx, &env_spec, &settings, read_file, options);
                 match (app, secrets) {
                     (Ok(mut app), Ok(secrets)) => {
@@ -284,7 +287,10 @@ pub fn load_str_with(
                     }
                 }
             }
-            Err(mut e) => errors.append(&mut e),
+            Err(mut e) => {
+                errors.append(&mut e);
+                errors.extend(app.err().unwrap_or_default());
+            }
         }
     }
     if !errors.is_empty() {

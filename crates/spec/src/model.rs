@@ -1,6 +1,14 @@
 //! The typed berth.yaml. Every field documents itself: these doc comments become the JSON
 //! Schema's descriptions, which editors show on hover.
 
+pub use crate::expose::{
+    Cors, Expose, ExposeType, RateLimit, SecurityHeaders, SecurityHeadersSpec, Timeouts,
+    TrafficPolicy,
+};
+pub use crate::metrics::MetricSpec;
+pub use crate::podmeta::{Annotations, PodField};
+pub use crate::ports::{PortFull, PortSpec, Protocol};
+pub use crate::probes::{PortRef, Probe, ProbeFull, Seconds};
 use crate::quantity::{Percent, ResourcePair};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -91,19 +99,28 @@ pub struct Service {
     /// reference (`docker.io/library/nginx:1.27`, `…@sha256:…`).
     #[serde(default)]
     pub image: Option<String>,
-    /// Container port the service listens on (HTTP). Without it, the service is a worker: no Service object.
+    /// `registry: none` keeps this service's image as written (no `registry` prefix); any
+    /// other value replaces the spec's `registry` for it.
+    #[serde(default)]
+    pub registry: Option<String>,
+    /// Container port the service listens on (HTTP), named `http`. Without it (and without
+    /// `ports`), the service is a worker: no Service object.
     #[serde(default)]
     pub port: Option<u16>,
+    /// Several ports by name (instead of `port`): a number (HTTP), or
+    /// `{ port, protocol: http|grpc|tcp|udp, service-port }`.
+    #[serde(default)]
+    pub ports: Option<IndexMap<String, Option<PortSpec>>>,
     /// Command (replaces the image's entrypoint).
     #[serde(default)]
     pub command: Option<Vec<String>>,
     /// Arguments.
     #[serde(default)]
     pub args: Option<Vec<String>>,
-    /// Health checks: an HTTP path on `port`, or a command.
+    /// Health checks: an HTTP path, a command, or `{ http | grpc | tcp | exec, …timing }`.
     #[serde(default)]
     pub health: Option<Health>,
-    /// Expose the service outside the cluster through an Ingress.
+    /// Expose the service outside the cluster: an Ingress, or a LoadBalancer/NodePort Service.
     #[serde(default)]
     pub expose: Option<Expose>,
     /// Services and dependencies this service talks to (drives NetworkPolicy and connection env vars).
@@ -174,9 +191,20 @@ pub struct Service {
     /// Service level objectives, alerted on by burn rate; see docs/operate.md.
     #[serde(default)]
     pub slo: Option<crate::observe::Slo>,
+    /// Labels on the pods (never part of the selector).
+    #[serde(default)]
+    pub labels: Option<IndexMap<String, String>>,
+    /// Annotations on the pods, the ServiceAccount and the Service.
+    #[serde(default)]
+    pub annotations: Option<Annotations>,
+    /// Environment variables from the downward API: `NAME: ip | node | node-ip | name |
+    /// namespace | service-account`.
+    #[serde(rename = "pod-env", default)]
+    pub pod_env: Option<IndexMap<String, Option<PodField>>>,
 }
 
-/// Health checks. Each is an HTTP path on the service's port (`/healthz`) or a command (`[cmd, arg]`).
+/// Health checks. Each is an HTTP path (`/healthz`), a command (`[cmd, arg]`), or the full form
+/// `{ http: /path, port: NAME }`, `{ grpc: PORT }`, `{ tcp: PORT }`, `{ exec: [cmd] }` with timing.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Health {
@@ -189,31 +217,6 @@ pub struct Health {
     /// Startup: other checks wait until this passes once (for slow starters).
     #[serde(default)]
     pub startup: Option<Probe>,
-}
-
-/// An HTTP path or a command.
-#[derive(Debug, Clone, PartialEq, Eq, JsonSchema)]
-#[schemars(untagged)]
-pub enum Probe {
-    /// HTTP GET on the service port; must start with `/`.
-    Http(String),
-    /// A command run in the container; exit 0 is healthy.
-    Exec(Vec<String>),
-}
-
-/// Exposure through an Ingress.
-#[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Expose {
-    /// Host name (required).
-    #[serde(default)]
-    pub host: Option<String>,
-    /// Path prefix (default `/`).
-    #[serde(default)]
-    pub path: Option<String>,
-    /// Terminate TLS with a cert-manager certificate (default true).
-    #[serde(default)]
-    pub tls: Option<bool>,
 }
 
 /// Configuration files.
@@ -276,6 +279,9 @@ pub struct Scale {
     /// Target average memory utilisation of requests, `80%`.
     #[serde(default)]
     pub memory: Option<Percent>,
+    /// Custom metrics: `{ pods: NAME, average: "100" }`, `{ external: NAME, selector: {…}, value: "30" }`.
+    #[serde(default)]
+    pub metrics: Option<Vec<MetricSpec>>,
 }
 
 /// An external endpoint (database, cache, broker) that services use.
@@ -480,44 +486,6 @@ impl Tier {
 /// Keys of an environment that override the base spec (the rest are the environment's own settings).
 pub(crate) const OVERRIDE_KEYS: &[&str] =
     &["registry", "version", "ingress", "services", "dependencies"];
-
-impl<'de> Deserialize<'de> for Probe {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Probe;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str(
-                    "an HTTP path such as `/healthz` or a command list such as `[\"/app/check\"]`",
-                )
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Probe, E> {
-                if !v.starts_with('/') {
-                    return Err(E::custom(format!(
-                        "health path `{v}` must start with `/` (did you mean `/{v}`?)"
-                    )));
-                }
-                Ok(Probe::Http(v.to_owned()))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Probe, A::Error> {
-                let mut cmd = Vec::new();
-                while let Some(arg) = seq.next_element::<String>()? {
-                    cmd.push(arg);
-                }
-                if cmd.is_empty() {
-                    return Err(serde::de::Error::custom(
-                        "a health command needs at least one word",
-                    ));
-                }
-                Ok(Probe::Exec(cmd))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
 
 #[cfg(test)]
 mod argocd_settings_tests {

@@ -2,7 +2,7 @@
 //! image resolved. The renderer reads only this.
 
 use crate::error::SpecError;
-use crate::model::{DependencyKind, Environment, Probe, Spec, Tier};
+use crate::model::{DependencyKind, Environment, Spec, Tier};
 use crate::quantity::ResourcePair;
 use crate::validate::Ctx;
 use std::path::Path;
@@ -33,6 +33,15 @@ pub struct App {
     pub secrets: crate::secrets::SecretDelivery,
     /// The environment's `quota`: render a ResourceQuota and LimitRange from the capacity plan.
     pub quota: bool,
+    /// Things the user should know that are not errors (e.g. an ambiguous image name).
+    pub warnings: Vec<SpecWarning>,
+}
+
+/// A warning about the spec, with the spec path it is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpecWarning {
+    pub path: String,
+    pub message: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -46,13 +55,18 @@ pub struct Ingress {
 pub struct ResolvedService {
     pub name: String,
     pub image: ImageRef,
+    /// The first port's container port (the whole list is `ports`).
     pub port: Option<u16>,
+    /// Every port, in the spec's order (`port: N` is one port named `http`).
+    pub ports: Vec<crate::ports::ResolvedPort>,
     pub command: Option<Vec<String>>,
     pub args: Option<Vec<String>>,
-    pub ready: Option<Probe>,
-    pub live: Option<Probe>,
-    pub startup: Option<Probe>,
-    pub expose: Option<Exposure>,
+    pub ready: Option<crate::probes::ResolvedProbe>,
+    pub live: Option<crate::probes::ResolvedProbe>,
+    pub startup: Option<crate::probes::ResolvedProbe>,
+    pub expose: Option<crate::expose::Exposure>,
+    /// Labels, annotations and downward-API variables the service asked for.
+    pub meta: crate::podmeta::PodMeta,
     /// Services this one calls (they have ports).
     pub uses_services: Vec<String>,
     /// Dependencies this one calls.
@@ -116,18 +130,25 @@ impl ResolvedService {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Exposure {
-    pub host: String,
-    pub path: String,
-    pub tls: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
 pub struct Autoscale {
     pub min: u32,
     pub max: u32,
     pub cpu: Option<u8>,
     pub memory: Option<u8>,
+    /// Pods and External metrics.
+    pub metrics: Vec<crate::metrics::CustomMetric>,
+}
+
+impl ResolvedService {
+    /// The lowest container port below 1024, which a non-root container may bind only with
+    /// `net.ipv4.ip_unprivileged_port_start` lowered to it.
+    pub fn privileged_port(&self) -> Option<u16> {
+        self.ports
+            .iter()
+            .map(|p| p.port)
+            .filter(|p| *p < 1024)
+            .min()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -160,35 +181,21 @@ impl std::fmt::Display for ImageRef {
     }
 }
 
-/// Resolves `image` against the registry and default version. An image with a `/` is taken as
-/// a full repository path (the registry is not prepended); one without a tag or digest gets `version`.
+/// Resolves `image` against the registry and default version (see [`crate::resolve_image`]
+/// for the rule).
 pub fn image_ref(image: &str, registry: Option<&str>, version: Option<&str>) -> ImageRef {
-    let (rest, digest) = match image.split_once('@') {
-        Some((r, d)) => (r, Some(d.to_owned())),
-        None => (image, None),
-    };
-    // A `:` after the last `/` is a tag; before it, a registry port.
-    let last_slash = rest.rfind('/').map(|i| i + 1).unwrap_or(0);
-    let (repo, tag) = match rest[last_slash..].rfind(':') {
-        Some(i) => (
-            &rest[..last_slash + i],
-            Some(rest[last_slash + i + 1..].to_owned()),
-        ),
-        None => (rest, None),
-    };
-    let repository = match registry {
-        Some(reg) if !repo.contains('/') => format!("{}/{repo}", reg.trim_end_matches('/')),
-        _ => repo.to_owned(),
-    };
-    let tag = match (tag, &digest) {
-        (Some(t), _) => Some(t),
-        (None, None) => version.map(str::to_owned),
-        (None, Some(_)) => None,
-    };
-    ImageRef {
-        repository,
-        tag,
-        digest,
+    crate::images::resolve_image(image, registry, version).0
+}
+
+/// The registry that applies to a service: its own `registry` (`none`: no prefix), else the spec's.
+pub(crate) fn service_registry<'a>(
+    spec: &'a Spec,
+    svc: &'a crate::model::Service,
+) -> Option<&'a str> {
+    match svc.registry.as_deref() {
+        Some("none") => None,
+        Some(r) => Some(r),
+        None => spec.registry.as_deref(),
     }
 }
 
@@ -252,13 +259,40 @@ pub(crate) fn resolve(
     };
 
     let mut services = Vec::new();
+    let mut warnings = Vec::new();
+    let mut ports_of = std::collections::HashMap::new();
     for (name, svc) in &spec.services {
-        let own_ns = namespace_of(svc);
-        let image = image_ref(
-            svc.image.as_deref().unwrap_or_default(),
-            spec.registry.as_deref(),
+        let written = svc.image.as_deref().unwrap_or_default();
+        let (image, note) = crate::images::resolve_image(
+            written,
+            service_registry(spec, svc),
             spec.version.as_deref(),
         );
+        if note == crate::images::ImageNote::AmbiguousOfficial {
+            warnings.push(SpecWarning {
+                path: format!("services.{name}.image"),
+                message: format!(
+                    "`{written}` is also a Docker Hub official image; berth resolves it as one of this app's own images, to `{image}` (write `{written}:TAG` for Docker Hub's{})",
+                    if service_registry(spec, svc).is_some() {
+                        ", or set `registry: none` on the service"
+                    } else {
+                        ""
+                    }
+                ),
+            });
+        }
+        let ports = crate::ports::resolve_ports(ctx, name, svc, &image.repository, &mut errors);
+        ports_of.insert(name.clone(), (ports, image.repository.clone()));
+    }
+    for (name, svc) in &spec.services {
+        let (ports, repository) = ports_of[name].clone();
+        let (image, _) = crate::images::resolve_image(
+            svc.image.as_deref().unwrap_or_default(),
+            service_registry(spec, svc),
+            spec.version.as_deref(),
+        );
+        debug_assert_eq!(image.repository, repository);
+        let own_ns = namespace_of(svc);
         let uses: Vec<String> = svc.uses.clone().unwrap_or_default();
         let uses_services: Vec<String> = uses
             .iter()
@@ -275,25 +309,18 @@ pub(crate) fn resolve(
         for used in &uses_dependencies {
             if let Some(d) = dependencies.iter().find(|d| &d.name == used) {
                 // The in-cluster name (an ExternalName Service) stays stable when the endpoint moves.
-                vars.push((
-                    format!("{}_HOST", env_prefix(used)),
-                    crate::placement::service_host(used, &namespace, &own_ns),
-                ));
-                vars.push((format!("{}_PORT", env_prefix(used)), d.port.to_string()));
+                // The in-cluster name (an ExternalName Service) stays stable when the endpoint moves.
+                let host = crate::placement::service_host(used, &namespace, &own_ns);
+                vars.extend(crate::connect::dependency_vars(used, d.kind, &host, d.port));
             }
         }
         for used in &uses_services {
-            if let Some(port) = spec.services[used].port {
-                let host = crate::placement::service_host(
-                    used,
-                    &namespace_of(&spec.services[used]),
-                    &own_ns,
-                );
-                vars.push((
-                    format!("{}_URL", env_prefix(used)),
-                    format!("http://{host}:{port}"),
-                ));
-            }
+            let (used_ports, used_repo) = &ports_of[used];
+            let host =
+                crate::placement::service_host(used, &namespace_of(&spec.services[used]), &own_ns);
+            vars.extend(crate::ports::service_vars(
+                used, &host, used_ports, used_repo,
+            ));
         }
         for (k, v) in svc.env.iter().flatten() {
             let Some(v) = v else { continue };
@@ -366,6 +393,24 @@ pub(crate) fn resolve(
             }
         }
 
+        if sync.is_some()
+            && let Some(p) = ports
+                .iter()
+                .find(|p| p.name == crate::sync::SYNC_PORT_NAME || p.port == crate::sync::SYNC_PORT)
+        {
+            errors.push(ctx.err(
+                &["services", name, "ports", &p.name],
+                format!(
+                    "port `{}` ({}) is taken by the config-sync sidecar (`{}`, {})",
+                    p.name,
+                    p.port,
+                    crate::sync::SYNC_PORT_NAME,
+                    crate::sync::SYNC_PORT
+                ),
+                Some("give the port another name and number".into()),
+            ));
+        }
+
         let resources = svc.resources.clone().unwrap_or_default();
         let cpu = resources
             .cpu
@@ -379,11 +424,18 @@ pub(crate) fn resolve(
             (None, Some(scale)) => {
                 let min = scale.min.unwrap_or(DEFAULT_REPLICAS);
                 let max = scale.max.unwrap_or(min);
+                let metrics = crate::metrics::resolve_metrics(
+                    ctx,
+                    name,
+                    scale.metrics.as_deref().unwrap_or_default(),
+                    &mut errors,
+                );
                 let auto = (max > min).then(|| Autoscale {
                     min,
                     max,
                     cpu: scale.cpu.map(|p| p.0),
                     memory: scale.memory.map(|p| p.0),
+                    metrics,
                 });
                 (min, auto)
             }
@@ -392,22 +444,33 @@ pub(crate) fn resolve(
 
         let stored = crate::storage::resolve(svc, env);
         let health = svc.health.clone().unwrap_or_default();
+        let mut probe = |key: &str, p: &Option<crate::probes::Probe>| {
+            p.as_ref()
+                .and_then(|p| crate::probes::resolve_probe(ctx, name, key, p, &ports, &mut errors))
+        };
+        let ready = probe("ready", &health.ready);
+        let live = probe("live", &health.live);
+        let startup = probe("startup", &health.startup);
+        let expose = svc
+            .expose
+            .as_ref()
+            .and_then(|e| crate::expose::resolve_expose(ctx, name, e, &ports, &mut errors));
+        let meta = crate::podmeta::resolve_pod_meta(ctx, name, svc, &mut errors);
+        for (var, _) in &meta.pod_env {
+            vars.retain(|(existing, _)| existing != var);
+        }
         services.push(ResolvedService {
             name: name.clone(),
             image,
-            port: svc.port,
+            port: ports.first().map(|p| p.port),
+            ports,
             command: svc.command.clone(),
             args: svc.args.clone(),
-            ready: health.ready,
-            live: health.live,
-            startup: health.startup,
-            expose: svc.expose.as_ref().and_then(|e| {
-                Some(Exposure {
-                    host: e.host.clone()?,
-                    path: e.path.clone().unwrap_or_else(|| "/".into()),
-                    tls: e.tls.unwrap_or(true),
-                })
-            }),
+            ready,
+            live,
+            startup,
+            expose,
+            meta,
             uses_services,
             uses_dependencies,
             env: vars,
@@ -477,24 +540,6 @@ pub(crate) fn resolve(
         dependencies,
         secrets: Default::default(),
         quota: env.quota.unwrap_or(false),
+        warnings,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn images_resolve_against_registry_and_version() {
-        let r = |i| image_ref(i, Some("ghcr.io/acme"), Some("1.4.2")).to_string();
-        assert_eq!(r("todo-backend"), "ghcr.io/acme/todo-backend:1.4.2");
-        assert_eq!(r("todo-backend:2.0"), "ghcr.io/acme/todo-backend:2.0");
-        assert_eq!(
-            r("docker.io/library/nginx"),
-            "docker.io/library/nginx:1.4.2"
-        );
-        assert_eq!(r("localhost:5000/app:1"), "localhost:5000/app:1");
-        assert_eq!(r("app@sha256:abc"), "ghcr.io/acme/app@sha256:abc");
-        assert_eq!(image_ref("nginx", None, None).tag, None);
-    }
 }

@@ -3,6 +3,8 @@
 
 /// Port of the sidecar's health, status and metrics endpoints.
 pub const SYNC_PORT: u16 = 9480;
+/// Name of the sidecar's port in the pod (container port names are unique per pod).
+pub const SYNC_PORT_NAME: &str = "sync";
 /// berth's own image runs the sidecar (`berth config-sync`), at the version that rendered it.
 pub const DEFAULT_SIDECAR_IMAGE: &str =
     concat!("ghcr.io/berth-dev/berth:", env!("CARGO_PKG_VERSION"));

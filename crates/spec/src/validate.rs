@@ -3,8 +3,8 @@
 
 use crate::de::suggest;
 use crate::error::{Source, SpecError};
-use crate::model::{Environment, Probe, Spec, Tier};
-use crate::resolve::{image_ref, tier_of};
+use crate::model::{Environment, Spec, Tier};
+use crate::resolve::{image_ref, service_registry, tier_of};
 use berth_yaml::Node;
 use std::collections::{HashMap, HashSet};
 
@@ -325,7 +325,7 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
         match &svc.image {
             None => errors.push(err(&[], format!("service `{name}` has no `image`"), Some("add `image: NAME` (resolved against `registry` and `version`) or a full reference".into()))),
             Some(image) => {
-                let resolved = image_ref(image, spec.registry.as_deref(), spec.version.as_deref());
+                let resolved = image_ref(image, service_registry(spec, svc), spec.version.as_deref());
                 if image.trim().is_empty() || image.contains(char::is_whitespace) {
                     errors.push(err(&["image"], format!("`{image}` is not an image reference"), None));
                 } else if tier != Tier::Dev && (resolved.tag.is_none() && resolved.digest.is_none()) {
@@ -339,46 +339,10 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
                 }
             }
         }
-        if svc.port == Some(0) {
-            errors.push(err(
-                &["port"],
-                "port must be between 1 and 65535".into(),
-                None,
-            ));
-        }
-        if let Some(health) = &svc.health {
-            for (key, probe) in [
-                ("ready", &health.ready),
-                ("live", &health.live),
-                ("startup", &health.startup),
-            ] {
-                if let Some(Probe::Http(_)) = probe
-                    && svc.port.is_none()
-                {
-                    errors.push(err(
-                        &["health", key],
-                        format!(
-                            "an HTTP health check needs the service's `port`, and `{name}` has none"
-                        ),
-                        Some("add `port:` or use a command: `[\"/app/healthcheck\"]`".into()),
-                    ));
-                }
-            }
-        }
         if let Some(expose) = &svc.expose {
-            if svc.port.is_none() {
-                errors.push(err(
-                    &["expose"],
-                    format!("`{name}` is exposed but has no `port`"),
-                    Some("add `port:` (the container port the Ingress routes to)".into()),
-                ));
-            }
+            // Missing ports and hosts are reported when the exposure resolves (`expose.rs`).
             match &expose.host {
-                None => errors.push(err(
-                    &["expose"],
-                    "missing required key `host`".into(),
-                    Some("e.g. `host: app.example.com`".into()),
-                )),
+                None => {}
                 Some(host) => {
                     let valid = !host.is_empty()
                         && host.len() <= 253
@@ -422,7 +386,11 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
                     format!("`{name}` uses `{used}`, which is neither a service nor a dependency"),
                     Some(suggest(used, &all_targets)),
                 ));
-            } else if spec.services.get(used).is_some_and(|u| u.port.is_none()) {
+            } else if spec
+                .services
+                .get(used)
+                .is_some_and(|u| !crate::ports::has_ports(u))
+            {
                 errors.push(err(
                     &["uses", &idx],
                     format!("`{name}` uses `{used}`, which has no `port` to call"),
@@ -481,10 +449,14 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
                     None,
                 ));
             }
-            if scale.cpu.is_none() && scale.memory.is_none() {
+            if scale.cpu.is_none()
+                && scale.memory.is_none()
+                && scale.metrics.as_ref().is_none_or(Vec::is_empty)
+            {
                 errors.push(err(
                     &["scale"],
-                    "autoscaling needs a target: `cpu: 70%` and/or `memory: 80%`".into(),
+                    "autoscaling needs a target: `cpu: 70%`, `memory: 80%` and/or `metrics:`"
+                        .into(),
                     None,
                 ));
             }

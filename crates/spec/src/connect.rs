@@ -1,0 +1,104 @@
+//! Connection variables: what a service that `uses` X gets in its environment, in the form X's
+//! clients read (never `http://` for something that does not speak HTTP).
+
+use crate::model::DependencyKind;
+use crate::ports::Protocol;
+use crate::resolve::env_prefix;
+
+/// Variables for a dependency of `kind` reachable at `host:port`: `X_HOST`, `X_PORT`, and
+/// what its drivers take: `X_URL=redis://…` (redis), `mongodb://…`, `amqp://…`, `http://…`;
+/// `X_BOOTSTRAP_SERVERS` (kafka); `X_ADDR=host:port` (tcp). Postgres and MySQL URLs carry
+/// credentials, so they come from a secret (`DATABASE_URL`), not from here.
+pub fn dependency_vars(
+    name: &str,
+    kind: DependencyKind,
+    host: &str,
+    port: u16,
+) -> Vec<(String, String)> {
+    let p = env_prefix(name);
+    let mut vars = vec![
+        (format!("{p}_HOST"), host.to_owned()),
+        (format!("{p}_PORT"), port.to_string()),
+    ];
+    let addr = format!("{host}:{port}");
+    match kind {
+        DependencyKind::Redis => vars.push((format!("{p}_URL"), format!("redis://{addr}"))),
+        DependencyKind::Mongodb => vars.push((format!("{p}_URL"), format!("mongodb://{addr}"))),
+        DependencyKind::Rabbitmq => vars.push((format!("{p}_URL"), format!("amqp://{addr}"))),
+        DependencyKind::Http => vars.push((format!("{p}_URL"), format!("http://{addr}"))),
+        DependencyKind::Kafka => vars.push((format!("{p}_BOOTSTRAP_SERVERS"), addr)),
+        DependencyKind::Tcp => vars.push((format!("{p}_ADDR"), addr)),
+        DependencyKind::Postgres | DependencyKind::Mysql => {}
+    }
+    vars
+}
+
+/// Images whose server is known not to speak HTTP: the protocol and port name `port: N` gets
+/// for them, and the URL scheme their clients read (if one carries no credentials).
+pub(crate) fn known_server(repository: &str) -> Option<(&'static str, Option<&'static str>)> {
+    let last = repository.rsplit('/').next().unwrap_or(repository);
+    Some(match last {
+        "redis" | "valkey" | "redis-stack-server" | "keydb" | "dragonfly" => {
+            ("redis", Some("redis"))
+        }
+        "postgres" | "postgis" | "timescaledb" => ("postgres", None),
+        "mysql" | "mariadb" | "percona" => ("mysql", None),
+        "mongo" | "mongodb" => ("mongodb", Some("mongodb")),
+        "memcached" => ("memcached", None),
+        "rabbitmq" => ("amqp", Some("amqp")),
+        "nats" => ("nats", Some("nats")),
+        "zookeeper" => ("zookeeper", None),
+        "cassandra" => ("cql", None),
+        _ => return None,
+    })
+}
+
+/// The protocol of a `port: N` short form for an image: tcp for known non-HTTP servers.
+pub(crate) fn short_form_protocol(repository: &str) -> (Protocol, Option<&'static str>) {
+    match known_server(repository) {
+        Some((name, _)) => (Protocol::Tcp, Some(name)),
+        None => (Protocol::Http, None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_type_gets_what_its_drivers_take() {
+        let get = |kind, k: &str| {
+            dependency_vars("cache", kind, "cache", 6379)
+                .into_iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v)
+        };
+        assert_eq!(
+            get(DependencyKind::Redis, "CACHE_URL").as_deref(),
+            Some("redis://cache:6379")
+        );
+        assert_eq!(get(DependencyKind::Postgres, "CACHE_URL"), None);
+        assert_eq!(
+            get(DependencyKind::Postgres, "CACHE_HOST").as_deref(),
+            Some("cache")
+        );
+        assert_eq!(
+            get(DependencyKind::Kafka, "CACHE_BOOTSTRAP_SERVERS").as_deref(),
+            Some("cache:6379")
+        );
+        for kind in [
+            DependencyKind::Redis,
+            DependencyKind::Kafka,
+            DependencyKind::Postgres,
+            DependencyKind::Mysql,
+            DependencyKind::Tcp,
+        ] {
+            assert!(
+                dependency_vars("x", kind, "x", 1)
+                    .iter()
+                    .all(|(_, v)| !v.starts_with("http://")),
+                "{kind:?}"
+            );
+        }
+    }
+}
