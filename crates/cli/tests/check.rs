@@ -488,3 +488,88 @@ fn color_follows_the_global_flag() {
     assert!(!esc(&o));
     json(&o);
 }
+
+/// A spec using what a service can say (several ports with protocols, gRPC/TCP/HTTP probes with
+/// timing, a port below 1024 and its sysctl, a LoadBalancer, ingress-nginx controls, pod
+/// metadata, custom metrics) renders objects `berth check` passes at warning level with the
+/// prod profile, and the Kubernetes schemas accept.
+#[test]
+fn dogfood_ports_probes_and_exposure() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("berth.yaml"),
+        r#"app: shop
+registry: ghcr.io/acme
+version: 1.0.0
+services:
+  cart:
+    image: cartservice
+    ports: { grpc: { port: 7070, protocol: grpc }, stats: { port: 8125, protocol: udp } }
+    health: { ready: { grpc: grpc }, live: { grpc: "7070/hipstershop.Cart", period: 15s }, startup: { tcp: grpc, failures: 30 } }
+    scale: { min: 2, max: 6, cpu: 70%, metrics: [{ pods: grpc_requests_per_second, average: "50" }] }
+    uses: [cache]
+  frontend:
+    image: frontend
+    ports: { web: 80, metrics: 9090 }
+    health: { ready: { http: /_healthz, port: web, headers: { Cookie: probe=1 } }, live: { http: /_healthz, port: web, period: 20s } }
+    uses: [cart]
+    expose: { type: load-balancer, port: web, external-traffic-policy: local }
+    labels: { team: storefront }
+    annotations: { pod: { prometheus.io/scrape: "true" } }
+    pod-env: { POD_IP: ip, NODE_NAME: node }
+    replicas: 2
+  api:
+    image: api
+    port: 8080
+    health: { ready: /ready, live: /live }
+    replicas: 2
+    expose: { host: api.example.com, rate-limit: { rps: 10 }, cors: { origins: [https://shop.example.com] }, security-headers: true, body-size: 10m, timeouts: { read: 1m } }
+dependencies:
+  cache: { type: redis, host: cache.example.internal }
+environments:
+  prod: { namespace: shop }
+"#,
+    )
+    .unwrap();
+    let dir = tmp.path().to_str().unwrap();
+    let o = berth(&["check", dir, "--fail-on", "warning", "--prod", "-o", "json"]);
+    let report = json(&o);
+    let bad: Vec<String> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["severity"] != "info")
+        .map(|f| format!("{} {}: {}", f["severity"], f["rule"], f["message"]))
+        .collect();
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+    assert_eq!(code(&o), 0, "{}", show(&o));
+    let r = berth(&["render", dir, "--env", "prod"]);
+    assert_eq!(code(&r), 0, "{}", show(&r));
+    let text = out(&r);
+    assert!(text.contains("net.ipv4.ip_unprivileged_port_start"));
+    assert!(text.contains("type: LoadBalancer"));
+    let file = tmp.path().join("prod.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let validate = std::env::var_os("BERTH_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools"))
+        .join("venv/bin/kubernetes-validate");
+    assert!(
+        validate.exists(),
+        "{} is missing: run scripts/test (scripts/setup.d/00-python.sh installs kubernetes-validate)",
+        validate.display()
+    );
+    for version in ["1.30.0", "1.33.0"] {
+        let v = Command::new(&validate)
+            .args(["--strict", "--quiet", "-k", version])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            v.status.success(),
+            "Kubernetes {version} schema:\n{}{}",
+            String::from_utf8_lossy(&v.stdout),
+            String::from_utf8_lossy(&v.stderr)
+        );
+    }
+}
