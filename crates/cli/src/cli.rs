@@ -75,6 +75,10 @@ pub enum Command {
     /// minimum and maximum replicas; with --nodes, whether that fits a node pool.
     #[cfg(feature = "full")]
     Capacity(CapacityArgs),
+    /// The architecture as the NetworkPolicies enforce it: services, data services, ingress hosts
+    /// and external endpoints, with the connections the rendered policies allow.
+    #[cfg(feature = "full")]
+    Graph(GraphArgs),
     /// Run the config-sync sidecar: sync config from S3 or a folder into ROOT/current, validated,
     /// swapped atomically, reloaded, verified and rolled back on failure.
     ConfigSync(ConfigSyncArgs),
@@ -388,6 +392,39 @@ pub struct CapacityArgs {
     /// Print the ResourceQuota and LimitRange derived from the maximum (as YAML, or JSON with -o json).
     #[arg(long, conflicts_with = "nodes")]
     pub quota: bool,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub enum GraphFormat {
+    /// A self-contained SVG picture.
+    #[default]
+    Svg,
+    /// A Mermaid flowchart (Markdown renders it).
+    Mermaid,
+    /// Graphviz dot.
+    Dot,
+    /// Nodes and edges for scripts.
+    Json,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  berth graph examples/todo --env prod > todo-prod.svg
+  berth graph examples/todo --env prod -o mermaid
+  berth graph examples/todo --env prod -o dot | dot -Tpng > todo.png
+  berth graph examples/todo --env prod -o json | jq '.edges[] | select(.to == \"postgres\")'")]
+pub struct GraphArgs {
+    /// App directory (holding berth.yaml) or the spec file itself.
+    #[arg(default_value = ".")]
+    pub app: PathBuf,
+    /// Environment (required when the spec has several).
+    #[arg(short = 'e', long = "env")]
+    pub env: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = GraphFormat::Svg)]
+    pub output: GraphFormat,
 }
 
 /// `berth config-sync`: every flag can also be set by its `BERTH_SYNC_*` environment variable.

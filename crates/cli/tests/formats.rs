@@ -99,7 +99,8 @@ fn build_writes_every_format_and_reports_each() {
             "helm",
             "argocd",
             "compose",
-            "capacity"
+            "capacity",
+            "graph"
         ]
     );
     for f in summary["formats"].as_array().unwrap() {

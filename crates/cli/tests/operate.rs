@@ -119,7 +119,13 @@ fn build_writes_and_reports_every_operating_output() {
         .iter()
         .map(|f| f["format"].as_str().unwrap())
         .collect();
-    assert!(formats.contains(&"capacity"), "{formats:?}");
+    for name in ["capacity", "graph"] {
+        assert!(formats.contains(&name), "{formats:?}");
+    }
+    let svg = std::fs::read_to_string(out_dir.join("graph/prod.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("backend"));
+    let readme = std::fs::read_to_string(out_dir.join("helm/README.md")).unwrap();
+    assert!(readme.contains("```mermaid\nflowchart LR"), "{readme}");
     for env in ["dev", "staging", "prod"] {
         let plan: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(out_dir.join(format!("capacity/{env}.json"))).unwrap(),
@@ -127,4 +133,42 @@ fn build_writes_and_reports_every_operating_output() {
         .unwrap();
         assert_eq!(plan["environment"], env);
     }
+}
+
+#[test]
+fn graph_formats() {
+    for (format, needle) in [
+        ("svg", "<svg"),
+        ("mermaid", "flowchart LR"),
+        ("dot", "digraph"),
+        ("json", "\"edges\""),
+    ] {
+        let out = berth(&["graph", "examples/todo", "--env", "prod", "-o", format]);
+        assert!(
+            out.status.success(),
+            "{format}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(needle),
+            "{format}"
+        );
+    }
+    let doc = json(&berth(&[
+        "graph",
+        "examples/todo",
+        "--env",
+        "prod",
+        "-o",
+        "json",
+    ]));
+    assert!(
+        doc["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["from"] == "frontend" && e["to"] == "backend")
+    );
+    // Several environments and no --env: which one?
+    assert_eq!(berth(&["graph", "examples/todo"]).status.code(), Some(2));
 }

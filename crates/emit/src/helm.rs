@@ -175,8 +175,23 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
         );
     }
     files.insert(".helmignore", "*.orig\n*.tmp\n.git/\n");
-    files.insert("README.md", readme(first, &values, &envs, &base));
+    let mut doc = readme(first, &values, &envs, &base);
+    doc.push_str(&architecture(apps, rendered));
+    files.insert("README.md", doc);
     files
+}
+
+/// The connections each environment's NetworkPolicies allow, as Mermaid (GitHub and most Helm
+/// repository browsers draw it), computed from the rendered objects (`berth graph`).
+fn architecture(apps: &[App], rendered: &[Rendered]) -> String {
+    let mut s = String::from(
+        "\n## Architecture\n\nWhat may connect to what, on which ports, as the NetworkPolicies allow it (`berth graph APP --env ENV`).\n",
+    );
+    for (app, r) in apps.iter().zip(rendered) {
+        let g = berth_operate::graph::graph(r, &app.ingress.namespace);
+        let _ = write!(s, "\n### {}\n\n```mermaid\n{}```\n", r.env, g.to_mermaid());
+    }
+    s
 }
 
 fn display_name(key: &Key) -> &str {

@@ -7,4 +7,5 @@
 //! Pure: no IO.
 
 pub mod capacity;
+pub mod graph;
 pub mod k8s;

@@ -11,6 +11,8 @@ mod capacity;
 mod check;
 mod config_sync;
 #[cfg(feature = "full")]
+mod graph;
+#[cfg(feature = "full")]
 mod import;
 #[cfg(feature = "full")]
 mod meta;
@@ -44,6 +46,8 @@ pub fn run(command: Command) -> CmdResult {
         Command::Explain(args) => check::explain(args),
         #[cfg(feature = "full")]
         Command::Capacity(args) => capacity::run(args),
+        #[cfg(feature = "full")]
+        Command::Graph(args) => graph::run(args),
         Command::ConfigSync(args) => config_sync::run(args),
         #[cfg(feature = "full")]
         Command::Secret(command) => secret::run(command),

@@ -1,5 +1,5 @@
 //! The operating outputs `berth build` writes beside the deployable formats, each one a
-//! command's output for every environment: `capacity/ENV.{txt,json}`.
+//! command's output for every environment: `capacity/ENV.{txt,json}`, `graph/ENV.{svg,mmd,dot}`.
 
 use berth_emit::FileSet;
 use berth_render::Rendered;
@@ -7,7 +7,6 @@ use berth_spec::Loaded;
 
 /// Each output's directory name and files.
 pub fn outputs(loaded: &Loaded, rendered: &[Rendered]) -> Vec<(&'static str, FileSet)> {
-    let _ = loaded;
     let mut capacity = FileSet::default();
     for r in rendered {
         let plan = berth_operate::capacity::plan(r);
@@ -16,5 +15,12 @@ pub fn outputs(loaded: &Loaded, rendered: &[Rendered]) -> Vec<(&'static str, Fil
         json.push('\n');
         capacity.insert(format!("{}.json", r.env), json);
     }
-    vec![("capacity", capacity)]
+    let mut graph = FileSet::default();
+    for (app, r) in loaded.apps.iter().zip(rendered) {
+        let g = berth_operate::graph::graph(r, &app.ingress.namespace);
+        graph.insert(format!("{}.svg", r.env), g.to_svg());
+        graph.insert(format!("{}.mmd", r.env), g.to_mermaid());
+        graph.insert(format!("{}.dot", r.env), g.to_dot());
+    }
+    vec![("capacity", capacity), ("graph", graph)]
 }
