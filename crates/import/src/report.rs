@@ -74,6 +74,7 @@ pub struct Report {
 pub struct Mapped {
     pub compose: String,
     /// `service`, `dependency` or `dropped`.
+    #[serde(rename = "as")]
     pub as_: &'static str,
     pub name: String,
 }
