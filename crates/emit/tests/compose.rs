@@ -48,21 +48,39 @@ fn prove(name: &str, loaded: &berth_spec::Loaded) {
             "{name}/{}",
             s.name
         );
-        if let Some(port) = s.port {
+        for port in &s.ports {
             let ports = c["ports"].as_array().expect("ports");
+            let transport = port.protocol.transport().to_ascii_lowercase();
             assert!(
-                ports.iter().any(|p| p["target"] == port),
-                "{name}/{}: port {port}",
-                s.name
-            );
-            assert!(
-                c["healthcheck"]["test"].is_array() || s.ready.is_none(),
-                "{name}/{}",
-                s.name
+                ports
+                    .iter()
+                    .any(|p| p["target"] == port.port && p["protocol"] == transport.as_str()),
+                "{name}/{}: port {} ({transport})",
+                s.name,
+                port.port
             );
         }
+        // A healthcheck for HTTP and command checks; gRPC and TCP checks get none.
+        let checkable = s.ready.as_ref().or(s.live.as_ref()).is_some_and(|p| {
+            matches!(
+                p.action,
+                berth_spec::ProbeAction::Http { .. } | berth_spec::ProbeAction::Exec(_)
+            )
+        });
+        assert_eq!(
+            c["healthcheck"]["test"].is_array(),
+            checkable,
+            "{name}/{}",
+            s.name
+        );
+        // Dependencies' variables name the compose-local container (or the real host).
+        let dep_prefixes: Vec<String> = s
+            .uses_dependencies
+            .iter()
+            .map(|d| format!("{}_", berth_spec::env_prefix(d)))
+            .collect();
         for (k, v) in &s.env {
-            if !k.ends_with("_PORT") {
+            if !k.ends_with("_PORT") && !dep_prefixes.iter().any(|p| k.starts_with(p)) {
                 assert_eq!(c["environment"][k], v.as_str(), "{name}/{}: {k}", s.name);
             }
         }
@@ -109,7 +127,31 @@ fn every_example_compose_file_validates_and_has_every_service() {
     }
     let (loaded, _) = spec(VARIED);
     prove("varied", &loaded);
+    let (loaded, _) = spec(PROTOCOLS);
+    prove("protocols", &loaded);
 }
+
+/// Several ports with protocols (one UDP), gRPC and TCP checks, a Redis container.
+const PROTOCOLS: &str = r#"app: protocols
+version: 1.0.0
+services:
+  cart:
+    image: cartservice
+    ports: { grpc: { port: 7070, protocol: grpc }, stats: { port: 8125, protocol: udp }, metrics: 9090 }
+    health: { ready: { grpc: grpc }, live: { tcp: grpc } }
+    uses: [redis-cart, cache]
+  redis-cart:
+    image: redis:7-alpine
+    port: 6379
+    health: { ready: [redis-cli, ping] }
+  web:
+    image: web
+    ports: { web: { port: 8080, service-port: 80 } }
+    health: { ready: /ready }
+    uses: [cart]
+dependencies:
+  cache: { type: redis, host: cache.example.internal }
+"#;
 
 #[test]
 fn the_validator_rejects_a_broken_file() {

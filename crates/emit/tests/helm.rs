@@ -174,6 +174,8 @@ fn every_example_chart_lints_and_renders_what_berth_renders() {
 fn the_chart_carries_every_kind_of_difference() {
     let (loaded, rendered) = spec(VARIED);
     prove("varied", &loaded, &rendered);
+    let (shapes, shapes_rendered) = spec(SHAPES);
+    prove("shapes", &shapes, &shapes_rendered);
 }
 
 #[test]

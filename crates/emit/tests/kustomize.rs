@@ -85,6 +85,8 @@ fn every_example_overlay_builds_what_berth_renders() {
 fn overlays_carry_every_kind_of_difference() {
     let (loaded, rendered) = spec(VARIED);
     prove("varied", &loaded, &rendered);
+    let (shapes, shapes_rendered) = spec(SHAPES);
+    prove("shapes", &shapes, &shapes_rendered);
     let files = berth_emit::kustomize(&loaded.spec.app, &rendered);
     let text = |p: &str| String::from_utf8(files.files[std::path::Path::new(p)].clone()).unwrap();
     let dev = text("overlays/dev/kustomization.yaml");

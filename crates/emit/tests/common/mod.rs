@@ -186,3 +186,38 @@ environments:
       api: { scale: { min: 3, max: 12, cpu: 70% } }
       web: { scale: { min: 3, max: 20 } }
 "#;
+
+/// What a service can say, differing per environment: ports with protocols (one UDP), every
+/// probe kind, an Ingress with ingress-nginx controls in one environment and a LoadBalancer
+/// in another, a low port (sysctl), pod metadata, custom metrics.
+pub const SHAPES: &str = r#"
+app: shapes
+registry: ghcr.io/acme
+version: 1.0.0
+services:
+  cart:
+    image: cartservice
+    ports: { grpc: { port: 7070, protocol: grpc }, stats: { port: 8125, protocol: udp } }
+    health: { ready: { grpc: grpc }, live: { grpc: "7070/hipstershop.Cart", period: 15s }, startup: { tcp: grpc } }
+    scale: { min: 2, max: 6, cpu: 70%, metrics: [{ pods: rps, average: "50" }] }
+  front:
+    image: frontend
+    ports: { web: 80, metrics: 9090 }
+    health: { ready: { http: /_healthz, port: web, headers: { Cookie: probe=1 } } }
+    uses: [cart, cache]
+    expose: { host: shop.example.com, rate-limit: { rps: 10 }, security-headers: true, cors: { origins: [https://a.example.com] } }
+    labels: { team: storefront }
+    annotations: { pod: { prometheus.io/scrape: "true" }, service-account: { eks.amazonaws.com/role-arn: "arn:aws:iam::1:role/x" } }
+    pod-env: { POD_IP: ip }
+dependencies:
+  cache: { type: redis, host: cache.internal }
+environments:
+  dev:
+    replicas: 1
+    services:
+      front: { expose: { host: dev.shop.example.com, tls: false, security-headers: null } }
+  prod:
+    namespace: shapes
+    services:
+      front: { expose: { type: load-balancer, host: null, rate-limit: null, security-headers: null, cors: null, external-traffic-policy: local } }
+"#;
