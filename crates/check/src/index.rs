@@ -211,7 +211,7 @@ impl Index {
                 ix.hpa_by_target
                     .insert((o.ns().to_string(), k.to_string(), n.to_string()), i);
             }
-            if pod::pod_spec_path(&o.kind).is_some() {
+            if berth_kinds::pod_template(&o.kind).is_some() {
                 ix.workloads_by_ns
                     .entry(o.ns().to_string())
                     .or_default()

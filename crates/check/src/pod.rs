@@ -3,41 +3,18 @@
 use crate::model::{NodeExt, Obj};
 use berth_yaml::Node;
 
-/// Kinds that hold a pod template, and where.
-pub fn pod_spec_path(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "Pod" => &["spec"],
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => &["spec", "template", "spec"],
-        "CronJob" => &["spec", "jobTemplate", "spec", "template", "spec"],
-        _ => return None,
-    })
+/// Where a kind holds its pod spec (from the kind table, [`berth_kinds`]).
+pub fn pod_spec_path(kind: &str) -> Option<Vec<&'static str>> {
+    let mut p = berth_kinds::pod_template(kind)?.to_vec();
+    p.push("spec");
+    Some(p)
 }
 
 /// Path of the pod template's labels.
-pub fn template_labels_path(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "Pod" => &["metadata", "labels"],
-        "Deployment"
-        | "StatefulSet"
-        | "DaemonSet"
-        | "ReplicaSet"
-        | "ReplicationController"
-        | "Job" => &["spec", "template", "metadata", "labels"],
-        "CronJob" => &[
-            "spec",
-            "jobTemplate",
-            "spec",
-            "template",
-            "metadata",
-            "labels",
-        ],
-        _ => return None,
-    })
+pub fn template_labels_path(kind: &str) -> Option<Vec<&'static str>> {
+    let mut p = berth_kinds::pod_template(kind)?.to_vec();
+    p.extend(["metadata", "labels"]);
+    Some(p)
 }
 
 pub fn dotted(path: &[&str]) -> String {
@@ -47,18 +24,18 @@ pub fn dotted(path: &[&str]) -> String {
 /// The pod spec of a workload and its dotted path.
 pub fn pod_spec(obj: &Obj) -> Option<(&Node, String)> {
     let p = pod_spec_path(&obj.kind)?;
-    Some((obj.root.path(p)?, dotted(p)))
+    Some((obj.root.path(&p)?, dotted(&p)))
 }
 
 pub fn template_labels(obj: &Obj) -> Option<&Node> {
-    obj.root.path(template_labels_path(&obj.kind)?)
+    obj.root.path(&template_labels_path(&obj.kind)?)
 }
 
 /// Workloads that run until stopped (probes, replicas and PDBs make sense for them).
 pub fn long_running(obj: &Obj) -> bool {
-    match obj.kind.as_str() {
-        "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "ReplicationController" => true,
-        "Pod" => !matches!(
+    match berth_kinds::get(&obj.kind).map(|k| k.ready) {
+        Some(berth_kinds::Readiness::Rollout) => true,
+        Some(berth_kinds::Readiness::PodReady) => !matches!(
             obj.root.str_at(&["spec", "restartPolicy"]),
             Some("Never" | "OnFailure")
         ),
@@ -68,10 +45,7 @@ pub fn long_running(obj: &Obj) -> bool {
 
 /// Workloads whose replica count is theirs to set.
 pub fn replicated(obj: &Obj) -> bool {
-    matches!(
-        obj.kind.as_str(),
-        "Deployment" | "StatefulSet" | "ReplicaSet" | "ReplicationController"
-    )
+    berth_kinds::get(&obj.kind).is_some_and(|k| k.scalable)
 }
 
 /// `spec.replicas`, defaulting to 1 as the API server does.

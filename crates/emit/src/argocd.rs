@@ -14,11 +14,10 @@
 //! - argocd-image-updater annotations when the spec sets `argocd.image-updater` (automated
 //!   environments with the Kustomize source only: prod images move through the spec).
 //! - Sync waves: the AppProject (-1) before the Applications (0); inside each environment the
-//!   objects' waves of [`crate::waves`].
+//!   objects' waves of [`berth_kinds`].
 
 use crate::files::FileSet;
 use crate::kustomize::{SYNC_WAVES_COMPONENT, repository};
-use crate::waves;
 use crate::yaml::to_yaml;
 use berth_spec::{App, ImageUpdateStrategy, Tier};
 use serde_json::{Map, Value, json};
@@ -77,7 +76,7 @@ pub fn argocd(apps: &[App], opts: &ArgoCdOptions) -> FileSet {
             "name": app,
             "namespace": ARGOCD_NAMESPACE,
             "labels": labels,
-            "annotations": {waves::ANNOTATION: "-1"},
+            "annotations": {berth_kinds::WAVE_ANNOTATION: "-1"},
             "finalizers": ["resources-finalizer.argocd.argoproj.io"],
         },
         "spec": {
@@ -185,7 +184,7 @@ fn application(a: &App, opts: &ArgoCdOptions, labels: &Value) -> Value {
         "name": name,
         "namespace": ARGOCD_NAMESPACE,
         "labels": labels,
-        "annotations": {waves::ANNOTATION: "0"},
+        "annotations": {berth_kinds::WAVE_ANNOTATION: "0"},
         "finalizers": ["resources-finalizer.argocd.argoproj.io"],
     });
     if let (Some(strategy), true, ArgoCdSource::Kustomize) =

@@ -19,7 +19,6 @@
 
 use crate::files::FileSet;
 use crate::variants::{self, Group, Key};
-use crate::waves;
 use crate::yaml::{join_docs, to_yaml};
 use berth_render::Rendered;
 use berth_spec::App;
@@ -357,10 +356,10 @@ fn decorate(node: &mut Node, key: &Key, chart: &str) {
             )]),
         ));
     }
-    let wave = waves::wave(&key.kind);
+    let wave = berth_kinds::wave(&key.kind);
     let line = format!(
         "{}: {}",
-        waves::ANNOTATION,
+        berth_kinds::WAVE_ANNOTATION,
         to_yaml(&Value::String(wave.to_string())).trim_end()
     );
     match meta.iter_mut().find(|(k, _)| k == "annotations") {
@@ -384,7 +383,7 @@ fn decorate(node: &mut Node, key: &Key, chart: &str) {
                 "{{- if .Values.syncWaves }}".into(),
                 format!(
                     "{{{{- $annotations = merge (dict {} {}) $annotations }}}}",
-                    Value::String(waves::ANNOTATION.into()),
+                    Value::String(berth_kinds::WAVE_ANNOTATION.into()),
                     Value::String(wave.to_string())
                 ),
                 "{{- end }}".into(),

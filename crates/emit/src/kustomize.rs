@@ -21,7 +21,6 @@
 use crate::files::FileSet;
 use crate::jsonpatch::{self, Op};
 use crate::variants::{self, Group, Key, Variants};
-use crate::waves;
 use crate::yaml::{join_docs, to_yaml};
 use berth_render::Rendered;
 use serde_json::{Value, json};
@@ -299,7 +298,7 @@ fn overlay(
     files
 }
 
-/// Adds `argocd.argoproj.io/sync-wave` to every object by kind (see [`crate::waves`]). Argo CD
+/// Adds `argocd.argoproj.io/sync-wave` to every object by kind (see [`berth_kinds`]). Argo CD
 /// Applications include it (`spec.source.kustomize.components`); plain overlays do not.
 fn sync_waves_component(all: &[Variants]) -> FileSet {
     let mut kinds: Vec<&Key> = Vec::new();
@@ -316,7 +315,7 @@ fn sync_waves_component(all: &[Variants]) -> FileSet {
                 "kind": k.kind,
                 "metadata": {
                     "name": "any",
-                    "annotations": {waves::ANNOTATION: waves::wave(&k.kind).to_string()},
+                    "annotations": {berth_kinds::WAVE_ANNOTATION: berth_kinds::wave(&k.kind).to_string()},
                 },
             });
             json!({"target": {"kind": k.kind}, "patch": to_yaml(&patch)})

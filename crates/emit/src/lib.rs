@@ -9,7 +9,6 @@ mod jsonpatch;
 mod kustomize;
 mod manifests;
 mod variants;
-pub mod waves;
 mod yaml;
 
 pub use argocd::{ARGOCD_NAMESPACE, ArgoCdOptions, ArgoCdSource, argocd};

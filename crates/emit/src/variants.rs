@@ -175,8 +175,8 @@ pub fn collect(rendered: &[Rendered], namespace_name: &str) -> Vec<Variants> {
         }
     }
     out.sort_by(|a, b| {
-        (berth_render::order::rank(&a.key.kind), &a.key)
-            .cmp(&(berth_render::order::rank(&b.key.kind), &b.key))
+        (berth_kinds::install_rank(&a.key.kind), &a.key)
+            .cmp(&(berth_kinds::install_rank(&b.key.kind), &b.key))
     });
     out
 }

@@ -154,8 +154,8 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
         for o in parse_stream(&out) {
             let kind = o["kind"].as_str().unwrap();
             assert_eq!(
-                o["metadata"]["annotations"][berth_emit::waves::ANNOTATION],
-                berth_emit::waves::wave(kind).to_string().as_str(),
+                o["metadata"]["annotations"][berth_kinds::WAVE_ANNOTATION],
+                berth_kinds::wave(kind).to_string().as_str(),
                 "{kind}"
             );
         }

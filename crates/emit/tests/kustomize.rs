@@ -51,10 +51,10 @@ fn prove_with(
             let annotations = obj["metadata"]["annotations"]
                 .as_object_mut()
                 .expect("annotated");
-            let wave = annotations.shift_remove(berth_emit::waves::ANNOTATION);
+            let wave = annotations.shift_remove(berth_kinds::WAVE_ANNOTATION);
             assert_eq!(
                 wave,
-                Some(berth_emit::waves::wave(&kind).to_string().into()),
+                Some(berth_kinds::wave(&kind).to_string().into()),
                 "{kind}"
             );
             if annotations.is_empty() {

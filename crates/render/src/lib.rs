@@ -1,8 +1,8 @@
 //! Turns a resolved berth app (one environment) into Kubernetes objects.
 //!
 //! Everything is built from k8s-openapi's typed structs and only then serialized, so a field
-//! that does not exist cannot be emitted. The output is deterministic and sorted in apply order
-//! (see [`order`]).
+//! that does not exist cannot be emitted. The output is deterministic and sorted in install order
+//! (the kind table, [`berth_kinds`]).
 
 // One module per kind; every workload kind builds its pod with [`pod::PodBuilder`].
 pub mod config_map;
@@ -15,7 +15,6 @@ pub mod kafka;
 mod labels;
 mod namespace;
 mod network_policy;
-pub mod order;
 mod pdb;
 pub mod pod;
 pub mod redis;
@@ -144,11 +143,21 @@ pub fn render(app: &App) -> Rendered {
             });
         }
     }
-    order::sort(&mut objects);
+    sort(&mut objects);
     Rendered {
         env: app.env.clone(),
         namespace: app.namespace.clone(),
         objects,
         warnings,
     }
+}
+
+/// Sorts objects in install order (the kind table, [`berth_kinds`]); within a kind by
+/// namespace and name.
+pub fn sort(objects: &mut [Object]) {
+    objects.sort_by(|a, b| {
+        berth_kinds::install_key(&a.kind, a.namespace.as_deref(), &a.name).cmp(
+            &berth_kinds::install_key(&b.kind, b.namespace.as_deref(), &b.name),
+        )
+    });
 }

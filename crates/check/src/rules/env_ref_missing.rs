@@ -27,7 +27,7 @@ impl Rule for R {
     }
     fn check_index(&self, ix: &Index, cx: &mut Cx) {
 
-        for w in ix.objs.iter().filter(|o| pod::pod_spec_path(&o.kind).is_some()) {
+        for w in ix.objs.iter().filter(|o| berth_kinds::pod_template(&o.kind).is_some()) {
             for c in pod::obj_containers(w) {
                 for (i, e) in c.node.get("env").map(|e| e.seq()).unwrap_or(&[]).iter().enumerate() {
                     for (refkey, kind) in [("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")] {

@@ -32,7 +32,7 @@ pub fn render(app: &berth_spec::App) -> berth_render::Rendered {
         for body in berth_operate::capacity::quota_objects(&rendered, &app.name) {
             rendered.objects.push(object(body));
         }
-        berth_render::order::sort(&mut rendered.objects);
+        berth_render::sort(&mut rendered.objects);
     }
     rendered
 }
