@@ -100,37 +100,91 @@ pub trait Rule: Sync + Send {
     fn check_index(&self, _ix: &Index, _cx: &mut Cx) {}
 }
 
+// The rule modules, declared here (not inside `rules!`) so rustfmt formats them. The registry
+// below lists the same names in documentation order; a test checks every file in this
+// directory is registered.
+pub mod api_deprecated;
+pub mod api_removed;
+pub mod capabilities_add_dangerous;
+pub mod capabilities_drop_all;
+pub mod cpu_limit_missing;
+pub mod crd_not_validated;
+pub mod credential_literal;
+pub mod env_duplicate;
+pub mod env_ref_missing;
+pub mod ephemeral_storage_missing;
+pub mod host_namespaces;
+pub mod host_path;
+pub mod host_port;
+pub mod hpa_metric_without_request;
+pub mod hpa_replica_bounds;
+pub mod hpa_target_missing;
+pub mod image_digest;
+pub mod image_pull_policy;
+pub mod image_tag_mutable;
+pub mod ingress_backend_missing;
+pub mod ingress_tls_missing;
+pub mod limits_below_requests;
+pub mod liveness_probe_missing;
+pub mod memory_limit_missing;
+pub mod networkpolicy_default_deny_missing;
+pub mod networkpolicy_selects_nothing;
+pub mod pdb_blocks_drain;
+pub mod pdb_missing;
+pub mod plaintext_secret;
+pub mod privilege_escalation;
+pub mod privileged;
+pub mod probe_port_undeclared;
+pub mod probes_identical;
+pub mod rbac_cluster_admin;
+pub mod rbac_wildcard;
+pub mod read_only_root_fs;
+pub mod readiness_probe_missing;
+pub mod recommended_labels;
+pub mod replicas_min;
+pub mod requests_missing;
+pub mod run_as_non_root;
+pub mod sa_token_automount;
+pub mod schema_valid;
+pub mod seccomp_profile;
+pub mod selector_template_mismatch;
+pub mod service_selects_nothing;
+pub mod service_target_port;
+pub mod service_type_exposed;
+pub mod spread_or_anti_affinity;
+pub mod startup_probe_missing;
+pub mod yaml_syntax;
+
 macro_rules! rules {
     ($($m:ident),* $(,)?) => {
-        $(pub mod $m;)*
         /// Every rule, in documentation order.
         pub fn all() -> &'static [&'static dyn Rule] {
             static ALL: &[&dyn Rule] = &[$(&$m::RULE),*];
             ALL
         }
+
+        /// The module name of every registered rule, as in [`all`].
+        #[cfg(test)]
+        const MODULES: &[&str] = &[$(stringify!($m)),*];
     };
 }
 
 rules!(
-    // input and schema (reported by the engine)
     yaml_syntax,
     schema_valid,
     crd_not_validated,
     api_removed,
     api_deprecated,
-    // resources
     requests_missing,
     memory_limit_missing,
     cpu_limit_missing,
     limits_below_requests,
     ephemeral_storage_missing,
-    // probes
     readiness_probe_missing,
     liveness_probe_missing,
     probes_identical,
     startup_probe_missing,
     probe_port_undeclared,
-    // security
     run_as_non_root,
     read_only_root_fs,
     privilege_escalation,
@@ -142,11 +196,9 @@ rules!(
     seccomp_profile,
     sa_token_automount,
     host_port,
-    // images
     image_tag_mutable,
     image_digest,
     image_pull_policy,
-    // availability
     replicas_min,
     selector_template_mismatch,
     pdb_missing,
@@ -155,7 +207,6 @@ rules!(
     hpa_replica_bounds,
     hpa_target_missing,
     hpa_metric_without_request,
-    // networking
     service_selects_nothing,
     service_target_port,
     ingress_backend_missing,
@@ -163,14 +214,12 @@ rules!(
     networkpolicy_default_deny_missing,
     networkpolicy_selects_nothing,
     service_type_exposed,
-    // rbac and config hygiene
     rbac_wildcard,
     rbac_cluster_admin,
     credential_literal,
     plaintext_secret,
     env_ref_missing,
     env_duplicate,
-    // labels
     recommended_labels,
 );
 
@@ -199,3 +248,26 @@ macro_rules! engine_rule {
     };
 }
 pub(crate) use engine_rule;
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_rule_file_is_declared_and_registered_once() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/rules");
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "rs"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .filter(|stem| stem != "mod")
+            .collect();
+        files.sort();
+        let mut registered: Vec<String> = super::MODULES.iter().map(|m| m.to_string()).collect();
+        registered.sort();
+        assert_eq!(
+            files, registered,
+            "every file in src/rules/ is in `rules!` (once)"
+        );
+        assert_eq!(super::all().len(), super::MODULES.len());
+    }
+}
