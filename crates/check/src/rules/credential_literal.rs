@@ -15,22 +15,60 @@ static META: Meta = Meta {
     why: "Literal env values and ConfigMaps are stored unencrypted, shown by `kubectl describe`, readable by anyone who can read the workload, and committed to git with the manifest. Credentials belong in a Secret (sealed or external) referenced with secretKeyRef.",
     fix: "env:\n  - name: DB_PASSWORD\n    valueFrom:\n      secretKeyRef: {name: db, key: password}\n",
     hint: "move the value into a Secret and reference it with valueFrom.secretKeyRef",
-    equiv: ["", "env-var-secret", "sensitiveContainerEnvVar, sensitiveConfigmapContent", ""],
+    equiv: [
+        "",
+        "env-var-secret",
+        "sensitiveContainerEnvVar, sensitiveConfigmapContent",
+        "",
+    ],
     cross: false,
 };
 
 const NAME_PARTS: &[&str] = &[
-    "password", "passwd", "pwd", "secret", "token", "apikey", "api_key", "api-key", "privatekey",
-    "private_key", "private-key", "accesskey", "access_key", "access-key", "credential",
-    "client_secret", "connectionstring", "dsn",
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "apikey",
+    "api_key",
+    "api-key",
+    "privatekey",
+    "private_key",
+    "private-key",
+    "accesskey",
+    "access_key",
+    "access-key",
+    "credential",
+    "client_secret",
+    "connectionstring",
+    "dsn",
 ];
 /// Names that contain a credential word but hold no credential.
-const NOT_SECRET_SUFFIXES: &[&str] = &["_file", "_path", "_dir", "_name", "_url_file", "_ref", "_key_id", "_id", "_user", "_username", "_length", "_ttl", "_expiry", "_timeout", "_header"];
+const NOT_SECRET_SUFFIXES: &[&str] = &[
+    "_file",
+    "_path",
+    "_dir",
+    "_name",
+    "_url_file",
+    "_ref",
+    "_key_id",
+    "_id",
+    "_user",
+    "_username",
+    "_length",
+    "_ttl",
+    "_expiry",
+    "_timeout",
+    "_header",
+];
 
 pub fn credential_name(name: &str) -> bool {
     let n = name.to_ascii_lowercase();
     NAME_PARTS.iter().any(|p| n.contains(p))
-        && !NOT_SECRET_SUFFIXES.iter().any(|s| n.ends_with(s) || n.ends_with(&s.replace('_', "-")))
+        && !NOT_SECRET_SUFFIXES
+            .iter()
+            .any(|s| n.ends_with(s) || n.ends_with(&s.replace('_', "-")))
 }
 
 /// Shannon entropy in bits per character.
@@ -57,7 +95,12 @@ pub fn credential_value(v: &str) -> bool {
         return true;
     }
     let v = v.trim();
-    if v.len() < 20 || v.len() > 200 || v.contains(char::is_whitespace) || v.contains("://") || v.contains('/') && !v.contains('+') {
+    if v.len() < 20
+        || v.len() > 200
+        || v.contains(char::is_whitespace)
+        || v.contains("://")
+        || v.contains('/') && !v.contains('+')
+    {
         return false;
     }
     let classes = [
@@ -74,7 +117,8 @@ pub fn credential_value(v: &str) -> bool {
 /// `$(OTHER_VAR)` expansions and empty values are not credentials.
 fn is_literal(v: &str) -> bool {
     let t = v.trim();
-    let expansion = (t.starts_with("$(") && t.ends_with(')')) || (t.starts_with("${") && t.ends_with('}'));
+    let expansion =
+        (t.starts_with("$(") && t.ends_with(')')) || (t.starts_with("${") && t.ends_with('}'));
     !t.is_empty() && !expansion
 }
 
@@ -84,9 +128,20 @@ impl Rule for R {
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
         for c in pod::obj_containers(obj) {
-            for (i, e) in c.node.get("env").map(|e| e.seq()).unwrap_or(&[]).iter().enumerate() {
-                let (Some(name), Some(value)) = (e.str_at(&["name"]), e.get("value")) else { continue };
-                let Some(text) = value.scalar_text() else { continue };
+            for (i, e) in c
+                .node
+                .get("env")
+                .map(|e| e.seq())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                let (Some(name), Some(value)) = (e.str_at(&["name"]), e.get("value")) else {
+                    continue;
+                };
+                let Some(text) = value.scalar_text() else {
+                    continue;
+                };
                 if !is_literal(&text) {
                     continue;
                 }
@@ -101,7 +156,10 @@ impl Rule for R {
                     obj,
                     Some(value),
                     format!("{}.env[{i}].value", c.path),
-                    format!("container `{}`: env {name} is a literal value and {why}", c.name),
+                    format!(
+                        "container `{}`: env {name} is a literal value and {why}",
+                        c.name
+                    ),
                 );
             }
         }
@@ -115,7 +173,12 @@ impl Rule for R {
                 } else {
                     continue;
                 };
-                cx.hit(obj, Some(v), format!("data.{}", k.name), format!("ConfigMap key `{}`: {why}", k.name));
+                cx.hit(
+                    obj,
+                    Some(v),
+                    format!("data.{}", k.name),
+                    format!("ConfigMap key `{}`: {why}", k.name),
+                );
             }
         }
     }
@@ -136,6 +199,8 @@ mod tests {
         assert!(!credential_value("hello-world-this-is-long"));
         assert!(!credential_value("https://example.com/Path/To1/Thing2"));
         assert!(!credential_value("1.2.3"));
-        assert!(credential_value("-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"));
+        assert!(credential_value(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"
+        ));
     }
 }

@@ -16,7 +16,12 @@ static META: Meta = Meta {
     why: "When a name appears twice the last one silently wins, so the first value (often the intended one) is ignored; kubectl apply also computes broken patches for such lists.",
     fix: "env:\n  - {name: LOG_LEVEL, value: info}   # once\n",
     hint: "remove the duplicate entry",
-    equiv: ["environment-variable-key-duplication", "duplicate-env-var", "", ""],
+    equiv: [
+        "environment-variable-key-duplication",
+        "duplicate-env-var",
+        "",
+        "",
+    ],
     cross: false,
 };
 
@@ -25,13 +30,26 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-
         for c in pod::obj_containers(obj) {
             let mut seen: Vec<&str> = Vec::new();
-            for (i, e) in c.node.get("env").map(|e| e.seq()).unwrap_or(&[]).iter().enumerate() {
-                let Some(n) = e.str_at(&["name"]) else { continue };
+            for (i, e) in c
+                .node
+                .get("env")
+                .map(|e| e.seq())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                let Some(n) = e.str_at(&["name"]) else {
+                    continue;
+                };
                 if seen.contains(&n) {
-                    cx.hit(obj, e.get("name"), format!("{}.env[{i}].name", c.path), format!("container `{}` sets env {n} more than once", c.name));
+                    cx.hit(
+                        obj,
+                        e.get("name"),
+                        format!("{}.env[{i}].name", c.path),
+                        format!("container `{}` sets env {n} more than once", c.name),
+                    );
                 } else {
                     seen.push(n);
                 }

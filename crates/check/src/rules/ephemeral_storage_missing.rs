@@ -23,7 +23,9 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, _)) = pod::pod_spec(obj) else { return };
+        let Some((spec, _)) = pod::pod_spec(obj) else {
+            return;
+        };
         let disk_volumes: Vec<&str> = spec
             .get("volumes")
             .map(|v| v.seq())
@@ -38,12 +40,24 @@ impl Rule for R {
             return;
         }
         for c in pod::obj_containers(obj) {
-            let writes = c.node.get("volumeMounts").map(|m| m.seq()).unwrap_or(&[]).iter().any(|m| {
-                m.str_at(&["name"]).is_some_and(|n| disk_volumes.contains(&n))
-                    && m.bool_at(&["readOnly"]) != Some(true)
-            });
-            let bounded = c.node.path(&["resources", "limits", "ephemeral-storage"]).is_some()
-                && c.node.path(&["resources", "requests", "ephemeral-storage"]).is_some();
+            let writes = c
+                .node
+                .get("volumeMounts")
+                .map(|m| m.seq())
+                .unwrap_or(&[])
+                .iter()
+                .any(|m| {
+                    m.str_at(&["name"])
+                        .is_some_and(|n| disk_volumes.contains(&n))
+                        && m.bool_at(&["readOnly"]) != Some(true)
+                });
+            let bounded = c
+                .node
+                .path(&["resources", "limits", "ephemeral-storage"])
+                .is_some()
+                && c.node
+                    .path(&["resources", "requests", "ephemeral-storage"])
+                    .is_some();
             if writes && !bounded {
                 cx.hit(
                     obj,

@@ -24,9 +24,28 @@ impl Rule for R {
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
         for c in pod::obj_containers(obj) {
-            for (i, p) in c.node.get("ports").map(|p| p.seq()).unwrap_or(&[]).iter().enumerate() {
-                if let Some(h) = p.get("hostPort").filter(|h| h.as_i64().is_some_and(|v| v > 0)) {
-                    cx.hit(obj, Some(h), format!("{}.ports[{i}].hostPort", c.path), format!("container `{}` binds host port {}", c.name, h.as_i64().unwrap_or(0)));
+            for (i, p) in c
+                .node
+                .get("ports")
+                .map(|p| p.seq())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                if let Some(h) = p
+                    .get("hostPort")
+                    .filter(|h| h.as_i64().is_some_and(|v| v > 0))
+                {
+                    cx.hit(
+                        obj,
+                        Some(h),
+                        format!("{}.ports[{i}].hostPort", c.path),
+                        format!(
+                            "container `{}` binds host port {}",
+                            c.name,
+                            h.as_i64().unwrap_or(0)
+                        ),
+                    );
                 }
             }
         }

@@ -1,9 +1,9 @@
 //! When an HPA scales on CPU or memory utilisation, every container of its target requests that resource
+use crate::index::Index;
 #[allow(unused_imports)]
 use crate::model::{NodeExt, Obj, Severity};
 #[allow(unused_imports)]
 use crate::pod;
-use crate::index::Index;
 use crate::rules::{Cx, Meta, Rule};
 
 pub struct R;
@@ -26,17 +26,40 @@ impl Rule for R {
         &META
     }
     fn check_index(&self, ix: &Index, cx: &mut Cx) {
-
         for h in ix.kind("HorizontalPodAutoscaler") {
-            let Some(r) = h.root.path(&["spec", "scaleTargetRef"]) else { continue };
-            let Some(t) = ix.find(r.str_at(&["kind"]).unwrap_or(""), h.ns(), r.str_at(&["name"]).unwrap_or("")) else { continue };
+            let Some(r) = h.root.path(&["spec", "scaleTargetRef"]) else {
+                continue;
+            };
+            let Some(t) = ix.find(
+                r.str_at(&["kind"]).unwrap_or(""),
+                h.ns(),
+                r.str_at(&["name"]).unwrap_or(""),
+            ) else {
+                continue;
+            };
             let mut resources: Vec<(String, String)> = Vec::new();
-            if h.root.path(&["spec", "targetCPUUtilizationPercentage"]).is_some() {
+            if h.root
+                .path(&["spec", "targetCPUUtilizationPercentage"])
+                .is_some()
+            {
                 resources.push(("cpu".into(), "spec.targetCPUUtilizationPercentage".into()));
             }
-            for (i, m) in h.root.path(&["spec", "metrics"]).map(|m| m.seq()).unwrap_or(&[]).iter().enumerate() {
-                if m.str_at(&["type"]) == Some("Resource") && let Some(name) = m.str_at(&["resource", "name"]) {
-                    let util = m.path(&["resource", "target", "type"]).and_then(|t| t.as_str()) == Some("Utilization") || m.path(&["resource", "targetAverageUtilization"]).is_some();
+            for (i, m) in h
+                .root
+                .path(&["spec", "metrics"])
+                .map(|m| m.seq())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                if m.str_at(&["type"]) == Some("Resource")
+                    && let Some(name) = m.str_at(&["resource", "name"])
+                {
+                    let util = m
+                        .path(&["resource", "target", "type"])
+                        .and_then(|t| t.as_str())
+                        == Some("Utilization")
+                        || m.path(&["resource", "targetAverageUtilization"]).is_some();
                     if util {
                         resources.push((name.to_string(), format!("spec.metrics[{i}]")));
                     }

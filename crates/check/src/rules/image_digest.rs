@@ -25,12 +25,18 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-
         for c in pod::obj_containers(obj) {
-            let Some(img) = c.node.get("image") else { continue };
+            let Some(img) = c.node.get("image") else {
+                continue;
+            };
             let Some(s) = img.as_str() else { continue };
             if pod::parse_image(s).2.is_none() {
-                cx.hit(obj, Some(img), format!("{}.image", c.path), format!("container `{}`: image {s} is not pinned by digest", c.name));
+                cx.hit(
+                    obj,
+                    Some(img),
+                    format!("{}.image", c.path),
+                    format!("container `{}`: image {s} is not pinned by digest", c.name),
+                );
             }
         }
     }

@@ -16,7 +16,12 @@ static META: Meta = Meta {
     why: "Never only works when someone pre-loaded the image on every node. IfNotPresent with :latest (or no tag) keeps whatever stale image a node happened to cache, so pods of one workload run different builds.",
     fix: "image: ghcr.io/acme/web:1.4.2\nimagePullPolicy: IfNotPresent   # fine with an immutable tag\n",
     hint: "use an immutable tag with IfNotPresent, or Always",
-    equiv: ["container-image-pull-policy", "", "pullPolicyNotAlways", "CKV_K8S_15"],
+    equiv: [
+        "container-image-pull-policy",
+        "",
+        "pullPolicyNotAlways",
+        "CKV_K8S_15",
+    ],
     cross: false,
 };
 
@@ -25,9 +30,10 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-
         for c in pod::obj_containers(obj) {
-            let Some(p) = c.node.get("imagePullPolicy") else { continue };
+            let Some(p) = c.node.get("imagePullPolicy") else {
+                continue;
+            };
             let policy = p.as_str().unwrap_or("");
             let image = c.node.str_at(&["image"]).unwrap_or("");
             let (_, tag, digest) = pod::parse_image(image);

@@ -14,7 +14,12 @@ static META: Meta = Meta {
     why: "A liveness probe restarts a container that is stuck (deadlocked, wedged event loop) but still running. It is advisory because a badly designed liveness probe does more harm than none: it must only fail when a restart helps.",
     fix: "livenessProbe:\n  httpGet:\n    path: /healthz/live\n    port: http\n  periodSeconds: 10\n  failureThreshold: 6\n",
     hint: "add a livenessProbe that fails only when a restart would help",
-    equiv: ["pod-probes", "no-liveness-probe", "livenessProbeMissing", "CKV_K8S_8"],
+    equiv: [
+        "pod-probes",
+        "no-liveness-probe",
+        "livenessProbeMissing",
+        "CKV_K8S_8",
+    ],
     cross: false,
 };
 
@@ -28,7 +33,12 @@ impl Rule for R {
         }
         for c in pod::obj_containers(obj).into_iter().filter(|c| !c.init) {
             if c.node.get("livenessProbe").is_none() {
-                cx.hit(obj, Some(c.node), &c.path, format!("container `{}` has no livenessProbe", c.name));
+                cx.hit(
+                    obj,
+                    Some(c.node),
+                    &c.path,
+                    format!("container `{}` has no livenessProbe", c.name),
+                );
             }
         }
     }

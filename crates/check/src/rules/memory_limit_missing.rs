@@ -14,7 +14,12 @@ static META: Meta = Meta {
     why: "A container without a memory limit can grow until the node runs out of memory, and the kernel's OOM killer then picks victims among every pod on the node, not just the leaking one.",
     fix: "resources:\n  requests:\n    memory: 256Mi\n  limits:\n    memory: 256Mi\n",
     hint: "set resources.limits.memory",
-    equiv: ["container-resources", "unset-memory-requirements", "memoryLimitsMissing", "CKV_K8S_13"],
+    equiv: [
+        "container-resources",
+        "unset-memory-requirements",
+        "memoryLimitsMissing",
+        "CKV_K8S_13",
+    ],
     cross: false,
 };
 

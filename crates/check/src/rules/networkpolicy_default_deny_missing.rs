@@ -1,9 +1,9 @@
 //! Every namespace with workloads has a default-deny ingress NetworkPolicy (podSelector: {}, no ingress rules)
+use crate::index::Index;
 #[allow(unused_imports)]
 use crate::model::{NodeExt, Obj, Severity};
 #[allow(unused_imports)]
 use crate::pod;
-use crate::index::Index;
 use crate::rules::{Cx, Meta, Rule};
 
 pub struct R;
@@ -17,7 +17,12 @@ static META: Meta = Meta {
     why: "Pods accept traffic from anywhere in the cluster until a NetworkPolicy selects them. A default-deny policy per namespace makes every allowed flow explicit, so a compromised pod cannot reach everything else.",
     fix: "apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n",
     hint: "add a default-deny NetworkPolicy to the namespace, then allow the flows you need",
-    equiv: ["pod-networkpolicy", "non-isolated-pod", "missingNetworkPolicy", "CKV2_K8S_6"],
+    equiv: [
+        "pod-networkpolicy",
+        "non-isolated-pod",
+        "missingNetworkPolicy",
+        "CKV2_K8S_6",
+    ],
     cross: true,
 };
 
@@ -26,13 +31,18 @@ impl Rule for R {
         &META
     }
     fn check_index(&self, ix: &Index, cx: &mut Cx) {
-
         for ns in ix.namespaces_with_workloads() {
             let denied = ix.kind("NetworkPolicy").any(|p| {
                 p.ns() == ns
-                    && p.root.path(&["spec", "podSelector"]).is_some_and(|s| s.entries().is_empty())
-                    && p.root.path(&["spec", "policyTypes"]).is_some_and(|t| t.seq().iter().any(|x| x.as_str() == Some("Ingress")))
-                    && p.root.path(&["spec", "ingress"]).is_none_or(|i| i.seq().is_empty())
+                    && p.root
+                        .path(&["spec", "podSelector"])
+                        .is_some_and(|s| s.entries().is_empty())
+                    && p.root
+                        .path(&["spec", "policyTypes"])
+                        .is_some_and(|t| t.seq().iter().any(|x| x.as_str() == Some("Ingress")))
+                    && p.root
+                        .path(&["spec", "ingress"])
+                        .is_none_or(|i| i.seq().is_empty())
             });
             if !denied && let Some(first) = ix.workloads_in(ns).next() {
                 let n = ix.workloads_in(ns).count();

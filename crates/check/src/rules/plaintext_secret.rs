@@ -25,13 +25,23 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-
         if obj.kind != "Secret" || obj.api_version != "v1" {
             return;
         }
         for field in ["data", "stringData"] {
-            if let Some(d) = obj.root.get(field) && !d.entries().is_empty() {
-                cx.hit(obj, Some(d), field, format!("Secret holds {} key{} in plaintext ({field}); do not commit it to git", d.entries().len(), if d.entries().len() == 1 { "" } else { "s" }));
+            if let Some(d) = obj.root.get(field)
+                && !d.entries().is_empty()
+            {
+                cx.hit(
+                    obj,
+                    Some(d),
+                    field,
+                    format!(
+                        "Secret holds {} key{} in plaintext ({field}); do not commit it to git",
+                        d.entries().len(),
+                        if d.entries().len() == 1 { "" } else { "s" }
+                    ),
+                );
             }
         }
     }

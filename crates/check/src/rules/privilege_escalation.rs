@@ -14,7 +14,12 @@ static META: Meta = Meta {
     why: "The default (unset) allows a process to gain more privileges than its parent (setuid binaries, file capabilities). Setting it to false sets no_new_privs on the container process.",
     fix: "securityContext:\n  allowPrivilegeEscalation: false\n",
     hint: "set securityContext.allowPrivilegeEscalation: false",
-    equiv: ["", "privilege-escalation-container", "privilegeEscalationAllowed", "CKV_K8S_20"],
+    equiv: [
+        "",
+        "privilege-escalation-container",
+        "privilegeEscalationAllowed",
+        "CKV_K8S_20",
+    ],
     cross: false,
 };
 
@@ -24,8 +29,21 @@ impl Rule for R {
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
         for c in pod::obj_containers(obj) {
-            if c.node.bool_at(&["securityContext", "allowPrivilegeEscalation"]) != Some(false) {
-                cx.hit(obj, c.node.path(&["securityContext", "allowPrivilegeEscalation"]).or(Some(c.node)), format!("{}.securityContext.allowPrivilegeEscalation", c.path), format!("container `{}` does not set allowPrivilegeEscalation: false", c.name));
+            if c.node
+                .bool_at(&["securityContext", "allowPrivilegeEscalation"])
+                != Some(false)
+            {
+                cx.hit(
+                    obj,
+                    c.node
+                        .path(&["securityContext", "allowPrivilegeEscalation"])
+                        .or(Some(c.node)),
+                    format!("{}.securityContext.allowPrivilegeEscalation", c.path),
+                    format!(
+                        "container `{}` does not set allowPrivilegeEscalation: false",
+                        c.name
+                    ),
+                );
             }
         }
     }

@@ -14,7 +14,12 @@ static META: Meta = Meta {
     why: "A privileged container has every capability and access to all host devices: it is root on the node.",
     fix: "securityContext:\n  privileged: false\n",
     hint: "remove privileged: true; add only the capabilities the app needs",
-    equiv: ["container-security-context-privileged", "privileged-container", "runAsPrivileged", "CKV_K8S_16"],
+    equiv: [
+        "container-security-context-privileged",
+        "privileged-container",
+        "runAsPrivileged",
+        "CKV_K8S_16",
+    ],
     cross: false,
 };
 
@@ -24,8 +29,17 @@ impl Rule for R {
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
         for c in pod::obj_containers(obj) {
-            if let Some(p) = c.node.path(&["securityContext", "privileged"]).filter(|p| p.as_bool() == Some(true)) {
-                cx.hit(obj, Some(p), format!("{}.securityContext.privileged", c.path), format!("container `{}` is privileged", c.name));
+            if let Some(p) = c
+                .node
+                .path(&["securityContext", "privileged"])
+                .filter(|p| p.as_bool() == Some(true))
+            {
+                cx.hit(
+                    obj,
+                    Some(p),
+                    format!("{}.securityContext.privileged", c.path),
+                    format!("container `{}` is privileged", c.name),
+                );
             }
         }
     }

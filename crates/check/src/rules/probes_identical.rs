@@ -31,7 +31,10 @@ impl Rule for R {
                     obj,
                     Some(l),
                     format!("{}.livenessProbe", c.path),
-                    format!("container `{}`: livenessProbe is identical to readinessProbe", c.name),
+                    format!(
+                        "container `{}`: livenessProbe is identical to readinessProbe",
+                        c.name
+                    ),
                 );
             }
         }

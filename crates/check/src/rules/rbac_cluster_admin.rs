@@ -16,7 +16,12 @@ static META: Meta = Meta {
     why: "cluster-admin is every permission on every resource: whoever holds the bound identity (a pod token, a CI job) owns the cluster.",
     fix: "roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: my-app-reader     # a role with only what is needed\n",
     hint: "bind a role with only the permissions needed",
-    equiv: ["", "cluster-admin-role-binding", "clusterrolebindingClusterAdmin", ""],
+    equiv: [
+        "",
+        "cluster-admin-role-binding",
+        "clusterrolebindingClusterAdmin",
+        "",
+    ],
     cross: false,
 };
 
@@ -25,12 +30,18 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-
         if !matches!(obj.kind.as_str(), "RoleBinding" | "ClusterRoleBinding") {
             return;
         }
-        if let Some(n) = obj.root.path(&["roleRef", "name"]) && n.as_str() == Some("cluster-admin") {
-            cx.hit(obj, Some(n), "roleRef.name", format!("{} grants cluster-admin", obj.kind));
+        if let Some(n) = obj.root.path(&["roleRef", "name"])
+            && n.as_str() == Some("cluster-admin")
+        {
+            cx.hit(
+                obj,
+                Some(n),
+                "roleRef.name",
+                format!("{} grants cluster-admin", obj.kind),
+            );
         }
     }
 }

@@ -25,14 +25,27 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-
         if !matches!(obj.kind.as_str(), "Role" | "ClusterRole") {
             return;
         }
-        for (i, r) in obj.root.get("rules").map(|r| r.seq()).unwrap_or(&[]).iter().enumerate() {
+        for (i, r) in obj
+            .root
+            .get("rules")
+            .map(|r| r.seq())
+            .unwrap_or(&[])
+            .iter()
+            .enumerate()
+        {
             for field in ["apiGroups", "resources", "verbs"] {
-                if let Some(list) = r.get(field) && let Some(star) = list.seq().iter().find(|v| v.as_str() == Some("*")) {
-                    cx.hit(obj, Some(star), format!("rules[{i}].{field}"), format!("rule {i} grants * in {field}"));
+                if let Some(list) = r.get(field)
+                    && let Some(star) = list.seq().iter().find(|v| v.as_str() == Some("*"))
+                {
+                    cx.hit(
+                        obj,
+                        Some(star),
+                        format!("rules[{i}].{field}"),
+                        format!("rule {i} grants * in {field}"),
+                    );
                 }
             }
         }

@@ -14,7 +14,12 @@ static META: Meta = Meta {
     why: "A writable root filesystem lets an attacker who gets code execution drop binaries or modify the app. Mount an emptyDir where the app needs to write (e.g. /tmp) instead.",
     fix: "securityContext:\n  readOnlyRootFilesystem: true\nvolumeMounts:\n  - {name: tmp, mountPath: /tmp}\n",
     hint: "set securityContext.readOnlyRootFilesystem: true and mount emptyDirs where the app writes",
-    equiv: ["container-security-context-readonlyrootfilesystem", "no-read-only-root-fs", "notReadOnlyRootFilesystem", "CKV_K8S_22"],
+    equiv: [
+        "container-security-context-readonlyrootfilesystem",
+        "no-read-only-root-fs",
+        "notReadOnlyRootFilesystem",
+        "CKV_K8S_22",
+    ],
     cross: false,
 };
 
@@ -24,8 +29,16 @@ impl Rule for R {
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
         for c in pod::obj_containers(obj) {
-            if c.node.bool_at(&["securityContext", "readOnlyRootFilesystem"]) != Some(true) {
-                cx.hit(obj, c.node.get("securityContext").or(Some(c.node)), format!("{}.securityContext.readOnlyRootFilesystem", c.path), format!("container `{}` has a writable root filesystem", c.name));
+            if c.node
+                .bool_at(&["securityContext", "readOnlyRootFilesystem"])
+                != Some(true)
+            {
+                cx.hit(
+                    obj,
+                    c.node.get("securityContext").or(Some(c.node)),
+                    format!("{}.securityContext.readOnlyRootFilesystem", c.path),
+                    format!("container `{}` has a writable root filesystem", c.name),
+                );
             }
         }
     }

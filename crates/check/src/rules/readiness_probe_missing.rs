@@ -20,7 +20,12 @@ static META: Meta = Meta {
     why: "Without a readiness probe a pod receives traffic as soon as its process starts, before it can serve, and keeps receiving it while it is overloaded or shutting down; rolling updates then drop requests. Readiness only gates Service traffic, so, as in kube-score, pod templates that no Service in the input selects (queue workers, schedulers) are not checked; Jobs and CronJobs never are.",
     fix: "readinessProbe:\n  httpGet:\n    path: /healthz/ready\n    port: http\n  periodSeconds: 5\n",
     hint: "add a readinessProbe that checks the app can serve",
-    equiv: ["pod-probes", "no-readiness-probe", "readinessProbeMissing", "CKV_K8S_9"],
+    equiv: [
+        "pod-probes",
+        "no-readiness-probe",
+        "readinessProbeMissing",
+        "CKV_K8S_9",
+    ],
     cross: true,
 };
 
@@ -48,7 +53,15 @@ impl Rule for R {
             }
             for c in pod::obj_containers(obj).into_iter().filter(|c| !c.init) {
                 if c.node.get("readinessProbe").is_none() {
-                    cx.hit(obj, Some(c.node), &c.path, format!("container `{}` has no readinessProbe and Services send traffic to it", c.name));
+                    cx.hit(
+                        obj,
+                        Some(c.node),
+                        &c.path,
+                        format!(
+                            "container `{}` has no readinessProbe and Services send traffic to it",
+                            c.name
+                        ),
+                    );
                 }
             }
         }

@@ -16,7 +16,12 @@ static META: Meta = Meta {
     why: "The recommended labels let kubectl, dashboards, cost tools and your own selectors find every object of an app and tell two installs of it apart.",
     fix: "metadata:\n  labels:\n    app.kubernetes.io/name: web\n    app.kubernetes.io/instance: web-prod\n    app.kubernetes.io/version: 1.4.2\n    app.kubernetes.io/part-of: shop\n    app.kubernetes.io/managed-by: berth\n",
     hint: "add the app.kubernetes.io/name and app.kubernetes.io/instance labels",
-    equiv: ["", "required-label-owner", "metadataAndInstanceMismatched", ""],
+    equiv: [
+        "",
+        "required-label-owner",
+        "metadataAndInstanceMismatched",
+        "",
+    ],
     cross: false,
 };
 
@@ -25,14 +30,43 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-
-        const KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet", "Service", "Ingress", "ConfigMap", "Secret", "ServiceAccount", "PodDisruptionBudget", "HorizontalPodAutoscaler", "NetworkPolicy"];
+        const KINDS: &[&str] = &[
+            "Deployment",
+            "StatefulSet",
+            "DaemonSet",
+            "Job",
+            "CronJob",
+            "Pod",
+            "ReplicaSet",
+            "Service",
+            "Ingress",
+            "ConfigMap",
+            "Secret",
+            "ServiceAccount",
+            "PodDisruptionBudget",
+            "HorizontalPodAutoscaler",
+            "NetworkPolicy",
+        ];
         if !KINDS.contains(&obj.kind.as_str()) {
             return;
         }
-        let missing: Vec<&str> = ["app.kubernetes.io/name", "app.kubernetes.io/instance"].into_iter().filter(|l| obj.label(l).is_none()).collect();
+        let missing: Vec<&str> = ["app.kubernetes.io/name", "app.kubernetes.io/instance"]
+            .into_iter()
+            .filter(|l| obj.label(l).is_none())
+            .collect();
         if !missing.is_empty() {
-            cx.hit(obj, obj.root.path(&["metadata", "labels"]).or(obj.root.get("metadata")), "metadata.labels", format!("missing recommended label{} {}", if missing.len() == 1 { "" } else { "s" }, missing.join(", ")));
+            cx.hit(
+                obj,
+                obj.root
+                    .path(&["metadata", "labels"])
+                    .or(obj.root.get("metadata")),
+                "metadata.labels",
+                format!(
+                    "missing recommended label{} {}",
+                    if missing.len() == 1 { "" } else { "s" },
+                    missing.join(", ")
+                ),
+            );
         }
     }
 }

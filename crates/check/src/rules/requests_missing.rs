@@ -14,7 +14,12 @@ static META: Meta = Meta {
     why: "The scheduler places pods by their requests. Without them a pod can land on a full node, gets BestEffort QoS (first to be evicted under pressure), and an HPA on CPU or memory utilisation cannot compute a percentage.",
     fix: "resources:\n  requests:\n    cpu: 100m\n    memory: 128Mi\n",
     hint: "set resources.requests.cpu and resources.requests.memory",
-    equiv: ["container-resources", "unset-cpu-requirements", "cpuRequestsMissing, memoryRequestsMissing", "CKV_K8S_10, CKV_K8S_12"],
+    equiv: [
+        "container-resources",
+        "unset-cpu-requirements",
+        "cpuRequestsMissing, memoryRequestsMissing",
+        "CKV_K8S_10, CKV_K8S_12",
+    ],
     cross: false,
 };
 
@@ -33,7 +38,11 @@ impl Rule for R {
                     obj,
                     c.node.get("resources").or(Some(c.node)),
                     format!("{}.resources.requests", c.path),
-                    format!("container `{}` has no {} request", c.name, missing.join(" or ")),
+                    format!(
+                        "container `{}` has no {} request",
+                        c.name,
+                        missing.join(" or ")
+                    ),
                 );
             }
         }

@@ -23,14 +23,24 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, _)) = pod::pod_spec(obj) else { return };
+        let Some((spec, _)) = pod::pod_spec(obj) else {
+            return;
+        };
 
         for c in pod::obj_containers(obj) {
             let user = pod::effective(spec, c.node, &["runAsUser"]);
-            let non_root = pod::effective(spec, c.node, &["runAsNonRoot"]).and_then(NodeExt::as_bool);
+            let non_root =
+                pod::effective(spec, c.node, &["runAsNonRoot"]).and_then(NodeExt::as_bool);
             if let Some(u) = user.filter(|u| u.as_i64() == Some(0)) {
-                cx.hit(obj, Some(u), format!("{}.securityContext.runAsUser", c.path), format!("container `{}` runs as root (runAsUser: 0)", c.name));
-            } else if non_root != Some(true) && user.and_then(NodeExt::as_i64).is_none_or(|u| u <= 0) {
+                cx.hit(
+                    obj,
+                    Some(u),
+                    format!("{}.securityContext.runAsUser", c.path),
+                    format!("container `{}` runs as root (runAsUser: 0)", c.name),
+                );
+            } else if non_root != Some(true)
+                && user.and_then(NodeExt::as_i64).is_none_or(|u| u <= 0)
+            {
                 cx.hit(obj, Some(c.node), format!("{}.securityContext.runAsNonRoot", c.path), format!("container `{}` may run as root: neither runAsNonRoot: true nor a non-zero runAsUser is set", c.name));
             }
         }

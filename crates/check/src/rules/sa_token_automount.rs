@@ -14,7 +14,12 @@ static META: Meta = Meta {
     why: "Every pod gets an API token unless told otherwise. A pod running as the namespace default service account almost never calls the API, so the token only helps an attacker; if the pod does call the API, give it its own service account.",
     fix: "spec:\n  automountServiceAccountToken: false\n# or, for pods that call the API:\n  serviceAccountName: my-app\n",
     hint: "set automountServiceAccountToken: false (or give the pod its own service account)",
-    equiv: ["", "default-service-account", "automountServiceAccountToken", "CKV_K8S_38"],
+    equiv: [
+        "",
+        "default-service-account",
+        "automountServiceAccountToken",
+        "CKV_K8S_38",
+    ],
     cross: false,
 };
 
@@ -23,11 +28,21 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, spec_path)) = pod::pod_spec(obj) else { return };
+        let Some((spec, spec_path)) = pod::pod_spec(obj) else {
+            return;
+        };
 
-        let sa = spec.str_at(&["serviceAccountName"]).or(spec.str_at(&["serviceAccount"])).unwrap_or("default");
+        let sa = spec
+            .str_at(&["serviceAccountName"])
+            .or(spec.str_at(&["serviceAccount"]))
+            .unwrap_or("default");
         if sa == "default" && spec.bool_at(&["automountServiceAccountToken"]) != Some(false) {
-            cx.hit(obj, Some(spec), format!("{spec_path}.automountServiceAccountToken"), "pod runs as the default service account and automounts its API token");
+            cx.hit(
+                obj,
+                Some(spec),
+                format!("{spec_path}.automountServiceAccountToken"),
+                "pod runs as the default service account and automounts its API token",
+            );
         }
     }
 }

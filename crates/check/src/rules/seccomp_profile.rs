@@ -14,7 +14,12 @@ static META: Meta = Meta {
     why: "Without a seccomp profile a container can call every syscall, including the rarely used ones most kernel exploits go through. RuntimeDefault blocks them at no cost for ordinary apps.",
     fix: "securityContext:          # pod level\n  seccompProfile:\n    type: RuntimeDefault\n",
     hint: "set securityContext.seccompProfile.type: RuntimeDefault at pod level",
-    equiv: ["container-seccomp-profile", "", "linuxHardening", "CKV_K8S_31"],
+    equiv: [
+        "container-seccomp-profile",
+        "",
+        "linuxHardening",
+        "CKV_K8S_31",
+    ],
     cross: false,
 };
 
@@ -23,13 +28,31 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-        let Some((spec, _)) = pod::pod_spec(obj) else { return };
+        let Some((spec, _)) = pod::pod_spec(obj) else {
+            return;
+        };
 
         for c in pod::obj_containers(obj) {
-            let t = pod::effective(spec, c.node, &["seccompProfile", "type"]).and_then(|n| n.as_str());
+            let t =
+                pod::effective(spec, c.node, &["seccompProfile", "type"]).and_then(|n| n.as_str());
             if !matches!(t, Some("RuntimeDefault" | "Localhost")) {
-                let node = c.node.path(&["securityContext", "seccompProfile"]).or(Some(c.node));
-                cx.hit(obj, node, format!("{}.securityContext.seccompProfile", c.path), format!("container `{}` runs {}", c.name, match t { Some(t) => format!("with seccomp profile {t}"), None => "without a seccomp profile".to_string() }));
+                let node = c
+                    .node
+                    .path(&["securityContext", "seccompProfile"])
+                    .or(Some(c.node));
+                cx.hit(
+                    obj,
+                    node,
+                    format!("{}.securityContext.seccompProfile", c.path),
+                    format!(
+                        "container `{}` runs {}",
+                        c.name,
+                        match t {
+                            Some(t) => format!("with seccomp profile {t}"),
+                            None => "without a seccomp profile".to_string(),
+                        }
+                    ),
+                );
             }
         }
     }

@@ -1,9 +1,9 @@
 //! A Service selector matches some pod template in the input (same namespace)
+use crate::index::Index;
 #[allow(unused_imports)]
 use crate::model::{NodeExt, Obj, Severity};
 #[allow(unused_imports)]
 use crate::pod;
-use crate::index::Index;
 use crate::rules::{Cx, Meta, Rule};
 
 pub struct R;
@@ -26,15 +26,30 @@ impl Rule for R {
         &META
     }
     fn check_index(&self, ix: &Index, cx: &mut Cx) {
-
         for s in ix.kind("Service") {
-            let Some(sel) = s.root.path(&["spec", "selector"]) else { continue };
-            if sel.entries().is_empty() || s.root.str_at(&["spec", "type"]) == Some("ExternalName") {
+            let Some(sel) = s.root.path(&["spec", "selector"]) else {
+                continue;
+            };
+            if sel.entries().is_empty() || s.root.str_at(&["spec", "type"]) == Some("ExternalName")
+            {
                 continue;
             }
             if ix.service_selection(s.ns(), sel).is_empty() {
-                let text: Vec<String> = sel.entries().iter().map(|(k, v)| format!("{}={}", k.name, v.scalar_text().unwrap_or_default())).collect();
-                cx.hit(s, Some(sel), "spec.selector", format!("selector {} matches no pod template in namespace {}", text.join(","), s.ns()));
+                let text: Vec<String> = sel
+                    .entries()
+                    .iter()
+                    .map(|(k, v)| format!("{}={}", k.name, v.scalar_text().unwrap_or_default()))
+                    .collect();
+                cx.hit(
+                    s,
+                    Some(sel),
+                    "spec.selector",
+                    format!(
+                        "selector {} matches no pod template in namespace {}",
+                        text.join(","),
+                        s.ns()
+                    ),
+                );
             }
         }
     }

@@ -1,11 +1,11 @@
 //! Each Service targetPort exists on the containers it selects (named ports by name, numbers among declared containerPorts)
+use crate::index::Index;
 #[allow(unused_imports)]
 use crate::model::{NodeExt, Obj, Severity};
 #[allow(unused_imports)]
 use crate::pod;
-use crate::index::Index;
-use std::collections::{BTreeSet, HashMap};
 use crate::rules::{Cx, Meta, Rule};
+use std::collections::{BTreeSet, HashMap};
 
 pub struct R;
 pub static RULE: R = R;
@@ -35,7 +35,9 @@ impl Rule for R {
         }
         let mut memo: HashMap<*const usize, Ports> = HashMap::new();
         for s in ix.kind("Service") {
-            let Some(sel) = s.root.path(&["spec", "selector"]) else { continue };
+            let Some(sel) = s.root.path(&["spec", "selector"]) else {
+                continue;
+            };
             let ids = ix.service_selection(s.ns(), sel);
             if ids.is_empty() {
                 continue;
@@ -48,8 +50,12 @@ impl Rule for R {
                     pods.insert(format!("{} {}", w.kind, w.name));
                     for c in pod::obj_containers(w).into_iter().filter(|c| !c.init) {
                         for p in c.node.get("ports").map(|p| p.seq()).unwrap_or(&[]) {
-                            if let Some(n) = p.str_at(&["name"]) { names.insert(n.to_string()); }
-                            if let Some(n) = p.path(&["containerPort"]).and_then(NodeExt::as_i64) { numbers.insert(n); }
+                            if let Some(n) = p.str_at(&["name"]) {
+                                names.insert(n.to_string());
+                            }
+                            if let Some(n) = p.path(&["containerPort"]).and_then(NodeExt::as_i64) {
+                                numbers.insert(n);
+                            }
                         }
                     }
                 }
@@ -58,17 +64,42 @@ impl Rule for R {
                 if n > 5 {
                     pods.push(format!("and {} more", n - 5));
                 }
-                Ports { names, numbers, pods: pods.join(", ") }
+                Ports {
+                    names,
+                    numbers,
+                    pods: pods.join(", "),
+                }
             });
-            for (i, p) in s.root.path(&["spec", "ports"]).map(|p| p.seq()).unwrap_or(&[]).iter().enumerate() {
-                let Some(tp) = p.get("targetPort").or(p.get("port")) else { continue };
+            for (i, p) in s
+                .root
+                .path(&["spec", "ports"])
+                .map(|p| p.seq())
+                .unwrap_or(&[])
+                .iter()
+                .enumerate()
+            {
+                let Some(tp) = p.get("targetPort").or(p.get("port")) else {
+                    continue;
+                };
                 if let Some(n) = tp.as_i64() {
                     if !ports.numbers.is_empty() && !ports.numbers.contains(&n) {
                         cx.hit(s, Some(tp), format!("spec.ports[{i}].targetPort"), format!("targetPort {n} is not a containerPort of the selected pods (they declare {:?})", ports.numbers.iter().collect::<Vec<_>>()));
                     }
-                } else if let Some(name) = tp.as_str() && !ports.names.contains(name) {
-                    if name.parse::<i64>().is_ok() { continue; }
-                    cx.hit(s, Some(tp), format!("spec.ports[{i}].targetPort"), format!("targetPort `{name}` is not a port name of the selected pods ({})", ports.pods));
+                } else if let Some(name) = tp.as_str()
+                    && !ports.names.contains(name)
+                {
+                    if name.parse::<i64>().is_ok() {
+                        continue;
+                    }
+                    cx.hit(
+                        s,
+                        Some(tp),
+                        format!("spec.ports[{i}].targetPort"),
+                        format!(
+                            "targetPort `{name}` is not a port name of the selected pods ({})",
+                            ports.pods
+                        ),
+                    );
                 }
             }
         }

@@ -25,9 +25,16 @@ impl Rule for R {
         &META
     }
     fn check(&self, obj: &Obj, cx: &mut Cx) {
-
-        if obj.kind == "Service" && let Some(t) = obj.root.path(&["spec", "type"]) && t.as_str() == Some("NodePort") {
-            cx.hit(obj, Some(t), "spec.type", "Service is of type NodePort: exposed on every node");
+        if obj.kind == "Service"
+            && let Some(t) = obj.root.path(&["spec", "type"])
+            && t.as_str() == Some("NodePort")
+        {
+            cx.hit(
+                obj,
+                Some(t),
+                "spec.type",
+                "Service is of type NodePort: exposed on every node",
+            );
         }
     }
 }
