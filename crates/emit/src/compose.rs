@@ -7,8 +7,8 @@
 //!   shell or `.env` (never a value; `.env.example` lists the names), config files mounted
 //!   read-only where the cluster mounts them, the same hardening as in the cluster (read-only
 //!   root filesystem with tmpfs for /tmp and writable paths, non-root user, no capabilities).
-//! - Healthchecks from the spec's health endpoints: an HTTP readiness path is fetched with
-//!   `wget` or `curl` (whichever the image has), a command runs as is.
+//! - Healthchecks only where the image can surely run them: a command readiness (else
+//!   liveness) check runs as is; an HTTP check gets none (see `health_test`).
 //! - `depends_on` on what a service uses: `service_healthy` when the other side has a
 //!   healthcheck, else `service_started`.
 //! - Dependencies (postgres, mysql, redis, kafka, mongodb, rabbitmq) run as containers of the
@@ -316,7 +316,6 @@ pub fn compose(apps: &[App]) -> FileSet {
     files
 }
 
-/// The compose healthcheck of a service: its readiness check (else liveness).
 /// Everything `from` uses, directly or through other services (the graph is acyclic: the
 /// spec loader refuses cycles).
 fn reachable(app: &App, from: &str) -> std::collections::BTreeSet<String> {
@@ -334,24 +333,18 @@ fn reachable(app: &App, from: &str) -> std::collections::BTreeSet<String> {
     seen
 }
 
+/// Only a command check: compose runs a healthcheck inside the service's own container, and
+/// an HTTP, gRPC or TCP check would need a client there (`wget`, `curl`, `grpc_health_probe`,
+/// a shell) that distroless and scratch images do not have; a check that can never pass would
+/// keep dependants waiting and `docker compose up --wait` from finishing. Services checked
+/// another way get none (and their dependants wait for them to start).
 fn health_test(s: &berth_spec::ResolvedService) -> Option<Vec<String>> {
     match &s.ready.as_ref().or(s.live.as_ref())?.action {
-        // gRPC and TCP checks need a client the image may not have: no healthcheck, and
-        // dependants wait for `service_started`.
-        ProbeAction::Grpc { .. } | ProbeAction::Tcp { .. } => None,
-        ProbeAction::Http {
-            path, number: port, ..
-        } => {
-            let url = format!("http://127.0.0.1:{port}{path}");
-            Some(vec![
-                "CMD-SHELL".into(),
-                format!("wget -q -O /dev/null {url} || curl -fsS -o /dev/null {url}"),
-            ])
-        }
         ProbeAction::Exec(cmd) => {
             let mut t = vec!["CMD".to_owned()];
             t.extend(cmd.iter().cloned());
             Some(t)
         }
+        _ => None,
     }
 }

@@ -60,18 +60,17 @@ fn prove(name: &str, loaded: &berth_spec::Loaded) {
                 port.port
             );
         }
-        // A healthcheck for HTTP and command checks; gRPC and TCP checks get none.
-        let checkable = s.ready.as_ref().or(s.live.as_ref()).is_some_and(|p| {
-            matches!(
-                p.action,
-                berth_spec::ProbeAction::Http { .. } | berth_spec::ProbeAction::Exec(_)
-            )
-        });
+        // A healthcheck only where the image can surely run it: a command check.
+        let exec = matches!(
+            s.ready.as_ref().or(s.live.as_ref()).map(|p| &p.action),
+            Some(berth_spec::ProbeAction::Exec(_))
+        );
         assert_eq!(
             c["healthcheck"]["test"].is_array(),
-            checkable,
-            "{name}/{}",
-            s.name
+            exec,
+            "{name}/{}: {}",
+            s.name,
+            c["healthcheck"]
         );
         // Dependencies' variables name the compose-local container (or the real host).
         let dep_prefixes: Vec<String> = s
@@ -105,6 +104,16 @@ fn prove(name: &str, loaded: &berth_spec::Loaded) {
                 "{name}/{}",
                 s.name
             );
+        }
+        // `docker compose up --wait` can finish: nothing waits for a health that cannot come.
+        for (other, cond) in c["depends_on"].as_object().into_iter().flatten() {
+            if cond["condition"] == "service_healthy" {
+                assert!(
+                    services[other]["healthcheck"]["test"].is_array(),
+                    "{name}/{}: waits for {other} to be healthy, which has no healthcheck",
+                    s.name
+                );
+            }
         }
         assert_eq!(c["read_only"], true);
         assert_eq!(c["cap_drop"], serde_json::json!(["ALL"]));
@@ -211,4 +220,39 @@ fn depends_on_is_a_transitive_reduction_and_long_chains_validate() {
             .collect();
         assert_eq!(deps, vec![&format!("s{}", i - 1)], "s{i}");
     }
+}
+
+/// Compose used to check an HTTP readiness path with `wget || curl` inside the service's own
+/// container, which a distroless image (no shell, no wget, no curl) can never pass, and its
+/// dependants waited for `service_healthy`, so `docker compose up --wait` never finished. Only a
+/// command check becomes a healthcheck; HTTP-checked services are waited for as started.
+#[test]
+fn only_healthchecks_the_image_can_run_are_rendered() {
+    let text = "app: shop\nversion: 1.0.0\nservices:\n  web: { image: web, port: 8080, health: { ready: /ready }, uses: [api, job] }\n  api: { image: gcr.io/distroless/static-app:1, port: 9090, health: { ready: /healthz, live: /livez } }\n  job: { image: job, port: 7000, health: { ready: [/app/check, --ready] } }\n";
+    let (loaded, _) = spec(text);
+    let files = berth_emit::compose(&loaded.apps);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("compose");
+    berth_emit::write_atomic(&dir, &files).unwrap();
+    let out = run(Command::new(docker_compose())
+        .args(["config", "--format", "json"])
+        .current_dir(&dir)
+        .env_remove("COMPOSE_FILE"));
+    let model: Value = serde_json::from_str(&out).unwrap();
+    let svc = |n: &str| &model["services"][n];
+    assert!(svc("api")["healthcheck"].is_null(), "{}", svc("api"));
+    assert!(svc("web")["healthcheck"].is_null(), "{}", svc("web"));
+    assert_eq!(
+        svc("job")["healthcheck"]["test"],
+        serde_json::json!(["CMD", "/app/check", "--ready"])
+    );
+    assert_eq!(
+        svc("web")["depends_on"]["api"]["condition"],
+        "service_started"
+    );
+    assert_eq!(
+        svc("web")["depends_on"]["job"]["condition"],
+        "service_healthy"
+    );
+    assert!(!out.contains("wget") && !out.contains("curl"), "{out}");
 }
