@@ -13,6 +13,7 @@
 pub mod config;
 mod deprecations;
 pub mod index;
+mod layout;
 pub mod model;
 pub mod output;
 pub mod pod;
@@ -185,9 +186,14 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
     }
 
     let mut units = Vec::new();
+    let mut layout_notices = Vec::new();
     for input in inputs {
         match input {
-            Input::Path(p) => units.extend(collect_files(p)?.into_iter().map(Unit::File)),
+            Input::Path(p) => {
+                let (files, notices) = layout::manifest_files(p)?;
+                units.extend(files.into_iter().map(Unit::File));
+                layout_notices.extend(notices);
+            }
             Input::Text { name, text } => units.push(Unit::Text(name.as_str().into(), text)),
             Input::Objects { name, objects } => {
                 units.push(Unit::Objects(name.as_str().into(), objects.clone()))
@@ -240,7 +246,10 @@ pub fn check(inputs: &[Input], opts: &Options) -> Result<Report, CheckError> {
             .collect()
     });
 
-    let mut all = UnitOut::default();
+    let mut all = UnitOut {
+        notices: layout_notices,
+        ..UnitOut::default()
+    };
     for o in outs {
         all.hits.extend(o.hits);
         all.objs.extend(o.objs);

@@ -173,3 +173,67 @@ fn check_of_an_app_points_findings_at_the_spec_entry() {
     );
     assert!(!text.contains("(env dev):"), "{text}");
 }
+
+// ------------------------------------------------ 5: build output read once, duplicates found
+
+/// `berth check out/prod` read every object twice (`all.yaml` and the per-object files), and a
+/// second, conflicting copy of an object passed silently. Berth's output layout is now read
+/// once (a build root: only its environment directories), and `duplicate-object` reports what
+/// is left.
+#[test]
+fn check_of_build_output_reads_each_object_once_and_flags_copies() {
+    let spec = "app: shop\nversion: 1.0.0\nservices:\n  web: { image: web, port: 8080, health: { ready: /ready, live: /live }, replicas: 2 }\nenvironments:\n  dev: {}\n  prod: {}\n";
+    let dir = app(spec);
+    let build = berth_in(dir.path(), &["build", "."]);
+    assert_eq!(build.status.code(), Some(0), "{}", show(&build));
+    let objects = |env: &str| {
+        std::fs::read_dir(dir.path().join("out").join(env))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().file_name() != "all.yaml")
+            .count() as u64
+    };
+    let duplicates = |report: &Value| {
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "duplicate-object")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    let prod = json(&berth_in(dir.path(), &["check", "out/prod", "-o", "json"]));
+    assert_eq!(
+        prod["summary"]["objects"].as_u64(),
+        Some(objects("prod")),
+        "{prod:#}"
+    );
+    assert!(duplicates(&prod).is_empty(), "{prod:#}");
+    assert!(prod["notices"].to_string().contains("all.yaml"), "{prod:#}");
+
+    let root = json(&berth_in(dir.path(), &["check", "out", "-o", "json"]));
+    assert_eq!(
+        root["summary"]["objects"].as_u64(),
+        Some(objects("prod") + objects("dev")),
+        "{root:#}"
+    );
+    assert_eq!(root["summary"]["inputErrors"], 0, "{root:#}");
+    assert!(duplicates(&root).is_empty(), "{root:#}");
+
+    // A stale, conflicting copy left in the directory.
+    let deployment = dir.path().join("out/prod/deployment-web.yaml");
+    let stale = std::fs::read_to_string(&deployment)
+        .unwrap()
+        .replace("replicas: 2", "replicas: 7");
+    std::fs::write(dir.path().join("out/prod/web-old.yaml"), stale).unwrap();
+    let o = berth_in(dir.path(), &["check", "out/prod", "-o", "json"]);
+    let report = json(&o);
+    let dups = duplicates(&report);
+    assert!(
+        dups.iter().any(|f| f["object"]["name"] == "web"
+            && f["object"]["kind"] == "Deployment"
+            && f["severity"] == "error"
+            && f["message"].as_str().unwrap().contains("differs")),
+        "{report:#}"
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", show(&o));
+}

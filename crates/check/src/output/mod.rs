@@ -383,7 +383,10 @@ pub fn rules_markdown() -> String {
          (what the spec allows only in dev is never an error there). Their findings point at the spec \
          entry that produced the object (`berth.yaml:8:3`, `services.worker`, with the environment) and \
          say where in `berth render --env ENV` the field is (`-o json`: `specPath`, `environment`, \
-         `renderedLine`, `renderedCol`).\n\n\
+         `renderedLine`, `renderedCol`). Berth's own output is read once: in an environment directory \
+         (`berth check out/prod`) `all.yaml` is skipped when it holds exactly the per-object files' \
+         objects, and a `berth build` root (`berth check out`) is checked through its environment \
+         directories only (a note names what was skipped).\n\n\
          | Rule | Severity | What it checks | kube-score | kube-linter | Polaris | Checkov |\n\
          | --- | --- | --- | --- | --- | --- | --- |\n",
     );

@@ -110,6 +110,7 @@ pub mod capabilities_drop_all;
 pub mod cpu_limit_missing;
 pub mod crd_not_validated;
 pub mod credential_literal;
+pub mod duplicate_object;
 pub mod env_duplicate;
 pub mod env_ref_missing;
 pub mod ephemeral_storage_missing;
@@ -175,6 +176,7 @@ rules!(
     crd_not_validated,
     api_removed,
     api_deprecated,
+    duplicate_object,
     requests_missing,
     memory_limit_missing,
     cpu_limit_missing,
