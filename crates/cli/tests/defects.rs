@@ -237,3 +237,46 @@ fn check_of_build_output_reads_each_object_once_and_flags_copies() {
     );
     assert_eq!(o.status.code(), Some(1), "{}", show(&o));
 }
+
+// ------------------------------------------------ 7: render validates what it renders
+
+/// `berth render --env dev` failed on an error only prod has (an untagged image is an error
+/// outside dev). Render now validates the environment it renders; the other environments'
+/// errors are warnings there, and `render --env prod`, `build` and `check APP` still fail.
+#[test]
+fn render_of_one_environment_is_not_blocked_by_another() {
+    let spec = "app: shop\nservices:\n  web: { image: web, port: 8080, health: { ready: /ready } }\nenvironments:\n  dev: {}\n  prod: {}\n";
+    let dir = app(spec);
+    let dev = berth_in(dir.path(), &["render", ".", "--env", "dev"]);
+    assert_eq!(dev.status.code(), Some(0), "{}", show(&dev));
+    assert!(String::from_utf8_lossy(&dev.stdout).contains("kind: Deployment"));
+    let err = String::from_utf8_lossy(&dev.stderr);
+    assert!(
+        err.contains("warning") && err.contains("prod") && err.contains("berth.yaml:3:"),
+        "the prod error is still shown, as a warning: {err}"
+    );
+    let out = dir.path().join("dev-out");
+    let files = berth_in(
+        dir.path(),
+        &["render", ".", "--env", "dev", "-o", out.to_str().unwrap()],
+    );
+    assert_eq!(files.status.code(), Some(0), "{}", show(&files));
+    for args in [
+        &["render", ".", "--env", "prod"][..],
+        &["build", "."],
+        &["check", "."],
+        &["render", ".", "--format", "helm", "-o", "chart"],
+    ] {
+        let o = berth_in(dir.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", show(&o));
+        assert!(
+            String::from_utf8_lossy(&o.stderr).contains("has no tag"),
+            "{args:?}: {}",
+            show(&o)
+        );
+    }
+    // A mistake every environment has still stops the render of any one.
+    let broken = app(&spec.replace("health:", "uses: [nope], health:"));
+    let o = berth_in(broken.path(), &["render", ".", "--env", "dev"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+}

@@ -23,6 +23,9 @@ pub struct Loaded {
     pub spec: Spec,
     /// One per environment, in the spec's order.
     pub apps: Vec<App>,
+    /// With [`load_env_with`]: the errors of the other environments, which do not stop the
+    /// one asked for (each is shown as a warning).
+    pub warnings: Vec<SpecError>,
     /// The spec as parsed, for [`Loaded::position`].
     root: Node,
 }
@@ -109,6 +112,21 @@ pub fn load(path: &Path) -> Result<Loaded, LoadError> {
 
 /// [`load`] with options from the command line.
 pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError> {
+    load_from_disk(path, options, None)
+}
+
+/// [`load_with`] for a command that uses one environment (`berth render --env ENV`): only
+/// `env`'s errors (and the whole document's) fail the load; the other environments' errors
+/// are returned in [`Loaded::warnings`], and those environments are left out of `apps`.
+pub fn load_env_with(path: &Path, options: &LoadOptions, env: &str) -> Result<Loaded, LoadError> {
+    load_from_disk(path, options, Some(env))
+}
+
+fn load_from_disk(
+    path: &Path,
+    options: &LoadOptions,
+    only: Option<&str>,
+) -> Result<Loaded, LoadError> {
     let file = find_spec(path)?;
     let io = |source| LoadError::Io {
         path: file.clone(),
@@ -125,7 +143,7 @@ pub fn load_with(path: &Path, options: &LoadOptions) -> Result<Loaded, LoadError
     })?;
     let dir = file.parent().map(Path::to_owned).unwrap_or_default();
     let read = |rel: &Path| std::fs::read(dir.join(rel));
-    Ok(load_str_with(&file, &text, &read, options)?)
+    Ok(load_text(&file, &text, &read, options, only)?)
 }
 
 /// Loads from text; `read_file` reads config files named in the spec (relative to it).
@@ -143,6 +161,16 @@ pub fn load_str_with(
     text: &str,
     read_file: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
     options: &LoadOptions,
+) -> Result<Loaded, SpecErrors> {
+    load_text(file, text, read_file, options, None)
+}
+
+fn load_text(
+    file: &Path,
+    text: &str,
+    read_file: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
+    options: &LoadOptions,
+    only: Option<&str>,
 ) -> Result<Loaded, SpecErrors> {
     let source = Source::new(file, text.to_owned());
     let fail = |errors: Vec<SpecError>| SpecErrors {
@@ -213,6 +241,8 @@ pub fn load_str_with(
     let spec = decode_all(&source, &root).map_err(fail)?;
 
     let mut errors: Vec<SpecError> = Vec::new();
+    // The environment each error was found in (`errors[i]` in `owners[i]`).
+    let mut owners: Vec<String> = Vec::new();
     let mut apps = Vec::new();
     let base = without_key(&root, "environments");
     let envs: Vec<(String, Option<Node>)> = match root.get("environments") {
@@ -255,6 +285,7 @@ pub fn load_str_with(
             Ok(s) => s,
             Err(e) => {
                 errors.push(e);
+                owners.resize(errors.len(), env_name.clone());
                 continue;
             }
         };
@@ -292,20 +323,46 @@ pub fn load_str_with(
                 errors.extend(app.err().unwrap_or_default());
             }
         }
+        owners.resize(errors.len(), env_name.clone());
+    }
+    let mut warnings = Vec::new();
+    if let Some(only) = only {
+        let mut mine = Vec::new();
+        for (e, env) in errors.into_iter().zip(owners) {
+            if env == only {
+                mine.push(e);
+            } else {
+                warnings.push(e);
+            }
+        }
+        errors = mine;
+        // A base mistake found through another environment first is this one's too.
+        warnings.retain(|w| !errors.iter().any(|e| same_error(e, w)));
+        dedupe(&mut warnings);
     }
     if !errors.is_empty() {
-        // The same base mistake shows up once per environment; report it once.
-        let mut seen = std::collections::HashSet::new();
-        errors.retain(|e| seen.insert((e.line, e.col, e.message.clone())));
-        errors.sort_by_key(|e| (e.line, e.col));
+        dedupe(&mut errors);
         return Err(fail(errors));
     }
     Ok(Loaded {
         file: file.to_owned(),
         spec,
         apps,
+        warnings,
         root,
     })
+}
+
+/// The same mistake, found through two environments.
+fn same_error(a: &SpecError, b: &SpecError) -> bool {
+    (a.line, a.col, &a.message) == (b.line, b.col, &b.message)
+}
+
+/// The same base mistake shows up once per environment: report it once, in file order.
+fn dedupe(errors: &mut Vec<SpecError>) {
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|e| seen.insert((e.line, e.col, e.message.clone())));
+    errors.sort_by_key(|e| (e.line, e.col));
 }
 
 fn decode(source: &Source, node: &Node) -> Result<Spec, SpecError> {

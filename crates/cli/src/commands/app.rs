@@ -1,7 +1,7 @@
 //! Loading an app for the commands that take one, with errors mapped to exit codes.
 
 use crate::failure::Failure;
-use berth_spec::{LoadError, LoadOptions, Loaded, load_with};
+use berth_spec::{LoadError, LoadOptions, Loaded, load_env_with, load_with};
 use std::path::Path;
 
 pub fn load_app(path: &Path) -> Result<Loaded, Failure> {
@@ -9,19 +9,34 @@ pub fn load_app(path: &Path) -> Result<Loaded, Failure> {
 }
 
 pub fn load_app_with(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
-    load_with(path, options).map_err(|e| {
-        if let LoadError::Invalid(errors) = &e
-            && errors.errors.len() == 1
-        {
-            // One error reads best on its own, without the "has 1 error" wrapper.
-            return Failure::bad_input(errors.errors[0].clone());
-        }
-        if e.is_bad_input() {
-            Failure::bad_input(e)
-        } else {
-            Failure::failed(e)
-        }
-    })
+    load_with(path, options).map_err(failure)
+}
+
+/// For a command that uses one environment: the others' errors do not stop it; they are
+/// printed as warnings (with file, line and column), and those environments are left out.
+pub fn load_app_env(path: &Path, options: &LoadOptions, env: &str) -> Result<Loaded, Failure> {
+    let loaded = load_env_with(path, options, env).map_err(failure)?;
+    for w in &loaded.warnings {
+        eprintln!(
+            "warning: {} (another environment; `berth build` fails on it)",
+            w.one_line()
+        );
+    }
+    Ok(loaded)
+}
+
+fn failure(e: LoadError) -> Failure {
+    if let LoadError::Invalid(errors) = &e
+        && errors.errors.len() == 1
+    {
+        // One error reads best on its own, without the "has 1 error" wrapper.
+        return Failure::bad_input(errors.errors[0].clone());
+    }
+    if e.is_bad_input() {
+        Failure::bad_input(e)
+    } else {
+        Failure::failed(e)
+    }
 }
 
 /// One environment's objects: the renderer's, plus what is derived from them (the capacity

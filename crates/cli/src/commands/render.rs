@@ -1,7 +1,7 @@
 //! `berth render APP --env ENV [-o DIR]`: one environment as a manifest stream, or as files;
 //! `--format kustomize|helm|argocd|compose -o DIR`: every environment in that format.
 
-use super::app::load_app_with;
+use super::app::{load_app_env, load_app_with};
 use crate::cli::{ArgoCdArgs, ArgoCdSource, EmitFormat, RenderArgs};
 use crate::failure::{CmdResult, Failure};
 use berth_emit::FileSet;
@@ -13,13 +13,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 pub fn run(args: RenderArgs) -> CmdResult {
-    let loaded = load_app_with(
-        &args.app,
-        &berth_spec::LoadOptions {
-            allow_plain_secrets: args.allow_plain_secrets,
-            ..Default::default()
-        },
-    )?;
+    let options = berth_spec::LoadOptions {
+        allow_plain_secrets: args.allow_plain_secrets,
+        ..Default::default()
+    };
+    // One environment's manifests need only that environment to be valid; every other
+    // format carries all environments.
+    let loaded = match &args.env {
+        Some(env) if args.format == EmitFormat::Manifests => {
+            load_app_env(&args.app, &options, env)?
+        }
+        _ => load_app_with(&args.app, &options)?,
+    };
     if args.format != EmitFormat::Manifests {
         return run_format(&args, &loaded);
     }
