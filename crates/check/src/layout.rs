@@ -2,15 +2,12 @@
 //!
 //! An environment directory (`out/prod/`) holds one file per object plus `all.yaml`, the same
 //! objects as one stream; a build root (`out/`) holds the environment directories next to the
-//! other formats of the same objects (`helm/`, `kustomize/`, `argocd/`, `compose/`), which are
-//! not plain manifests. Reading all of it would count every object twice (and report each as a
+//! other formats of the same objects (`helm/`, `kustomize/`, `argocd/`, `compose/`, …), which
+//! are not plain manifests. Reading all of it would count every object twice (and report each as a
 //! duplicate), or try templates as manifests.
 
 use crate::{CheckError, collect_files};
 use std::path::{Path, PathBuf};
-
-/// The directories of a build root that hold other formats than plain manifests.
-const FORMAT_DIRS: [&str; 4] = ["helm", "kustomize", "argocd", "compose"];
 
 /// The manifest files to read under `p` (as [`collect_files`]), with berth's aggregate
 /// `all.yaml` files and a build root's format directories left out, and a notice for each.
@@ -21,20 +18,29 @@ pub fn manifest_files(p: &Path) -> Result<(Vec<PathBuf>, Vec<String>), CheckErro
         return Ok((files, notices));
     }
     if is_build_root(p) {
-        let skipped: Vec<&str> = FORMAT_DIRS
-            .iter()
-            .copied()
-            .filter(|d| p.join(d).is_dir())
-            .collect();
-        files.retain(|f| !skipped.iter().any(|d| f.starts_with(p.join(d))));
+        // The environment directories are those with an `all.yaml`; every other directory
+        // (helm/, kustomize/, argocd/, compose/, …) is another format of the same objects.
+        let mut skipped = Vec::new();
+        let mut envs = Vec::new();
+        let rd = std::fs::read_dir(p).map_err(|e| CheckError::Io(p.to_path_buf(), e))?;
+        for entry in rd.flatten() {
+            let path = entry.path();
+            if !path.is_dir() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.join("all.yaml").is_file() {
+                envs.push(path);
+            } else if !name.starts_with('.') {
+                skipped.push(format!("{name}/"));
+            }
+        }
+        skipped.sort();
+        files.retain(|f| envs.iter().any(|e| f.starts_with(e)));
         notices.push(format!(
-            "{} is a `berth build` output: checking its environment directories; {} hold the same objects in other formats (check them with `helm template … | berth check -`, `kubectl kustomize … | berth check -`)",
+            "{} is a `berth build` output: checking its environment directories only; {} hold the same objects in other formats (check them as `helm template … | berth check -`, `kubectl kustomize … | berth check -`)",
             p.display(),
-            skipped
-                .iter()
-                .map(|d| format!("{d}/"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            skipped.join(", ")
         ));
     }
     let aggregates: Vec<PathBuf> = files
