@@ -154,18 +154,9 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
     files.insert("templates/_helpers.tpl", helpers(&chart));
     files.insert("templates/NOTES.txt", notes(first));
     // Every service's test hooks in one file: Helm finds hooks by annotation, not by file.
-    let hooks: Vec<String> = first
-        .services
+    let hooks: Vec<String> = berth_render::helm_test::helm_tests(first, TEST_IMAGE)
         .iter()
-        .filter_map(|svc| {
-            let ready = svc.ready.as_ref()?;
-            let berth_spec::ProbeAction::Http { path, port, .. } = &ready.action else {
-                return None;
-            };
-            // The hook calls the Service, on the Service port of the probe's port.
-            let service_port = svc.ports.iter().find(|p| &p.name == port)?.service_port;
-            Some(test_hook(&chart, first, &svc.name, service_port, path))
-        })
+        .map(|hook| test_hook(&chart, &rendered[0].namespace, hook))
         .collect();
     if !hooks.is_empty() {
         files.insert(
@@ -798,94 +789,58 @@ fn notes(app: &App) -> String {
     s
 }
 
-/// A `helm test` hook: a hardened curl Pod calling the service's readiness endpoint, plus the
-/// NetworkPolicies that let it through berth's default-deny.
-fn test_hook(chart: &str, app: &App, svc: &str, port: u16, path: &str) -> String {
-    let test = format!("{svc}-test");
-    let labels = |name: &str| {
-        json!({
-            "app.kubernetes.io/component": "test",
-            "app.kubernetes.io/instance": app.name,
-            "app.kubernetes.io/managed-by": "berth",
-            "app.kubernetes.io/name": name,
-            "app.kubernetes.io/part-of": app.name,
+/// A `helm test` hook (built by the renderer) as a template: the app's namespace and the
+/// Pod's image read the chart's values.
+fn test_hook(chart: &str, namespace: &str, hook: &berth_render::helm_test::TestHook) -> String {
+    let docs: Vec<String> = hook
+        .objects
+        .iter()
+        .map(|obj| {
+            let mut node = literal(&obj.body);
+            if obj.namespace.as_deref() == Some(namespace) {
+                set_node(
+                    &mut node,
+                    &["metadata", "namespace"],
+                    Node::Expr(format!("{{{{ include \"{chart}.namespace\" . }}}}")),
+                );
+            }
+            if obj.kind == "Pod" {
+                set_node(
+                    &mut node,
+                    &["spec", "containers", "0", "image"],
+                    Node::Expr("{{ .Values.tests.image | quote }}".into()),
+                );
+            }
+            let mut text = String::new();
+            emit_map_node(&node, 0, &mut text);
+            text
         })
-    };
-    let select = |name: &str| json!({"matchLabels": {"app.kubernetes.io/instance": app.name, "app.kubernetes.io/name": name}});
-    let hook = |weight: &str| {
-        json!({
-            "helm.sh/hook": "test",
-            "helm.sh/hook-weight": weight,
-            "helm.sh/hook-delete-policy": "before-hook-creation,hook-succeeded",
-        })
-    };
-    let egress = json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": format!("{test}-egress"), "namespace": "__NS__", "labels": labels(&test), "annotations": hook("-1")},
-        "spec": {
-            "podSelector": select(&test),
-            "policyTypes": ["Egress"],
-            "egress": [{"to": [{"podSelector": select(svc)}], "ports": [{"port": port, "protocol": "TCP"}]}],
-        },
-    });
-    let ingress = json!({
-        "apiVersion": "networking.k8s.io/v1",
-        "kind": "NetworkPolicy",
-        "metadata": {"name": format!("{test}-ingress"), "namespace": "__NS__", "labels": labels(&test), "annotations": hook("-1")},
-        "spec": {
-            "podSelector": select(svc),
-            "policyTypes": ["Ingress"],
-            "ingress": [{"from": [{"podSelector": select(&test)}], "ports": [{"port": port, "protocol": "TCP"}]}],
-        },
-    });
-    let hardened = json!({
-        "allowPrivilegeEscalation": false,
-        "capabilities": {"drop": ["ALL"]},
-        "privileged": false,
-        "readOnlyRootFilesystem": true,
-        "runAsNonRoot": true,
-        "runAsUser": 10001,
-        "runAsGroup": 10001,
-        "seccompProfile": {"type": "RuntimeDefault"},
-    });
-    let pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": test, "namespace": "__NS__", "labels": labels(&test), "annotations": hook("0")},
-        "spec": {
-            "restartPolicy": "Never",
-            "automountServiceAccountToken": false,
-            "enableServiceLinks": false,
-            "securityContext": {
-                "runAsNonRoot": true, "runAsUser": 10001, "runAsGroup": 10001,
-                "seccompProfile": {"type": "RuntimeDefault"},
-            },
-            "containers": [{
-                "name": "ready",
-                "image": "__IMAGE__",
-                "imagePullPolicy": "IfNotPresent",
-                "args": ["--fail", "--silent", "--show-error", "--max-time", "5", "--retry", "10",
-                         "--retry-delay", "3", "--retry-all-errors",
-                         format!("http://{svc}:{port}{path}")],
-                "resources": {
-                    "requests": {"cpu": "10m", "memory": "16Mi", "ephemeral-storage": "8Mi"},
-                    "limits": {"cpu": "100m", "memory": "64Mi", "ephemeral-storage": "16Mi"},
-                },
-                "securityContext": hardened,
-            }],
-        },
-    });
-    let docs: Vec<String> = [egress, ingress, pod].iter().map(to_yaml).collect();
+        .collect();
     format!(
-        "# `helm test`: {svc} answers its readiness endpoint {path} on port {port}.\n{}",
+        "# `helm test`: {} answers its readiness endpoint {} on port {}.\n{}",
+        hook.service,
+        hook.path,
+        hook.port,
         join_docs(&docs)
     )
-    .replace(
-        "__NS__",
-        &format!("{{{{ include \"{chart}.namespace\" . }}}}"),
-    )
-    .replace("__IMAGE__", "{{ .Values.tests.image | quote }}")
+}
+
+/// Replaces the value at `path` (map keys, list indices) of a template tree; the path exists.
+fn set_node(node: &mut Node, path: &[&str], value: Node) {
+    let Some((first, rest)) = path.split_first() else {
+        *node = value;
+        return;
+    };
+    let child = match node {
+        Node::Map(entries) => entries.iter_mut().find(|(k, _)| k == first).map(|(_, v)| v),
+        Node::Seq(items) => first.parse::<usize>().ok().and_then(|i| items.get_mut(i)),
+        _ => None,
+    };
+    set_node(
+        child.unwrap_or_else(|| panic!("no `{first}` in the test hook")),
+        rest,
+        value,
+    );
 }
 
 fn readme(app: &App, values: &Values, envs: &[&str], base: &Map<String, Value>) -> String {

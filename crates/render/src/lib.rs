@@ -9,6 +9,7 @@ pub mod config_map;
 pub mod dapr;
 mod deployment;
 mod exposure;
+pub mod helm_test;
 mod hpa;
 mod ingress;
 pub mod kafka;
