@@ -19,6 +19,7 @@ fn berth(args: &[&str]) -> std::process::Output {
 const EXAMPLES: &[(&str, &[&str])] = &[
     ("todo", &["dev", "staging", "prod"]),
     ("gateway", &["dev", "staging", "prod"]),
+    ("notes", &["dev", "prod"]),
 ];
 
 fn render(example: &str, env: &str) -> String {

@@ -212,6 +212,10 @@ mod tests {
         Rendered {
             env: env.into(),
             namespace: ns.into(),
+            namespaces: vec![berth_spec::NamespaceGroup {
+                group: None,
+                name: ns.into(),
+            }],
             objects,
             warnings: vec![],
         }

@@ -1,7 +1,7 @@
 //! ConfigMaps for a service's plain environment and config files, and the checksum that rolls
 //! its pods whenever either (or the set of secret names it reads) changes.
 
-use crate::labels::{meta, service_labels};
+use crate::labels::service_meta;
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::ConfigMap;
@@ -39,7 +39,7 @@ pub fn config_maps(app: &App, svc: &ResolvedService) -> ServiceConfig {
             feed(&mut hash, &["env", k, v]);
         }
         objects.push(ConfigMap {
-            metadata: meta(app, &name, service_labels(app, svc)),
+            metadata: service_meta(app, svc, &name),
             data: Some(data),
             ..Default::default()
         });
@@ -66,7 +66,7 @@ pub fn config_maps(app: &App, svc: &ResolvedService) -> ServiceConfig {
             }
         }
         objects.push(ConfigMap {
-            metadata: meta(app, &name, service_labels(app, svc)),
+            metadata: service_meta(app, svc, &name),
             data: (!data.is_empty()).then_some(data),
             binary_data: (!binary.is_empty()).then_some(binary),
             ..Default::default()

@@ -1,6 +1,6 @@
 //! HorizontalPodAutoscalers that react fast to load and slowly to its absence.
 
-use crate::labels::{meta, service_labels};
+use crate::labels::service_meta;
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, ExternalMetricSource, HPAScalingPolicy, HPAScalingRules,
@@ -40,11 +40,16 @@ pub(crate) fn hpa(app: &App, svc: &ResolvedService) -> Option<HorizontalPodAutos
         period_seconds: period,
     };
     Some(HorizontalPodAutoscaler {
-        metadata: meta(app, &svc.name, service_labels(app, svc)),
+        metadata: service_meta(app, svc, &svc.name),
         spec: Some(HorizontalPodAutoscalerSpec {
             scale_target_ref: CrossVersionObjectReference {
                 api_version: Some("apps/v1".into()),
-                kind: "Deployment".into(),
+                kind: (if svc.is_stateful() {
+                    "StatefulSet"
+                } else {
+                    "Deployment"
+                })
+                .into(),
                 name: svc.name.clone(),
             },
             min_replicas: Some(auto.min as i32),

@@ -1,7 +1,7 @@
 //! A service's Ingress when it is exposed through one: the app's ingress class, TLS from
 //! cert-manager, the typed ingress-nginx controls as annotations (`exposure.rs`).
 
-use crate::labels::{meta, service_labels};
+use crate::labels::service_meta;
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule,
@@ -18,7 +18,7 @@ pub(crate) fn ingress(app: &App, svc: &ResolvedService) -> Option<Ingress> {
         .as_ref()
         .filter(|e| e.kind == berth_spec::ExposeType::Ingress)?;
     let port = expose.port.service_port;
-    let mut m = meta(app, &svc.name, service_labels(app, svc));
+    let mut m = service_meta(app, svc, &svc.name);
     let mut annotations = crate::exposure::ingress_annotations(app, svc, expose);
     if expose.tls {
         annotations.insert(

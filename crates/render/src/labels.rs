@@ -54,20 +54,52 @@ pub fn selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
     ])
 }
 
+/// The labels that select the pods of `name`: an adopted install's selector (`adopt.selector`),
+/// else berth's `name` and `instance`.
+pub fn pod_selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
+    app.services
+        .iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.adopt_selector.clone())
+        .unwrap_or_else(|| selector_labels(app, name))
+}
+
+/// The selector of the pods of `name` (a service, or anything else berth labels by name).
 pub fn selector(app: &App, name: &str) -> LabelSelector {
     LabelSelector {
-        match_labels: Some(selector_labels(app, name)),
+        match_labels: Some(pod_selector_labels(app, name)),
         ..Default::default()
     }
 }
 
+/// The labels of a service's pods: its object labels plus an adopted selector's.
+pub fn pod_labels(app: &App, svc: &ResolvedService) -> BTreeMap<String, String> {
+    let mut l = service_labels(app, svc);
+    if let Some(adopted) = &svc.adopt_selector {
+        l.extend(adopted.clone());
+    }
+    l
+}
+
+/// Metadata of an object of the app as a whole, in the environment's namespace.
 pub fn meta(app: &App, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
+    meta_in(&app.namespace, name, labels)
+}
+
+/// Metadata of an object in namespace `namespace`.
+pub fn meta_in(namespace: &str, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_owned()),
-        namespace: Some(app.namespace.clone()),
+        namespace: Some(namespace.to_owned()),
         labels: Some(labels),
         ..Default::default()
     }
+}
+
+/// Metadata of an object of service `svc` (named `name`): in the service's namespace, with
+/// its labels.
+pub fn service_meta(app: &App, svc: &ResolvedService, name: &str) -> ObjectMeta {
+    meta_in(&svc.namespace, name, service_labels(app, svc))
 }
 
 /// Label values are at most 63 characters of `[A-Za-z0-9_.-]`, alphanumeric at both ends.

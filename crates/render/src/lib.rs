@@ -7,7 +7,7 @@
 // One module per kind; every workload kind builds its pod with [`pod::PodBuilder`].
 pub mod config_map;
 pub mod dapr;
-mod deployment;
+pub mod deployment;
 mod exposure;
 pub mod helm_test;
 mod hpa;
@@ -22,6 +22,7 @@ pub mod redis;
 pub mod secrets;
 mod service;
 mod service_account;
+pub mod statefulset;
 
 use berth_spec::App;
 use serde_json::Value;
@@ -68,7 +69,10 @@ pub struct Warning {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
     pub env: String,
+    /// The environment's namespace.
     pub namespace: String,
+    /// Every namespace it deploys into (its own first, then the namespace groups').
+    pub namespaces: Vec<berth_spec::NamespaceGroup>,
     /// In apply order.
     pub objects: Vec<Object>,
     pub warnings: Vec<Warning>,
@@ -85,7 +89,7 @@ pub fn render(app: &App) -> Rendered {
             message: w.message.clone(),
         })
         .collect();
-    objects.push(Object::from_typed(&namespace::namespace(app)));
+    objects.extend(namespace::namespaces(app).iter().map(Object::from_typed));
     objects.extend(
         network_policy::namespace_policies(app)
             .iter()
@@ -101,10 +105,22 @@ pub fn render(app: &App) -> Rendered {
         objects.push(Object::from_typed(&service_account::service_account(
             app, svc,
         )));
-        objects.push(Object::from_typed(&deployment::deployment(
-            app, svc, &config,
-        )));
-        if let Some(s) = service::service(app, svc) {
+        let service = service::service(app, svc);
+        if svc.is_stateful() {
+            objects.push(Object::from_typed(&statefulset::service_stateful_set(
+                app, svc, &config,
+            )));
+            objects.push(Object::from_typed(&statefulset::service_headless(
+                app,
+                svc,
+                service.as_ref(),
+            )));
+        } else {
+            objects.push(Object::from_typed(&deployment::deployment(
+                app, svc, &config,
+            )));
+        }
+        if let Some(s) = service {
             objects.push(Object::from_typed(&s));
         }
         if let Some(s) = exposure::external_service(app, svc) {
@@ -148,6 +164,7 @@ pub fn render(app: &App) -> Rendered {
     Rendered {
         env: app.env.clone(),
         namespace: app.namespace.clone(),
+        namespaces: app.namespaces.clone(),
         objects,
         warnings,
     }

@@ -1,7 +1,7 @@
 //! NetworkPolicies. Traffic is denied by default; each service accepts only the services that
 //! `use` it (and the ingress controller when exposed) and reaches only what it `uses`, plus DNS.
 
-use crate::labels::{app_labels, meta, selector, service_labels};
+use crate::labels::{app_labels, meta_in, selector, service_meta};
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::networking::v1::{
     IPBlock, NetworkPolicy, NetworkPolicyEgressRule, NetworkPolicyIngressRule, NetworkPolicyPeer,
@@ -45,11 +45,18 @@ fn container_ports(svc: &ResolvedService) -> Vec<NetworkPolicyPort> {
         .collect()
 }
 
-/// Default-deny for everything in the namespace, and DNS for everything.
+/// Default-deny for everything in each of the app's namespaces, and DNS for everything.
 pub(crate) fn namespace_policies(app: &App) -> Vec<NetworkPolicy> {
+    app.namespaces
+        .iter()
+        .flat_map(|n| policies_in(app, &n.name))
+        .collect()
+}
+
+fn policies_in(app: &App, namespace: &str) -> Vec<NetworkPolicy> {
     let all_pods = LabelSelector::default();
     let deny = NetworkPolicy {
-        metadata: meta(app, DEFAULT_DENY, app_labels(app, "network-policy")),
+        metadata: meta_in(namespace, DEFAULT_DENY, app_labels(app, "network-policy")),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(all_pods.clone()),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),
@@ -62,7 +69,7 @@ pub(crate) fn namespace_policies(app: &App) -> Vec<NetworkPolicy> {
         ..Default::default()
     };
     let dns = NetworkPolicy {
-        metadata: meta(app, ALLOW_DNS, app_labels(app, "network-policy")),
+        metadata: meta_in(namespace, ALLOW_DNS, app_labels(app, "network-policy")),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(all_pods),
             policy_types: Some(vec!["Egress".into()]),
@@ -83,20 +90,32 @@ pub(crate) fn namespace_policies(app: &App) -> Vec<NetworkPolicy> {
     vec![deny, dns]
 }
 
+/// The pods of `other` as seen from `svc`'s policy: by their labels, and by their namespace's
+/// name when it is another namespace.
+fn peer(app: &App, svc: &ResolvedService, other: &ResolvedService) -> NetworkPolicyPeer {
+    NetworkPolicyPeer {
+        pod_selector: Some(selector(app, &other.name)),
+        namespace_selector: (other.namespace != svc.namespace)
+            .then(|| namespace_selector(&other.namespace)),
+        ..Default::default()
+    }
+}
+
 /// Ingress from the services that use this one (and the ingress controller when exposed);
 /// egress to what this one uses.
 pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy {
     let mut ingress = Vec::new();
     if !svc.ports.is_empty() {
-        let from: Vec<NetworkPolicyPeer> = app
+        let mut from: Vec<NetworkPolicyPeer> = app
             .services
             .iter()
             .filter(|other| other.uses_services.contains(&svc.name))
-            .map(|other| NetworkPolicyPeer {
-                pod_selector: Some(selector(app, &other.name)),
-                ..Default::default()
-            })
+            .map(|other| peer(app, svc, other))
             .collect();
+        // Replicas of a StatefulSet reach each other (replication, cluster membership).
+        if svc.is_stateful() {
+            from.push(peer(app, svc, svc));
+        }
         if !from.is_empty() {
             ingress.push(NetworkPolicyIngressRule {
                 from: Some(from),
@@ -132,13 +151,16 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
             .filter(|s| !s.ports.is_empty())
         {
             egress.push(NetworkPolicyEgressRule {
-                to: Some(vec![NetworkPolicyPeer {
-                    pod_selector: Some(selector(app, used)),
-                    ..Default::default()
-                }]),
+                to: Some(vec![peer(app, svc, other)]),
                 ports: Some(container_ports(other)),
             });
         }
+    }
+    if svc.is_stateful() && !svc.ports.is_empty() {
+        egress.push(NetworkPolicyEgressRule {
+            to: Some(vec![peer(app, svc, svc)]),
+            ports: Some(container_ports(svc)),
+        });
     }
     for used in &svc.uses_dependencies {
         if let Some(dep) = app.dependencies.iter().find(|d| &d.name == used) {
@@ -169,7 +191,7 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
         });
     }
     NetworkPolicy {
-        metadata: meta(app, &svc.name, service_labels(app, svc)),
+        metadata: service_meta(app, svc, &svc.name),
         spec: Some(NetworkPolicySpec {
             pod_selector: Some(selector(app, &svc.name)),
             policy_types: Some(vec!["Ingress".into(), "Egress".into()]),

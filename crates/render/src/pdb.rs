@@ -1,6 +1,6 @@
 //! PodDisruptionBudgets that can never block a node drain.
 
-use crate::labels::{meta, selector, service_labels};
+use crate::labels::{selector, service_meta};
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -12,7 +12,7 @@ pub(crate) fn pdb(app: &App, svc: &ResolvedService) -> Option<PodDisruptionBudge
         return None;
     }
     Some(PodDisruptionBudget {
-        metadata: meta(app, &svc.name, service_labels(app, svc)),
+        metadata: service_meta(app, svc, &svc.name),
         spec: Some(PodDisruptionBudgetSpec {
             max_unavailable: Some(IntOrString::Int(1)),
             selector: Some(selector(app, &svc.name)),

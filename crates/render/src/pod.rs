@@ -37,15 +37,16 @@
 //! (see `deployment.rs`); a bare Pod uses [`PodBuilder::build_pod`].
 
 use crate::config_map::ServiceConfig;
-use crate::labels::{selector, service_labels};
+use crate::labels::{pod_labels, selector};
 use berth_spec::sync::{ConfigSync, SYNC_PORT};
 use berth_spec::{App, ProbeAction, ResolvedProbe, ResolvedService};
 use k8s_openapi::api::core::v1::{
     Affinity, Capabilities, ConfigMapEnvSource, ConfigMapVolumeSource, Container, ContainerPort,
-    EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource, ExecAction, GRPCAction,
+    EmptyDirVolumeSource, EnvFromSource, EnvVar, EnvVarSource, ExecAction, GRPCAction, KeyToPath,
     HTTPGetAction, HTTPHeader, Lifecycle, LifecycleHandler, ObjectFieldSelector, Pod,
     PodAffinityTerm, PodAntiAffinity, PodSecurityContext, PodSpec, PodTemplateSpec,
-    Probe as KProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecurityContext,
+    Probe as KProbe, ResourceRequirements, SeccompProfile, SecretKeySelector, SecretVolumeSource,
+    SecurityContext,
     SleepAction, Sysctl, TCPSocketAction, TopologySpreadConstraint, Volume, VolumeMount,
     WeightedPodAffinityTerm,
 };
@@ -62,6 +63,13 @@ pub const PRESTOP_SLEEP_SECONDS: i64 = 5;
 pub const SYNC_VOLUME: &str = "berth-config";
 pub const SYNC_CONTAINER: &str = "config-sync";
 pub use berth_spec::sync::SYNC_PORT_NAME;
+
+/// The pod volume holding a service's `secret-files`.
+pub const SECRET_FILES_VOLUME: &str = "secret-files";
+/// Name of the init container running a service's `init` command.
+pub const INIT_CONTAINER: &str = "init";
+/// Ephemeral storage (request, limit) of a user's init container or sidecar.
+const EXTRA_EPHEMERAL: (&str, &str) = ("64Mi", "256Mi");
 
 /// `/tmp` is an emptyDir of this size in every pod (the root filesystem is read-only).
 const TMP_MIB: u64 = 256;
@@ -115,9 +123,13 @@ pub struct PodBuilder {
     writable_mib: u64,
     writable_count: usize,
     init_containers: Vec<Container>,
+    /// The one-shot `init` command: an init container like the main one, run last.
+    init_command: Option<Vec<String>>,
     spread: Option<LabelSelector>,
     share_process_namespace: bool,
     sysctls: Vec<Sysctl>,
+    /// Set when the pod mounts persistent volumes (`OnRootMismatch`).
+    fs_group_change_policy: Option<String>,
 }
 
 impl PodBuilder {
@@ -147,9 +159,11 @@ impl PodBuilder {
             writable_mib: 0,
             writable_count: 0,
             init_containers: Vec::new(),
+            init_command: None,
             spread: None,
             share_process_namespace: false,
             sysctls: Vec::new(),
+            fs_group_change_policy: None,
         }
     }
 
@@ -162,7 +176,8 @@ impl PodBuilder {
         // The service's own labels and annotations go on the pod (never into the selector);
         // berth's own win over them.
         b.labels = svc.meta.labels.clone();
-        b.labels.extend(service_labels(app, svc));
+        // (an adopted selector's labels go on top: they must select the pod)
+        b.labels.extend(pod_labels(app, svc));
         b.annotations = svc.meta.pod_annotations.clone();
         b.annotation(CHECKSUM_ANNOTATION, &config.checksum)
             .service_account(&svc.name)
@@ -248,7 +263,139 @@ impl PodBuilder {
                 b.share_process_namespace = true;
             }
         }
+        // Persistent volumes come from the StatefulSet's volume claim templates.
+        for v in &svc.storage {
+            b.claim(&v.name, &v.path);
+        }
+        if let Some(secret) = &config.secret_name
+            && !svc.secret_files.is_empty()
+        {
+            b.secret_files(secret, &svc.secret_files);
+        }
+        // Sidecars start first (an init container may use a proxy sidecar), then the named init
+        // containers, then `init`.
+        for c in &svc.sidecars {
+            let container = b.extra_container(c, true);
+            b.sidecar(container);
+        }
+        for c in &svc.init_containers {
+            let container = b.extra_container(c, false);
+            b.init_container(container);
+        }
+        if let Some(cmd) = &svc.init {
+            b.init_command(cmd.clone());
+        }
         b
+    }
+
+    /// Mounts persistent volume `claim` (a volume claim template of the StatefulSet, so not a
+    /// pod volume) at `path`, and lets the kubelet give it to the pod's group only when its
+    /// root is not already theirs (`fsGroupChangePolicy: OnRootMismatch`): a large volume is not
+    /// re-chowned on every start.
+    pub fn claim(&mut self, claim: &str, path: &str) -> &mut Self {
+        self.mounts.push(mount(claim, path, false));
+        self.fs_group_change_policy = Some("OnRootMismatch".into());
+        self
+    }
+
+    /// Keys of Secret `secret` as read-only files (mode 0400, readable by the pod's `fsGroup`),
+    /// one secret volume with `items`, each file mounted by `subPath` so nothing the image has in
+    /// that directory is hidden.
+    pub fn secret_files(&mut self, secret: &str, files: &[berth_spec::SecretFile]) -> &mut Self {
+        let mut items: Vec<KeyToPath> = Vec::new();
+        for f in files {
+            if !items.iter().any(|i| i.key == f.key) {
+                items.push(KeyToPath {
+                    key: f.key.clone(),
+                    path: f.key.clone(),
+                    ..Default::default()
+                });
+            }
+            self.mounts.push(VolumeMount {
+                name: SECRET_FILES_VOLUME.into(),
+                mount_path: f.path.clone(),
+                sub_path: Some(f.key.clone()),
+                read_only: Some(true),
+                ..Default::default()
+            });
+        }
+        self.volumes.push(Volume {
+            name: SECRET_FILES_VOLUME.into(),
+            secret: Some(SecretVolumeSource {
+                secret_name: Some(secret.into()),
+                items: Some(items),
+                default_mode: Some(0o400),
+                optional: Some(false),
+            }),
+            ..Default::default()
+        });
+        self
+    }
+
+    /// A one-shot init container `init` running `command` in the main container's image, with
+    /// its environment, mounts and resources; it runs after every other init container.
+    pub fn init_command(&mut self, command: Vec<String>) -> &mut Self {
+        self.init_command = Some(command);
+        self
+    }
+
+    /// A user's init container or sidecar: its image, command, env, ports and resources, `/tmp`
+    /// and the main container's mounts of the paths it names (hardening comes from
+    /// [`init_container`](Self::init_container) / [`sidecar`](Self::sidecar)).
+    fn extra_container(&self, c: &berth_spec::ResolvedContainer, sidecar: bool) -> Container {
+        let mounts: Vec<VolumeMount> = c
+            .mounts
+            .iter()
+            .filter_map(|path| self.mounts.iter().find(|m| &m.mount_path == path).cloned())
+            .collect();
+        let ports: Vec<ContainerPort> = c
+            .ports
+            .iter()
+            .map(|(name, port)| ContainerPort {
+                name: Some(name.clone()),
+                container_port: (*port).into(),
+                protocol: Some("TCP".into()),
+                ..Default::default()
+            })
+            .collect();
+        let env: Vec<EnvVar> = c
+            .env
+            .iter()
+            .map(|(k, v)| EnvVar {
+                name: k.clone(),
+                value: Some(v.clone()),
+                ..Default::default()
+            })
+            .collect();
+        Container {
+            name: c.name.clone(),
+            image: Some(c.image.to_string()),
+            command: c.command.clone(),
+            args: c.args.clone(),
+            env: (!env.is_empty()).then_some(env),
+            ports: (sidecar && !ports.is_empty()).then_some(ports),
+            resources: Some(ResourceRequirements {
+                requests: Some(BTreeMap::from([
+                    ("cpu".into(), quantity(&c.cpu.request)),
+                    ("memory".into(), quantity(&c.memory.request)),
+                    (
+                        "ephemeral-storage".into(),
+                        Quantity(EXTRA_EPHEMERAL.0.into()),
+                    ),
+                ])),
+                limits: Some(BTreeMap::from([
+                    ("cpu".into(), quantity(&c.cpu.limit)),
+                    ("memory".into(), quantity(&c.memory.limit)),
+                    (
+                        "ephemeral-storage".into(),
+                        Quantity(EXTRA_EPHEMERAL.1.into()),
+                    ),
+                ])),
+                ..Default::default()
+            }),
+            volume_mounts: (!mounts.is_empty()).then_some(mounts),
+            ..Default::default()
+        }
     }
 
     /// `restartPolicy` of the pod (default `Always`). Anything but `Always` drops the probes and
@@ -501,6 +648,20 @@ impl PodBuilder {
         c.security_context = Some(hardened(self.user));
         c.volume_mounts = Some(self.mounts);
         c.termination_message_policy = Some("FallbackToLogsOnError".into());
+        if let Some(command) = self.init_command {
+            // The service's own container, run once to completion before it.
+            init_containers.push(Container {
+                name: INIT_CONTAINER.into(),
+                command: Some(command),
+                args: None,
+                ports: None,
+                readiness_probe: None,
+                liveness_probe: None,
+                startup_probe: None,
+                lifecycle: None,
+                ..c.clone()
+            });
+        }
 
         let user = i64::from(self.user);
         let (spread, affinity) = match self.spread {
@@ -557,6 +718,7 @@ impl PodBuilder {
                     run_as_user: Some(user),
                     run_as_group: Some(user),
                     fs_group: Some(user),
+                    fs_group_change_policy: self.fs_group_change_policy,
                     seccomp_profile: Some(SeccompProfile {
                         type_: "RuntimeDefault".into(),
                         ..Default::default()

@@ -8,7 +8,7 @@
 
 use crate::Object;
 use crate::config_map::secret_name;
-use crate::labels::{meta, service_labels};
+use crate::labels::{meta_in, service_labels};
 use berth_spec::{App, ResolvedService, SecretDelivery};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
@@ -35,7 +35,7 @@ pub fn object(app: &App, svc: &ResolvedService) -> Option<Object> {
                 .filter_map(|(k, v)| Some((k.clone(), ByteString(v.as_ref()?.expose().to_vec()))))
                 .collect();
             let secret = Secret {
-                metadata: meta(app, &name, labels),
+                metadata: meta_in(&svc.namespace, &name, labels),
                 type_: Some("Opaque".into()),
                 data: Some(data),
                 ..Default::default()
@@ -55,7 +55,7 @@ pub fn object(app: &App, svc: &ResolvedService) -> Option<Object> {
                 "kind": "SealedSecret",
                 "metadata": {
                     "name": name,
-                    "namespace": app.namespace,
+                    "namespace": svc.namespace,
                     "labels": labels,
                 },
                 "spec": {
@@ -63,7 +63,7 @@ pub fn object(app: &App, svc: &ResolvedService) -> Option<Object> {
                     "template": {
                         "metadata": {
                             "name": name,
-                            "namespace": app.namespace,
+                            "namespace": svc.namespace,
                             "labels": labels,
                         },
                         "type": "Opaque",
@@ -74,7 +74,7 @@ pub fn object(app: &App, svc: &ResolvedService) -> Option<Object> {
                 SEALED_SECRET_API_VERSION,
                 "SealedSecret",
                 &name,
-                app,
+                &svc.namespace,
                 body,
             ))
         }
@@ -95,7 +95,7 @@ pub fn object(app: &App, svc: &ResolvedService) -> Option<Object> {
                 "kind": "ExternalSecret",
                 "metadata": {
                     "name": name,
-                    "namespace": app.namespace,
+                    "namespace": svc.namespace,
                     "labels": labels,
                 },
                 "spec": {
@@ -109,19 +109,19 @@ pub fn object(app: &App, svc: &ResolvedService) -> Option<Object> {
                 EXTERNAL_SECRET_API_VERSION,
                 "ExternalSecret",
                 &name,
-                app,
+                &svc.namespace,
                 body,
             ))
         }
     }
 }
 
-fn custom(api_version: &str, kind: &str, name: &str, app: &App, body: Value) -> Object {
+fn custom(api_version: &str, kind: &str, name: &str, namespace: &str, body: Value) -> Object {
     Object {
         api_version: api_version.to_owned(),
         kind: kind.to_owned(),
         name: name.to_owned(),
-        namespace: Some(app.namespace.clone()),
+        namespace: Some(namespace.to_owned()),
         body,
     }
 }

@@ -1,7 +1,7 @@
 //! Services: a ClusterIP Service per service with a port, and an ExternalName Service per
 //! external dependency.
 
-use crate::labels::{app_labels, meta, selector_labels, service_labels};
+use crate::labels::{app_labels, meta, pod_selector_labels, service_meta};
 use berth_spec::{App, ResolvedDependency, ResolvedService};
 use k8s_openapi::api::core::v1::{Service, ServicePort, ServiceSpec};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -34,7 +34,7 @@ pub(crate) fn service(app: &App, svc: &ResolvedService) -> Option<Service> {
     if svc.ports.is_empty() {
         return None;
     }
-    let mut m = meta(app, &svc.name, service_labels(app, svc));
+    let mut m = service_meta(app, svc, &svc.name);
     if !svc.meta.service_annotations.is_empty() {
         m.annotations = Some(svc.meta.service_annotations.clone());
     }
@@ -42,7 +42,7 @@ pub(crate) fn service(app: &App, svc: &ResolvedService) -> Option<Service> {
         metadata: m,
         spec: Some(ServiceSpec {
             type_: Some("ClusterIP".into()),
-            selector: Some(selector_labels(app, &svc.name)),
+            selector: Some(pod_selector_labels(app, &svc.name)),
             ports: Some(
                 svc.ports
                     .iter()

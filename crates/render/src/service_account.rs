@@ -1,7 +1,7 @@
 //! One ServiceAccount per service: no API token, and the cloud identity the config-sync
 //! sidecar reads its source with.
 
-use crate::labels::{meta, service_labels};
+use crate::labels::service_meta;
 use berth_spec::sync::Cloud;
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::core::v1::ServiceAccount;
@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 pub(crate) fn service_account(app: &App, svc: &ResolvedService) -> ServiceAccount {
     let mut sa = ServiceAccount {
-        metadata: meta(app, &svc.name, service_labels(app, svc)),
+        metadata: service_meta(app, svc, &svc.name),
         // berth's services do not call the Kubernetes API; no token in their pods.
         automount_service_account_token: Some(false),
         ..Default::default()

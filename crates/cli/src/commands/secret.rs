@@ -140,7 +140,7 @@ fn set(args: SecretSetArgs) -> CmdResult {
     }
     let name = format!("{}-secrets", svc.name);
     let ciphertext =
-        seal_value(&cert, Scope::Strict, &app.namespace, &name, &value).map_err(fail)?;
+        seal_value(&cert, Scope::Strict, &svc.namespace, &name, &value).map_err(fail)?;
     drop(value);
 
     let rel = sealed.value_path(&svc.name, &args.key);
@@ -156,7 +156,7 @@ fn set(args: SecretSetArgs) -> CmdResult {
         "{} {} ({from}) for Secret {}/{name}, strict scope, certificate {} (sha256 {}, valid until {}) -> {}",
         if existed { "resealed" } else { "sealed" },
         args.key,
-        app.namespace,
+        svc.namespace,
         sealed.cert,
         cert.fingerprint().trim_start_matches("sha256:"),
         cert.not_after().unwrap_or("unknown"),
