@@ -727,6 +727,12 @@ pub fn quota_objects(r: &Rendered, app: &str) -> Vec<Value> {
         let part = Rendered {
             env: r.env.clone(),
             namespace: ns.to_owned(),
+            namespaces: r
+                .namespaces
+                .iter()
+                .filter(|n| n.name == ns)
+                .cloned()
+                .collect(),
             objects: r
                 .objects
                 .iter()

@@ -50,7 +50,11 @@ fn totals_match_an_independent_count() {
         for r in renders(&loaded) {
             let mut min_cpu = 0i64;
             let mut max_mem = 0i64;
-            for o in r.objects.iter().filter(|o| o.kind == "Deployment") {
+            for o in r
+                .objects
+                .iter()
+                .filter(|o| o.kind == "Deployment" || o.kind == "StatefulSet")
+            {
                 let hpa = r
                     .objects
                     .iter()
@@ -89,7 +93,16 @@ fn quota_objects_are_valid_and_hold_the_maximum() {
     for (name, loaded) in examples() {
         for r in renders(&loaded) {
             let quota = capacity::quota_objects(&r, &loaded.spec.app);
-            assert_eq!(quota.len(), 2, "{name}/{}", r.env);
+            // A ResourceQuota and a LimitRange per namespace that holds workloads.
+            let mut namespaces: Vec<&str> = r
+                .objects
+                .iter()
+                .filter(|o| matches!(o.kind.as_str(), "Deployment" | "StatefulSet"))
+                .filter_map(|o| o.namespace.as_deref())
+                .collect();
+            namespaces.sort();
+            namespaces.dedup();
+            assert_eq!(quota.len(), 2 * namespaces.len(), "{name}/{}", r.env);
             let input = berth_check::Input::Objects {
                 name: format!("{name}-{}", r.env),
                 objects: quota.iter().collect(),
@@ -102,8 +115,18 @@ fn quota_objects_are_valid_and_hold_the_maximum() {
                 r.env
             );
             let plan = capacity::plan(&r);
-            let hard = &quota[0]["spec"]["hard"];
-            let pods: u64 = hard["pods"].as_str().unwrap().parse().unwrap();
+            // Over every namespace's quota (an app over several namespaces has one each).
+            let pods: u64 = quota
+                .iter()
+                .filter(|q| q["kind"] == "ResourceQuota")
+                .map(|q| {
+                    q["spec"]["hard"]["pods"]
+                        .as_str()
+                        .unwrap()
+                        .parse::<u64>()
+                        .unwrap()
+                })
+                .sum();
             assert_eq!(pods, plan.max.pods + plan.surge.pods + plan.batch.pods);
         }
     }

@@ -25,6 +25,7 @@ fn render(objects: Vec<Object>) -> Rendered {
     Rendered {
         env: "prod".into(),
         namespace: "ns".into(),
+        namespaces: vec![],
         objects,
         warnings: vec![],
     }

@@ -35,6 +35,7 @@ pub fn run(args: CapacityArgs) -> CmdResult {
                 let r = berth_render::Rendered {
                     env: String::new(),
                     namespace: String::new(),
+                    namespaces: Vec::new(),
                     objects: objects.into_iter().map(object).collect(),
                     warnings: Vec::new(),
                 };
