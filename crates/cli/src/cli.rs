@@ -137,7 +137,7 @@ pub struct RenderArgs {
     #[arg(short = 'o', long = "output-dir", value_name = "DIR")]
     pub output_dir: Option<PathBuf>,
     /// What to write: one environment's manifests, or (into -o DIR, for every environment) a
-    /// Kustomize tree, a Helm chart, Argo CD applications or a Compose file.
+    /// Kustomize tree, a Helm chart, Argo CD applications, a Compose file or the monitoring objects.
     #[arg(long = "format", value_enum, default_value_t = EmitFormat::Manifests)]
     pub format: EmitFormat,
     #[command(flatten)]
@@ -162,6 +162,9 @@ pub enum EmitFormat {
     Argocd,
     /// compose.yaml for running the app locally.
     Compose,
+    /// Per environment: ServiceMonitors, a PrometheusRule (alerts, SLO burn rates), a Grafana
+    /// dashboard ConfigMap (docs/operate.md#monitoring).
+    Monitoring,
 }
 
 #[cfg(feature = "full")]

@@ -99,6 +99,7 @@ fn build_writes_every_format_and_reports_each() {
             "helm",
             "argocd",
             "compose",
+            "monitoring",
             "capacity",
             "graph"
         ]

@@ -9,3 +9,4 @@
 pub mod capacity;
 pub mod graph;
 pub mod k8s;
+pub mod monitoring;

@@ -185,12 +185,13 @@ fn check_env(tier: berth_spec::Tier, r: &Rendered) -> Result<CheckStatus, Failur
 }
 
 /// Every format `berth build` writes, in the order the summary lists them.
-const FORMATS: [EmitFormat; 5] = [
+const FORMATS: [EmitFormat; 6] = [
     EmitFormat::Manifests,
     EmitFormat::Kustomize,
     EmitFormat::Helm,
     EmitFormat::Argocd,
     EmitFormat::Compose,
+    EmitFormat::Monitoring,
 ];
 
 struct FormatStatus {

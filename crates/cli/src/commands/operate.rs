@@ -24,3 +24,22 @@ pub fn outputs(loaded: &Loaded, rendered: &[Rendered]) -> Vec<(&'static str, Fil
     }
     vec![("capacity", capacity), ("graph", graph)]
 }
+
+/// `monitoring/ENV/`: one file per monitoring object and all.yaml, per environment.
+pub fn monitoring(loaded: &Loaded, rendered: &[Rendered]) -> FileSet {
+    let mut files = FileSet::default();
+    for (app, r) in loaded.apps.iter().zip(rendered) {
+        let objects = berth_operate::monitoring::objects(app, r)
+            .into_iter()
+            .map(super::app::object)
+            .collect();
+        let set = Rendered {
+            env: r.env.clone(),
+            namespace: r.namespace.clone(),
+            objects,
+            warnings: Vec::new(),
+        };
+        files.nest(&r.env, berth_emit::manifests(&set));
+    }
+    files
+}

@@ -84,6 +84,7 @@ pub(super) fn format_name(format: EmitFormat) -> &'static str {
         EmitFormat::Helm => "helm",
         EmitFormat::Argocd => "argocd",
         EmitFormat::Compose => "compose",
+        EmitFormat::Monitoring => "monitoring",
     }
 }
 
@@ -151,6 +152,7 @@ pub(super) fn emit(
         }
         EmitFormat::Kustomize => berth_emit::kustomize(&loaded.spec.app, rendered),
         EmitFormat::Helm => berth_emit::helm(&loaded.apps, rendered),
+        EmitFormat::Monitoring => super::operate::monitoring(loaded, rendered),
         EmitFormat::Compose => {
             let local = berth_emit::local_env(&loaded.apps);
             note = Some(format!("the {} environment", local.env));

@@ -1,0 +1,501 @@
+//! Monitoring of one environment, from its rendered objects and the services' `metrics` and
+//! `slo`: a ServiceMonitor (or PodMonitor) per scraped service with the NetworkPolicy that lets
+//! Prometheus in, a PrometheusRule with alerts that need no knowledge of the app's metrics
+//! (kube-state-metrics and the kubelet), SLO burn-rate alerts with their recording rules, and a
+//! Grafana dashboard in a ConfigMap the Grafana sidecar picks up.
+
+use crate::k8s::{self, Role};
+use berth_render::Rendered;
+use berth_spec::App;
+use berth_spec::observe::{PortRef, percentile, seconds};
+use serde_json::{Value, json};
+
+/// Namespace Prometheus runs in (allowed to scrape through NetworkPolicy).
+pub const MONITORING_NAMESPACE: &str = "monitoring";
+
+/// The SRE workbook's multi-window, multi-burn-rate pairs that page: (long, short, burn rate,
+/// `for`). 14.4 spends 2 % of a 30-day budget in an hour, 6 spends 5 % in six hours.
+pub const BURN_WINDOWS: [(&str, &str, f64, &str); 2] =
+    [("1h", "5m", 14.4, "2m"), ("6h", "30m", 6.0, "15m")];
+
+fn labels(app: &App) -> Value {
+    json!({
+        "app.kubernetes.io/managed-by": "berth",
+        "app.kubernetes.io/part-of": app.name,
+        "app.kubernetes.io/component": "monitoring",
+    })
+}
+
+/// The anchor of an alert's section in the generated runbook (`runbook/ENV.md`).
+pub fn runbook_anchor(alert: &str, subject: &str) -> String {
+    format!(
+        "{}-{}",
+        alert.to_ascii_lowercase(),
+        subject.to_ascii_lowercase()
+    )
+}
+
+fn runbook_url(app: &App, alert: &str, subject: &str) -> String {
+    format!("runbook/{}.md#{}", app.env, runbook_anchor(alert, subject))
+}
+
+/// One alert rule.
+fn alert(
+    app: &App,
+    name: &str,
+    subject: &str,
+    expr: String,
+    for_: &str,
+    severity: &str,
+    summary: String,
+) -> Value {
+    json!({
+        "alert": name,
+        "expr": expr,
+        "for": for_,
+        "labels": {"severity": severity, "namespace": app.namespace, "berth_app": app.name, "berth_subject": subject},
+        "annotations": {
+            "summary": summary,
+            "runbook_url": runbook_url(app, name, subject),
+        },
+    })
+}
+
+/// Adds a label matcher to a PromQL selector: `m{a="b"}` + `c=~"5.."` → `m{a="b",c=~"5.."}`.
+pub fn with_matcher(selector: &str, matcher: &str) -> String {
+    let s = selector.trim();
+    match s.strip_suffix('}') {
+        Some(open) if open.contains('{') => {
+            let inner_empty = open.trim_end().ends_with('{');
+            if inner_empty {
+                format!("{open}{matcher}}}")
+            } else {
+                format!("{open},{matcher}}}")
+            }
+        }
+        _ => format!("{s}{{{matcher}}}"),
+    }
+}
+
+/// The label matchers of a selector (`{…}` part), to reuse on another metric.
+fn matchers(selector: &str) -> &str {
+    match (selector.find('{'), selector.rfind('}')) {
+        (Some(a), Some(b)) if b > a => &selector[a + 1..b],
+        _ => "",
+    }
+}
+
+fn fmt_ratio(x: f64) -> String {
+    // Exact decimal text (14.4 * 0.001 = 0.0144, not 0.014400000000000001).
+    let s = format!("{:.10}", x);
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// Every monitoring object of the environment.
+pub fn objects(app: &App, r: &Rendered) -> Vec<Value> {
+    let mut out = Vec::new();
+    out.extend(scrape_objects(app, r));
+    out.push(prometheus_rule(app, r));
+    out.push(dashboard(app, r));
+    out
+}
+
+fn scrape_objects(app: &App, r: &Rendered) -> Vec<Value> {
+    let mut out = Vec::new();
+    for svc in &app.services {
+        let Some(m) = &svc.metrics else { continue };
+        let Some(w) = k8s::workloads(r)
+            .into_iter()
+            .find(|w| w.object.name == svc.name && w.pod_spec.is_some())
+        else {
+            continue;
+        };
+        let ns = w
+            .object
+            .namespace
+            .clone()
+            .unwrap_or_else(|| r.namespace.clone());
+        let path = m.path.clone().unwrap_or_else(|| "/metrics".into());
+        let interval = m.interval.clone().unwrap_or_else(|| "30s".into());
+        // The container port it names (number, name, or the service's port).
+        let ports: Vec<(u64, Option<String>)> = w.pod_spec.unwrap()["containers"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|c| c["ports"].as_array().into_iter().flatten())
+            .filter_map(|p| {
+                Some((
+                    p["containerPort"].as_u64()?,
+                    p["name"].as_str().map(str::to_owned),
+                ))
+            })
+            .collect();
+        let wanted = match &m.port {
+            Some(PortRef::Number(n)) => ports
+                .iter()
+                .find(|(p, _)| *p == u64::from(*n))
+                .cloned()
+                .or(Some((u64::from(*n), None))),
+            Some(PortRef::Name(name)) => ports
+                .iter()
+                .find(|(_, n)| n.as_deref() == Some(name))
+                .cloned(),
+            None => ports.first().cloned(),
+        };
+        let Some((number, name)) = wanted else {
+            continue;
+        };
+        let selector = w
+            .object
+            .body
+            .pointer("/spec/selector")
+            .cloned()
+            .unwrap_or(json!({}));
+        // A Service exposing that port: ServiceMonitor by its port name; else a PodMonitor.
+        let service_port = r
+            .objects
+            .iter()
+            .filter(|o| o.kind == "Service" && o.name == svc.name)
+            .find_map(|o| {
+                o.body["spec"]["ports"].as_array()?.iter().find_map(|p| {
+                    let target_matches = match &p["targetPort"] {
+                        Value::String(t) => name.as_deref() == Some(t.as_str()),
+                        Value::Number(n) => n.as_u64() == Some(number),
+                        _ => p["port"].as_u64() == Some(number),
+                    };
+                    target_matches
+                        .then(|| p["name"].as_str().map(str::to_owned))
+                        .flatten()
+                })
+            });
+        let meta = json!({"name": svc.name, "namespace": ns, "labels": labels(app)});
+        match service_port {
+            Some(port_name) => out.push(json!({
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "ServiceMonitor",
+                "metadata": meta,
+                "spec": {
+                    "selector": {"matchLabels": r.objects.iter().find(|o| o.kind == "Service" && o.name == svc.name).map(|o| o.body["metadata"]["labels"].clone()).unwrap_or(json!({}))},
+                    "namespaceSelector": {"matchNames": [ns]},
+                    "endpoints": [{"port": port_name, "path": path, "interval": interval}],
+                },
+            })),
+            None => {
+                let mut ep = json!({"path": path, "interval": interval});
+                match &name {
+                    Some(n) => ep["port"] = n.clone().into(),
+                    None => ep["portNumber"] = number.into(),
+                }
+                out.push(json!({
+                    "apiVersion": "monitoring.coreos.com/v1",
+                    "kind": "PodMonitor",
+                    "metadata": meta,
+                    "spec": {"selector": selector, "namespaceSelector": {"matchNames": [ns]}, "podMetricsEndpoints": [ep]},
+                }));
+            }
+        }
+        // Default-deny keeps Prometheus out; this policy (added to the others) lets it scrape.
+        out.push(json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": format!("{}-allow-prometheus", svc.name), "namespace": ns, "labels": labels(app)},
+            "spec": {
+                "podSelector": selector,
+                "policyTypes": ["Ingress"],
+                "ingress": [{
+                    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}],
+                    "ports": [{"port": number, "protocol": "TCP"}],
+                }],
+            },
+        }));
+    }
+    out
+}
+
+/// The alerts of the environment: the rule groups of its PrometheusRule.
+pub fn rule_groups(app: &App, r: &Rendered) -> Vec<Value> {
+    let ns = &app.namespace;
+    let mut workload_rules = Vec::new();
+    for w in k8s::workloads(r) {
+        let name = &w.object.name;
+        let wns = w.object.namespace.as_deref().unwrap_or(ns);
+        let Some(ps) = w.pod_spec else { continue };
+        if w.role != Role::Batch {
+            for c in ps["containers"].as_array().into_iter().flatten() {
+                let Some(cname) = c["name"].as_str() else {
+                    continue;
+                };
+                workload_rules.push(alert(
+                    app,
+                    "BerthPodCrashLooping",
+                    cname,
+                    format!("max by (namespace, pod, container) (max_over_time(kube_pod_container_status_waiting_reason{{namespace=\"{wns}\", container=\"{cname}\", reason=\"CrashLoopBackOff\"}}[5m])) >= 1"),
+                    "15m",
+                    "warning",
+                    format!("Container {cname} of {{{{ $labels.pod }}}} in {wns} is crash looping"),
+                ));
+            }
+        }
+        match w.object.kind.as_str() {
+            "Deployment" => {
+                // maxUnavailable is the rollout's budget; beyond it for 15 minutes is an outage.
+                let budget = match w.object.body.pointer("/spec/strategy/rollingUpdate/maxUnavailable") {
+                    Some(Value::Number(n)) => n.as_u64().unwrap_or(0),
+                    Some(Value::String(p)) if p.ends_with('%') => {
+                        let pct: u64 = p.trim_end_matches('%').parse().unwrap_or(25);
+                        u64::from(w.min) * pct / 100
+                    }
+                    _ => u64::from(w.min) / 4,
+                };
+                workload_rules.push(alert(
+                    app,
+                    "BerthReplicasUnavailable",
+                    name,
+                    format!("kube_deployment_status_replicas_unavailable{{namespace=\"{wns}\", deployment=\"{name}\"}} > {budget}"),
+                    "15m",
+                    "critical",
+                    format!("Deployment {name} in {wns} has more than {budget} unavailable replicas"),
+                ));
+            }
+            "StatefulSet" => workload_rules.push(alert(
+                app,
+                "BerthReplicasUnavailable",
+                name,
+                format!("kube_statefulset_replicas{{namespace=\"{wns}\", statefulset=\"{name}\"}} - kube_statefulset_status_replicas_ready{{namespace=\"{wns}\", statefulset=\"{name}\"}} > 0"),
+                "15m",
+                "critical",
+                format!("StatefulSet {name} in {wns} has replicas that are not ready"),
+            )),
+            _ => {}
+        }
+        if let Some(h) = w.hpa {
+            let hname = &h.name;
+            workload_rules.push(alert(
+                app,
+                "BerthAutoscalerAtMax",
+                hname,
+                format!("kube_horizontalpodautoscaler_status_current_replicas{{namespace=\"{wns}\", horizontalpodautoscaler=\"{hname}\"}} >= on (namespace, horizontalpodautoscaler) kube_horizontalpodautoscaler_spec_max_replicas{{namespace=\"{wns}\", horizontalpodautoscaler=\"{hname}\"}}"),
+                "15m",
+                "warning",
+                format!("Autoscaler {hname} in {wns} has been at its maximum of {} replicas for 15 minutes", w.max),
+            ));
+        }
+        if w.role == Role::Batch {
+            workload_rules.push(alert(
+                app,
+                "BerthJobFailed",
+                name,
+                format!(
+                    "kube_job_status_failed{{namespace=\"{wns}\", job_name=~\"{name}.*\"}} > 0"
+                ),
+                "0m",
+                "warning",
+                format!("Job {{{{ $labels.job_name }}}} ({name}) in {wns} failed"),
+            ));
+        }
+    }
+    let has_claims = k8s::workloads(r).iter().any(|w| !w.claims.is_empty())
+        || r.objects.iter().any(|o| o.kind == "PersistentVolumeClaim");
+    if has_claims {
+        workload_rules.push(alert(
+            app,
+            "BerthVolumeFillingUp",
+            ns,
+            format!("(kubelet_volume_stats_available_bytes{{namespace=\"{ns}\"}} / kubelet_volume_stats_capacity_bytes{{namespace=\"{ns}\"}}) < 0.15 and predict_linear(kubelet_volume_stats_available_bytes{{namespace=\"{ns}\"}}[6h], 4 * 3600) < 0"),
+            "1h",
+            "warning",
+            format!("Volume {{{{ $labels.persistentvolumeclaim }}}} in {ns} will be full within 4 hours"),
+        ));
+    }
+    let mut groups = vec![
+        json!({"name": format!("berth.{}.{}.workloads", app.name, app.env), "rules": workload_rules}),
+    ];
+
+    for svc in &app.services {
+        let Some(slo) = &svc.slo else { continue };
+        let Some(requests) = &slo.requests else {
+            continue;
+        };
+        let errors = slo
+            .errors
+            .clone()
+            .unwrap_or_else(|| with_matcher(requests, "code=~\"5..\""));
+        let mut rules = Vec::new();
+        let mut objectives: Vec<(String, String, f64, String)> = Vec::new(); // (sli, record prefix, budget, text)
+        if let Some(a) = slo.availability {
+            let windows = ["5m", "30m", "1h", "6h"];
+            for wdw in windows {
+                rules.push(json!({
+                    "record": "berth:slo_errors:ratio_rate".to_string() + wdw,
+                    "expr": format!("sum(rate({errors}[{wdw}])) / sum(rate({requests}[{wdw}]))"),
+                    "labels": {"berth_service": svc.name, "slo": "availability"},
+                }));
+            }
+            objectives.push((
+                "availability".into(),
+                "berth:slo_errors:ratio_rate".into(),
+                1.0 - a.0 / 100.0,
+                format!("{}% availability", a.0),
+            ));
+        }
+        for (key, value) in slo.latency.iter().flatten() {
+            let (Some(p), Some(secs)) = (percentile(key), seconds(value)) else {
+                continue;
+            };
+            let hist = slo.histogram.clone().unwrap_or_else(|| {
+                format!(
+                    "http_request_duration_seconds_bucket{{{}}}",
+                    matchers(requests)
+                )
+            });
+            let le = fmt_ratio(secs);
+            for wdw in ["5m", "30m", "1h", "6h"] {
+                rules.push(json!({
+                    "record": "berth:slo_latency_errors:ratio_rate".to_string() + wdw,
+                    "expr": format!(
+                        "1 - (sum(rate({}[{wdw}])) / sum(rate({}[{wdw}])))",
+                        with_matcher(&hist, &format!("le=\"{le}\"")),
+                        with_matcher(&hist, "le=\"+Inf\"")
+                    ),
+                    "labels": {"berth_service": svc.name, "slo": format!("latency-{key}")},
+                }));
+            }
+            objectives.push((
+                format!("latency-{key}"),
+                "berth:slo_latency_errors:ratio_rate".into(),
+                1.0 - p,
+                format!("{key} under {value}"),
+            ));
+        }
+        for (sli, record, budget, text) in objectives {
+            for (long, short, burn, for_) in BURN_WINDOWS {
+                let threshold = fmt_ratio(burn * budget);
+                let sel = format!("{{berth_service=\"{}\", slo=\"{sli}\"}}", svc.name);
+                rules.push(alert(
+                    app,
+                    if burn > 10.0 { "BerthErrorBudgetBurnFast" } else { "BerthErrorBudgetBurnSlow" },
+                    &format!("{}-{sli}", svc.name),
+                    format!("{record}{long}{sel} > {threshold} and {record}{short}{sel} > {threshold}"),
+                    for_,
+                    "critical",
+                    format!("{} burns its {text} error budget {burn}x too fast ({long} and {short} windows)", svc.name),
+                ));
+            }
+        }
+        groups.push(json!({"name": format!("berth.{}.{}.slo.{}", app.name, app.env, svc.name), "rules": rules}));
+    }
+    groups
+}
+
+fn prometheus_rule(app: &App, r: &Rendered) -> Value {
+    json!({
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {"name": format!("{}-alerts", app.name), "namespace": app.namespace, "labels": labels(app)},
+        "spec": {"groups": rule_groups(app, r)},
+    })
+}
+
+/// A Grafana dashboard with a row per service: requests and errors when it has an SLO, CPU and
+/// memory against requests and limits, restarts and available replicas.
+fn dashboard(app: &App, r: &Rendered) -> Value {
+    let ns = &app.namespace;
+    let mut panels = Vec::new();
+    let mut y = 0;
+    let mut id = 1;
+    let mut panel = |title: String, exprs: Vec<String>, x: i64, y: i64| {
+        let p = json!({
+            "id": id, "type": "timeseries", "title": title,
+            "gridPos": {"h": 8, "w": 8, "x": x, "y": y},
+            "datasource": {"type": "prometheus", "uid": "${datasource}"},
+            "targets": exprs.iter().enumerate().map(|(i, e)| json!({"expr": e, "refId": ((b'A' + i as u8) as char).to_string()})).collect::<Vec<_>>(),
+        });
+        id += 1;
+        p
+    };
+    for w in k8s::workloads(r)
+        .into_iter()
+        .filter(|w| w.role != Role::Batch && w.pod_spec.is_some())
+    {
+        let name = &w.object.name;
+        panels.push(json!({"type": "row", "title": name, "collapsed": false, "gridPos": {"h": 1, "w": 24, "x": 0, "y": y}, "panels": []}));
+        y += 1;
+        let pod = format!("namespace=\"{ns}\", container=\"{name}\"");
+        panels.push(panel(
+            format!("{name}: CPU (cores)"),
+            vec![
+                format!("sum(rate(container_cpu_usage_seconds_total{{{pod}}}[5m]))"),
+                format!("sum(kube_pod_container_resource_requests{{{pod}, resource=\"cpu\"}})"),
+            ],
+            0,
+            y,
+        ));
+        panels.push(panel(
+            format!("{name}: memory (bytes)"),
+            vec![
+                format!("sum(container_memory_working_set_bytes{{{pod}}})"),
+                format!("sum(kube_pod_container_resource_limits{{{pod}, resource=\"memory\"}})"),
+            ],
+            8,
+            y,
+        ));
+        let third = match app
+            .services
+            .iter()
+            .find(|s| &s.name == name)
+            .and_then(|s| s.slo.as_ref())
+            .and_then(|s| s.requests.as_ref())
+        {
+            Some(req) => panel(
+                format!("{name}: requests/s"),
+                vec![format!("sum(rate({req}[5m]))")],
+                16,
+                y,
+            ),
+            None => panel(
+                format!("{name}: restarts"),
+                vec![format!(
+                    "sum(increase(kube_pod_container_status_restarts_total{{{pod}}}[1h]))"
+                )],
+                16,
+                y,
+            ),
+        };
+        panels.push(third);
+        y += 8;
+    }
+    let dash = json!({
+        "title": format!("{} ({})", app.name, app.env),
+        "uid": format!("berth-{}-{}", app.name, app.env),
+        "schemaVersion": 39,
+        "tags": ["berth", app.name],
+        "time": {"from": "now-6h", "to": "now"},
+        "templating": {"list": [{"name": "datasource", "type": "datasource", "query": "prometheus"}]},
+        "panels": panels,
+    });
+    json!({
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": format!("{}-dashboard", app.name),
+            "namespace": app.namespace,
+            "labels": {"grafana_dashboard": "1", "app.kubernetes.io/managed-by": "berth", "app.kubernetes.io/part-of": app.name},
+        },
+        "data": {format!("{}-{}.json", app.name, app.env): serde_json::to_string_pretty(&dash).expect("json")},
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matchers_are_added_to_selectors() {
+        assert_eq!(with_matcher("m", "a=\"b\""), "m{a=\"b\"}");
+        assert_eq!(with_matcher("m{}", "a=\"b\""), "m{a=\"b\"}");
+        assert_eq!(with_matcher("m{x=\"y\"}", "a=\"b\""), "m{x=\"y\",a=\"b\"}");
+        assert_eq!(fmt_ratio(14.4 * 0.001), "0.0144");
+        assert_eq!(fmt_ratio(6.0 * (1.0 - 0.999)), "0.006");
+        assert_eq!(fmt_ratio(0.3), "0.3");
+    }
+}
