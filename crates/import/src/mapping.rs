@@ -1127,6 +1127,44 @@ fn service(
             }
         }
     }
+    // kompose's own health labels (`kompose.service.healthcheck.readiness.*`), for projects
+    // written for kompose.
+    if !body.iter().any(|e| e.key == "health")
+        && let Some(labels) = svc.get("labels")
+    {
+        let label = |k: &str| {
+            labels
+                .get(&format!("kompose.service.healthcheck.{k}"))
+                .and_then(text)
+        };
+        let probe = |kind: &str| -> Option<Y> {
+            if let Some(t) = label(&format!("{kind}.test")) {
+                return Some(strs(["sh".to_owned(), "-c".to_owned(), t]));
+            }
+            let path = label(&format!("{kind}.http_get_path"))?;
+            let port = label(&format!("{kind}.http_get_port")).and_then(|p| p.parse::<u16>().ok());
+            (port.is_none() || port == http_port).then(|| s(path))
+        };
+        let (ready, live) = (probe("readiness"), probe("liveness"));
+        if ready.is_some() || live.is_some() {
+            let mut he = Vec::new();
+            if let Some(r) = ready.clone().or(live.clone()) {
+                he.push(Entry::new("ready", r));
+            }
+            if let Some(l) = live.or(ready) {
+                he.push(Entry::new("live", l));
+            }
+            body.push(Entry::new("health", Y::Map(he)));
+            cx.item(
+                Kind::Changed,
+                labels.pos,
+                n,
+                "labels",
+                "kompose health-check labels → readiness and liveness probes",
+                "nothing",
+            );
+        }
+    }
     if !body.iter().any(|e| e.key == "health")
         && let Some(k) = &fallback
         && let Some(cmd) = catalogue::default_probe(k.kind)

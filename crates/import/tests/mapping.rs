@@ -327,3 +327,14 @@ fn the_spec_has_comments_documented_key_order_and_three_environments() {
     assert_eq!(o.spec["environments"]["dev"]["replicas"], 1);
     assert_eq!(o.spec["services"]["web"]["env"]["A"], "1");
 }
+
+#[test]
+fn kompose_health_labels_become_probes() {
+    let o = import(
+        "services:\n  web:\n    image: web:1\n    ports: [\"8080:8080\"]\n    labels:\n      kompose.service.healthcheck.readiness.http_get_path: /ready\n      kompose.service.healthcheck.readiness.http_get_port: 8080\n      kompose.service.healthcheck.liveness.test: /bin/alive\n",
+    );
+    assert_eq!(
+        o.spec["services"]["web"]["health"],
+        json!({"ready": "/ready", "live": ["sh", "-c", "/bin/alive"]})
+    );
+}
