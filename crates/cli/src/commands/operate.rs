@@ -36,6 +36,7 @@ pub fn monitoring(loaded: &Loaded, rendered: &[Rendered]) -> FileSet {
         let set = Rendered {
             env: r.env.clone(),
             namespace: r.namespace.clone(),
+            namespaces: r.namespaces.clone(),
             objects,
             warnings: Vec::new(),
         };
