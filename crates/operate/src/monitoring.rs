@@ -39,9 +39,33 @@ fn runbook_url(app: &App, alert: &str, subject: &str) -> String {
     format!("runbook/{}.md#{}", app.env, runbook_anchor(alert, subject))
 }
 
-/// One alert rule.
+/// One alert rule about something in the app's namespace.
 fn alert(
     app: &App,
+    name: &str,
+    subject: &str,
+    expr: String,
+    for_: &str,
+    severity: &str,
+    summary: String,
+) -> Value {
+    alert_in(
+        app,
+        &app.namespace,
+        name,
+        subject,
+        expr,
+        for_,
+        severity,
+        summary,
+    )
+}
+
+/// An alert about something in namespace `ns` (an app may span several).
+#[allow(clippy::too_many_arguments)]
+fn alert_in(
+    app: &App,
+    ns: &str,
     name: &str,
     subject: &str,
     expr: String,
@@ -53,7 +77,7 @@ fn alert(
         "alert": name,
         "expr": expr,
         "for": for_,
-        "labels": {"severity": severity, "namespace": app.namespace, "berth_app": app.name, "berth_subject": subject},
+        "labels": {"severity": severity, "namespace": ns, "berth_app": app.name, "berth_subject": subject},
         "annotations": {
             "summary": summary,
             "runbook_url": runbook_url(app, name, subject),
@@ -225,8 +249,9 @@ pub fn rule_groups(app: &App, r: &Rendered) -> Vec<Value> {
                 let Some(cname) = c["name"].as_str() else {
                     continue;
                 };
-                workload_rules.push(alert(
+                workload_rules.push(alert_in(
                     app,
+                    wns,
                     "BerthPodCrashLooping",
                     cname,
                     format!("max by (namespace, pod, container) (max_over_time(kube_pod_container_status_waiting_reason{{namespace=\"{wns}\", container=\"{cname}\", reason=\"CrashLoopBackOff\"}}[5m])) >= 1"),
@@ -247,8 +272,9 @@ pub fn rule_groups(app: &App, r: &Rendered) -> Vec<Value> {
                     }
                     _ => u64::from(w.min) / 4,
                 };
-                workload_rules.push(alert(
+                workload_rules.push(alert_in(
                     app,
+                    wns,
                     "BerthReplicasUnavailable",
                     name,
                     format!("kube_deployment_status_replicas_unavailable{{namespace=\"{wns}\", deployment=\"{name}\"}} > {budget}"),
@@ -257,8 +283,9 @@ pub fn rule_groups(app: &App, r: &Rendered) -> Vec<Value> {
                     format!("Deployment {name} in {wns} has more than {budget} unavailable replicas"),
                 ));
             }
-            "StatefulSet" => workload_rules.push(alert(
+            "StatefulSet" => workload_rules.push(alert_in(
                 app,
+                wns,
                 "BerthReplicasUnavailable",
                 name,
                 format!("kube_statefulset_replicas{{namespace=\"{wns}\", statefulset=\"{name}\"}} - kube_statefulset_status_replicas_ready{{namespace=\"{wns}\", statefulset=\"{name}\"}} > 0"),
@@ -270,8 +297,9 @@ pub fn rule_groups(app: &App, r: &Rendered) -> Vec<Value> {
         }
         if let Some(h) = w.hpa {
             let hname = &h.name;
-            workload_rules.push(alert(
+            workload_rules.push(alert_in(
                 app,
+                wns,
                 "BerthAutoscalerAtMax",
                 hname,
                 format!("kube_horizontalpodautoscaler_status_current_replicas{{namespace=\"{wns}\", horizontalpodautoscaler=\"{hname}\"}} >= on (namespace, horizontalpodautoscaler) kube_horizontalpodautoscaler_spec_max_replicas{{namespace=\"{wns}\", horizontalpodautoscaler=\"{hname}\"}}"),
@@ -281,8 +309,9 @@ pub fn rule_groups(app: &App, r: &Rendered) -> Vec<Value> {
             ));
         }
         if w.role == Role::Batch {
-            workload_rules.push(alert(
+            workload_rules.push(alert_in(
                 app,
+                wns,
                 "BerthJobFailed",
                 name,
                 format!(

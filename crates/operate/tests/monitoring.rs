@@ -94,6 +94,11 @@ fn scenario(rule: &Value, ns: &str) -> Option<Scenario> {
         .unwrap()
         .to_string();
     let expr = rule["expr"].as_str().unwrap();
+    // The namespace the rule watches, as the rendered expression names it.
+    let ns = expr
+        .split("namespace=\"")
+        .nth(1)
+        .map_or(ns, |rest| rest.split('"').next().unwrap());
     let n = 8 * 60; // one sample a minute for 8 hours: a 6h window, its `for:` and some
     let flat = |v: &str| format!("{v}x{n}");
     let grow = |per_min: f64| format!("0+{per_min}x{n}");
@@ -123,6 +128,44 @@ fn scenario(rule: &Value, ns: &str) -> Option<Scenario> {
             Some((
                 vec![series(m, &l, &flat(&(budget + 1).to_string()))],
                 vec![series(m, &l, &flat(&budget.to_string()))],
+                l.iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+            ))
+        }
+        "BerthReplicasUnavailable" if expr.starts_with("kube_statefulset") => {
+            let l = [("namespace", ns), ("statefulset", subject.as_str())];
+            let want = series("kube_statefulset_replicas", &l, &flat("3"));
+            let ready = |v: &str| series("kube_statefulset_status_replicas_ready", &l, &flat(v));
+            Some((
+                vec![want.clone(), ready("2")],
+                vec![want, ready("3")],
+                l.iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+            ))
+        }
+        "BerthVolumeFillingUp" => {
+            // 100 GB, 5 GB free and falling 10 MB a minute: under 15 % and full within 4 hours.
+            let l = [("namespace", ns), ("persistentvolumeclaim", "data-0")];
+            let cap = series(
+                "kubelet_volume_stats_capacity_bytes",
+                &l,
+                &flat("100000000000"),
+            );
+            let falling = series(
+                "kubelet_volume_stats_available_bytes",
+                &l,
+                &format!("5000000000-10000000x{n}"),
+            );
+            let steady = series(
+                "kubelet_volume_stats_available_bytes",
+                &l,
+                &flat("5000000000"),
+            );
+            Some((
+                vec![cap.clone(), falling],
+                vec![cap, steady],
                 l.iter()
                     .map(|(a, b)| (a.to_string(), b.to_string()))
                     .collect(),
@@ -284,7 +327,9 @@ fn promtool_checks_every_rule_file_and_every_alert_fires_only_when_it_should() {
                 tested.insert(alert.to_string());
                 let for_min = minutes(rule["for"].as_str().unwrap());
                 // Windows: long enough for the longest range in the expression (6h) to fill.
-                let warm = if rule["expr"].as_str().unwrap().contains("rate6h") {
+                let warm = if rule["expr"].as_str().unwrap().contains("rate6h")
+                    || rule["expr"].as_str().unwrap().contains("[6h]")
+                {
                     6 * 60
                 } else if rule["expr"].as_str().unwrap().contains("rate1h") {
                     60
