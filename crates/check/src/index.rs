@@ -320,24 +320,6 @@ impl Index {
         ids
     }
 
-    /// Workloads in `ns` whose pod template a plain Service selector matches.
-    pub fn select_by_map(&self, ns: &str, selector: &Node) -> Vec<&Obj> {
-        let Some((k, v)) = selector.entries().first() else {
-            return Vec::new();
-        };
-        let Some(v) = v.scalar_text() else {
-            return Vec::new();
-        };
-        self.pod_labels
-            .get(&(ns.to_string(), k.name.clone(), v))
-            .map(|v| v.as_slice())
-            .unwrap_or(&[])
-            .iter()
-            .map(|&i| &self.objs[i])
-            .filter(|o| pod::map_selects(selector, pod::template_labels(o)))
-            .collect()
-    }
-
     /// Workloads in `ns` whose pod template a metav1.LabelSelector matches.
     pub fn select(&self, ns: &str, selector: &Node) -> Vec<&Obj> {
         let first = selector

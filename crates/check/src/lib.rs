@@ -28,7 +28,7 @@ use model::{NodeExt, json_to_node};
 use rules::{Cx, Hit};
 use schema::{CrdSchemas, KubeSchemas};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -663,9 +663,4 @@ fn node_near(root: &Node, path: &[String], field: Option<&str>) -> Pos {
         }
     }
     root.pos
-}
-
-/// Names of enabled-by-default rules, for tests.
-pub fn known_rule_ids() -> HashSet<&'static str> {
-    rules::all().iter().map(|r| r.meta().id).collect()
 }

@@ -1,6 +1,7 @@
 //! Every flag of every command, defined once. Help, the man page and shell completions
 //! are all generated from these definitions.
 
+use berth_sync::config::defaults as D;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -431,7 +432,8 @@ pub struct GraphArgs {
 }
 
 /// `berth config-sync`: every flag can also be set by its `BERTH_SYNC_*` environment variable.
-/// Durations take `500ms`, `30s`, `5m`, `1h`.
+/// Durations take `500ms`, `30s`, `5m`, `1h`. The defaults are `berth_sync::config::defaults`
+/// (the daemon's own `Config::default` reads the same).
 #[derive(Debug, Args)]
 pub struct ConfigSyncArgs {
     /// Where config comes from: s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://CONTAINER/PREFIX or
@@ -443,7 +445,7 @@ pub struct ConfigSyncArgs {
     #[arg(
         long,
         env = "BERTH_SYNC_ROOT",
-        default_value = "/config",
+        default_value = D::ROOT,
         value_name = "DIR"
     )]
     pub root: PathBuf,
@@ -452,7 +454,7 @@ pub struct ConfigSyncArgs {
     #[arg(long, env = "BERTH_SYNC_VALIDATE_CMD", value_name = "CMD")]
     pub validate_cmd: Option<String>,
     /// Time limit for --validate-cmd.
-    #[arg(long, env = "BERTH_SYNC_VALIDATE_TIMEOUT", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_VALIDATE_TIMEOUT", default_value = D::VALIDATE_TIMEOUT, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub validate_timeout: std::time::Duration,
     /// JSON Schema (JSON or YAML) every .json/.yaml/.yml file of a version must satisfy.
     #[arg(long, env = "BERTH_SYNC_SCHEMA", value_name = "FILE")]
@@ -463,18 +465,18 @@ pub struct ConfigSyncArgs {
     #[arg(
         long,
         env = "BERTH_SYNC_RELOAD",
-        default_value = "none",
+        default_value = D::RELOAD,
         value_name = "SPEC"
     )]
     pub reload: String,
     /// Time limit for one reload attempt (HTTP call or command).
-    #[arg(long, env = "BERTH_SYNC_RELOAD_TIMEOUT", default_value = "10s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_RELOAD_TIMEOUT", default_value = D::RELOAD_TIMEOUT, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub reload_timeout: std::time::Duration,
     /// Extra reload attempts before the version counts as failed (and is rolled back).
-    #[arg(long, env = "BERTH_SYNC_RELOAD_RETRIES", default_value_t = 3)]
+    #[arg(long, env = "BERTH_SYNC_RELOAD_RETRIES", default_value_t = D::RELOAD_RETRIES)]
     pub reload_retries: u32,
     /// Least time between two reloads (rate limit).
-    #[arg(long, env = "BERTH_SYNC_MIN_RELOAD_INTERVAL", default_value = "1s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_MIN_RELOAD_INTERVAL", default_value = D::MIN_RELOAD_INTERVAL, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub min_reload_interval: std::time::Duration,
     /// URL that must answer 2xx --healthy-count times in a row after a reload.
     #[arg(long, env = "BERTH_SYNC_HEALTH_URL", value_name = "URL")]
@@ -483,41 +485,41 @@ pub struct ConfigSyncArgs {
     #[arg(long, env = "BERTH_SYNC_CONFIG_VERSION_URL", value_name = "URL")]
     pub config_version_url: Option<String>,
     /// Consecutive passing checks needed to commit a version.
-    #[arg(long, env = "BERTH_SYNC_HEALTHY_COUNT", default_value_t = 3)]
+    #[arg(long, env = "BERTH_SYNC_HEALTHY_COUNT", default_value_t = D::HEALTHY_COUNT)]
     pub healthy_count: u32,
     /// Reload and verify the very first version too (by default it commits right after the swap:
     /// in a pod the app starts only once the native sidecar is ready).
     #[arg(long, env = "BERTH_SYNC_VERIFY_INITIAL")]
     pub verify_initial: bool,
     /// Time limit for verification; past it the version is rolled back.
-    #[arg(long, env = "BERTH_SYNC_VERIFY_TIMEOUT", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_VERIFY_TIMEOUT", default_value = D::VERIFY_TIMEOUT, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub verify_timeout: std::time::Duration,
     /// Pause between verification checks.
-    #[arg(long, env = "BERTH_SYNC_VERIFY_INTERVAL", default_value = "200ms", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_VERIFY_INTERVAL", default_value = D::VERIFY_INTERVAL, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub verify_interval: std::time::Duration,
     /// How often to poll the source (±10 % jitter). Folders are also watched.
-    #[arg(long, env = "BERTH_SYNC_POLL_INTERVAL", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_POLL_INTERVAL", default_value = D::POLL_INTERVAL, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub poll_interval: std::time::Duration,
     /// Longest pause between polls while the source fails (exponential backoff with jitter).
-    #[arg(long, env = "BERTH_SYNC_MAX_BACKOFF", default_value = "5m", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_MAX_BACKOFF", default_value = D::MAX_BACKOFF, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub max_backoff: std::time::Duration,
     /// Download and hash everything this often even when the listing looks unchanged.
-    #[arg(long, env = "BERTH_SYNC_RESYNC_INTERVAL", default_value = "5m", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_RESYNC_INTERVAL", default_value = D::RESYNC_INTERVAL, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub resync_interval: std::time::Duration,
     /// Quiet time after folder events before polling.
-    #[arg(long, env = "BERTH_SYNC_DEBOUNCE", default_value = "300ms", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_DEBOUNCE", default_value = D::DEBOUNCE, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub debounce: std::time::Duration,
     /// /healthz fails when no poll has succeeded for this long.
-    #[arg(long, env = "BERTH_SYNC_STALE_AFTER", default_value = "10m", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_STALE_AFTER", default_value = D::STALE_AFTER, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub stale_after: std::time::Duration,
     /// Time limit for one request to the object store.
-    #[arg(long, env = "BERTH_SYNC_REQUEST_TIMEOUT", default_value = "30s", value_parser = berth_sync::parse_duration, value_name = "DURATION")]
+    #[arg(long, env = "BERTH_SYNC_REQUEST_TIMEOUT", default_value = D::REQUEST_TIMEOUT, value_parser = berth_sync::parse_duration, value_name = "DURATION")]
     pub request_timeout: std::time::Duration,
     /// Address of /healthz, /readyz, /status and /metrics.
     #[arg(
         long,
         env = "BERTH_SYNC_LISTEN",
-        default_value = "0.0.0.0:9480",
+        default_value = D::LISTEN,
         value_name = "ADDR"
     )]
     pub listen: std::net::SocketAddr,
@@ -527,16 +529,16 @@ pub struct ConfigSyncArgs {
     pub kubelet_compatible: bool,
     /// `_manifest.json` (written last by the publisher) makes multi-file publishes atomic: auto uses
     /// it when present, required waits for it, off syncs it as a plain file.
-    #[arg(long, env = "BERTH_SYNC_MANIFEST", default_value = "auto", value_parser = ["auto", "required", "off"])]
+    #[arg(long, env = "BERTH_SYNC_MANIFEST", default_value = D::MANIFEST, value_parser = ["auto", "required", "off"])]
     pub manifest: String,
     /// Version directories to keep (the last good one is always kept).
-    #[arg(long, env = "BERTH_SYNC_KEEP_VERSIONS", default_value_t = 3)]
+    #[arg(long, env = "BERTH_SYNC_KEEP_VERSIONS", default_value_t = D::KEEP_VERSIONS)]
     pub keep_versions: usize,
     /// Largest file accepted, in bytes.
-    #[arg(long, env = "BERTH_SYNC_MAX_FILE_BYTES", default_value_t = 16 << 20)]
+    #[arg(long, env = "BERTH_SYNC_MAX_FILE_BYTES", default_value_t = D::MAX_FILE_BYTES)]
     pub max_file_bytes: u64,
     /// Largest version accepted (all files), in bytes.
-    #[arg(long, env = "BERTH_SYNC_MAX_TOTAL_BYTES", default_value_t = 64 << 20)]
+    #[arg(long, env = "BERTH_SYNC_MAX_TOTAL_BYTES", default_value_t = D::MAX_TOTAL_BYTES)]
     pub max_total_bytes: u64,
 }
 

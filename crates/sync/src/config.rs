@@ -203,6 +203,32 @@ mod dur {
     }
 }
 
+/// The defaults of every setting, written once: [`Config::default`] parses them and the CLI's
+/// flags (`berth config-sync`, `crates/cli/src/cli.rs`) show and use them. Durations in the
+/// flag syntax ([`parse_duration`]).
+pub mod defaults {
+    pub const ROOT: &str = "/config";
+    pub const VALIDATE_TIMEOUT: &str = "30s";
+    pub const RELOAD: &str = "none";
+    pub const RELOAD_TIMEOUT: &str = "10s";
+    pub const RELOAD_RETRIES: u32 = 3;
+    pub const MIN_RELOAD_INTERVAL: &str = "1s";
+    pub const HEALTHY_COUNT: u32 = 3;
+    pub const VERIFY_TIMEOUT: &str = "30s";
+    pub const VERIFY_INTERVAL: &str = "200ms";
+    pub const POLL_INTERVAL: &str = "30s";
+    pub const MAX_BACKOFF: &str = "5m";
+    pub const RESYNC_INTERVAL: &str = "5m";
+    pub const DEBOUNCE: &str = "300ms";
+    pub const STALE_AFTER: &str = "10m";
+    pub const REQUEST_TIMEOUT: &str = "30s";
+    pub const LISTEN: &str = "0.0.0.0:9480";
+    pub const MANIFEST: &str = "auto";
+    pub const KEEP_VERSIONS: usize = 3;
+    pub const MAX_FILE_BYTES: u64 = 16 << 20;
+    pub const MAX_TOTAL_BYTES: u64 = 64 << 20;
+}
+
 /// Everything the daemon needs. Defaults match the CLI's.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -249,36 +275,35 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
+        let d = |s: &str| parse_duration(s).expect("valid default duration");
         Config {
             source: String::new(),
-            root: PathBuf::from(crate::sidecar::DEFAULT_ROOT),
+            root: PathBuf::from(defaults::ROOT),
             validate_cmd: None,
-            validate_timeout: Duration::from_secs(30),
+            validate_timeout: d(defaults::VALIDATE_TIMEOUT),
             schema: None,
-            reload: "none".into(),
-            reload_timeout: Duration::from_secs(10),
-            reload_retries: 3,
-            min_reload_interval: Duration::from_secs(1),
+            reload: defaults::RELOAD.into(),
+            reload_timeout: d(defaults::RELOAD_TIMEOUT),
+            reload_retries: defaults::RELOAD_RETRIES,
+            min_reload_interval: d(defaults::MIN_RELOAD_INTERVAL),
             health_url: None,
             config_version_url: None,
-            healthy_count: 3,
+            healthy_count: defaults::HEALTHY_COUNT,
             verify_initial: false,
-            verify_timeout: Duration::from_secs(30),
-            verify_interval: Duration::from_millis(200),
-            poll_interval: Duration::from_secs(30),
-            max_backoff: Duration::from_secs(300),
-            resync_interval: Duration::from_secs(300),
-            debounce: Duration::from_millis(300),
-            stale_after: Duration::from_secs(600),
-            request_timeout: Duration::from_secs(30),
-            listen: crate::sidecar::DEFAULT_LISTEN
-                .parse()
-                .expect("valid default"),
+            verify_timeout: d(defaults::VERIFY_TIMEOUT),
+            verify_interval: d(defaults::VERIFY_INTERVAL),
+            poll_interval: d(defaults::POLL_INTERVAL),
+            max_backoff: d(defaults::MAX_BACKOFF),
+            resync_interval: d(defaults::RESYNC_INTERVAL),
+            debounce: d(defaults::DEBOUNCE),
+            stale_after: d(defaults::STALE_AFTER),
+            request_timeout: d(defaults::REQUEST_TIMEOUT),
+            listen: defaults::LISTEN.parse().expect("valid default"),
             kubelet_compatible: false,
-            manifest: ManifestMode::Auto,
-            keep_versions: 3,
-            max_file_bytes: 16 << 20,
-            max_total_bytes: 64 << 20,
+            manifest: defaults::MANIFEST.parse().expect("valid default"),
+            keep_versions: defaults::KEEP_VERSIONS,
+            max_file_bytes: defaults::MAX_FILE_BYTES,
+            max_total_bytes: defaults::MAX_TOTAL_BYTES,
         }
     }
 }
@@ -293,12 +318,6 @@ impl Config {
         }
         if self.poll_interval.is_zero() {
             return err("--poll-interval must be more than 0");
-        }
-        if self.config_version_url.is_some()
-            && self.health_url.is_none()
-            && matches!(reload, ReloadSpec::None)
-        {
-            // Allowed, but worth nothing without a reload; keep it simple and permit it.
         }
         Ok((source, reload))
     }

@@ -11,7 +11,6 @@ pub mod layout;
 pub mod machine;
 pub mod reload;
 pub mod server;
-pub mod sidecar;
 pub mod source;
 pub mod validate;
 pub mod verify;

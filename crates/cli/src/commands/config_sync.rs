@@ -56,3 +56,26 @@ fn to_config(a: ConfigSyncArgs) -> Result<berth_sync::Config, String> {
         max_total_bytes: a.max_total_bytes,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::cli::{Cli, Command};
+    use clap::Parser;
+
+    /// The flags' defaults and the daemon's `Config::default` are the same settings (both read
+    /// `berth_sync::config::defaults`; this catches a flag that maps to the wrong field).
+    #[test]
+    fn flag_defaults_are_the_daemons_defaults() {
+        let cli = Cli::try_parse_from(["berth", "config-sync", "--source", "file:///srv/config"])
+            .unwrap();
+        let Command::ConfigSync(args) = cli.command else {
+            panic!("config-sync parses as config-sync")
+        };
+        let from_flags = super::to_config(args).unwrap();
+        let default = berth_sync::Config {
+            source: "file:///srv/config".into(),
+            ..Default::default()
+        };
+        assert_eq!(format!("{from_flags:?}"), format!("{default:?}"));
+    }
+}
