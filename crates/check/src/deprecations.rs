@@ -231,7 +231,7 @@ const TABLE: &[Entry] = &[
     ),
 ];
 
-pub enum Status {
+pub(crate) enum Status {
     Removed {
         removed_in: String,
         replacement: &'static str,
@@ -243,7 +243,7 @@ pub enum Status {
 }
 
 /// The status of `apiVersion`/`kind` in Kubernetes `version` ("1.33").
-pub fn status(api_version: &str, kind: &str, version: &str) -> Option<Status> {
+pub(crate) fn status(api_version: &str, kind: &str, version: &str) -> Option<Status> {
     let (maj, min) = version.split_once('.')?;
     let v = (maj.parse::<u32>().ok()?, min.parse::<u32>().ok()?);
     let (_, _, dep, rem, repl) = TABLE.iter().find(|(api, kinds, ..)| {

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The manifest files to read under `p` (as [`collect_files`]), with berth's aggregate
 /// `all.yaml` files and a build root's format directories left out, and a notice for each.
-pub fn manifest_files(p: &Path) -> Result<(Vec<PathBuf>, Vec<String>), CheckError> {
+pub(crate) fn manifest_files(p: &Path) -> Result<(Vec<PathBuf>, Vec<String>), CheckError> {
     let mut files = collect_files(p)?;
     let mut notices = Vec::new();
     if !p.is_dir() {

@@ -14,7 +14,7 @@ use std::path::PathBuf;
     long_about = None,
     propagate_version = true
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     /// When to colour output.
     #[arg(long, global = true, value_enum, default_value_t = Color::Auto)]
     pub color: Color,
@@ -24,14 +24,14 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum Color {
+pub(crate) enum Color {
     Auto,
     Always,
     Never,
 }
 
 impl Color {
-    pub fn use_color(self) -> bool {
+    pub(crate) fn use_color(self) -> bool {
         match self {
             Color::Auto => {
                 std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
@@ -45,14 +45,14 @@ impl Color {
 #[cfg(feature = "full")]
 /// Output format for commands whose result scripts may want to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputFormat {
+pub(crate) enum OutputFormat {
     #[default]
     Table,
     Json,
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Render every environment of an app into APP/out/ and print a summary.
     #[cfg(feature = "full")]
     Build(BuildArgs),
@@ -108,7 +108,7 @@ pub enum Command {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Args)]
-pub struct BuildArgs {
+pub(crate) struct BuildArgs {
     /// App directory (holding berth.yaml) or the spec file itself.
     #[arg(default_value = ".")]
     pub app: PathBuf,
@@ -127,7 +127,7 @@ pub struct BuildArgs {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Args)]
-pub struct RenderArgs {
+pub(crate) struct RenderArgs {
     /// App directory (holding berth.yaml) or the spec file itself.
     #[arg(default_value = ".")]
     pub app: PathBuf,
@@ -151,7 +151,7 @@ pub struct RenderArgs {
 #[cfg(feature = "full")]
 /// Output formats of `berth render` (`berth build` writes all of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum EmitFormat {
+pub(crate) enum EmitFormat {
     /// Kubernetes manifests of one environment (stdout, or one file per object in -o DIR).
     #[default]
     Manifests,
@@ -171,7 +171,7 @@ pub enum EmitFormat {
 #[cfg(feature = "full")]
 /// Where Argo CD Applications point.
 #[derive(Debug, Args)]
-pub struct ArgoCdArgs {
+pub(crate) struct ArgoCdArgs {
     /// What Argo CD Applications deploy: the Kustomize overlays or the Helm chart with its values files.
     #[arg(long = "argocd-source", value_enum, default_value_t = ArgoCdSource::Kustomize)]
     pub argocd_source: ArgoCdSource,
@@ -189,7 +189,7 @@ pub struct ArgoCdArgs {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ArgoCdSource {
+pub(crate) enum ArgoCdSource {
     #[default]
     Kustomize,
     Helm,
@@ -197,7 +197,7 @@ pub enum ArgoCdSource {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Args)]
-pub struct CompletionsArgs {
+pub(crate) struct CompletionsArgs {
     /// Shell to generate completions for.
     #[arg(value_enum)]
     pub shell: clap_complete::Shell,
@@ -206,7 +206,7 @@ pub struct CompletionsArgs {
 #[cfg(feature = "full")]
 /// Format of a manifest berth prints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum ManifestFormat {
+pub(crate) enum ManifestFormat {
     #[default]
     Yaml,
     Json,
@@ -215,7 +215,7 @@ pub enum ManifestFormat {
 #[cfg(feature = "full")]
 /// Where a sealed value may be unsealed (the scope is part of the encryption).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum SealScope {
+pub(crate) enum SealScope {
     /// Only as a Secret of this name in this namespace.
     #[default]
     Strict,
@@ -232,7 +232,7 @@ pub enum SealScope {
   printf %s \"$TOKEN\" | berth seal --raw -n prod --name db -
   berth seal --fetch-cert > cert.pem")]
 #[cfg(feature = "full")]
-pub struct SealArgs {
+pub(crate) struct SealArgs {
     /// Values to seal: KEY=@FILE, KEY=env:VARIABLE or KEY=- (standard input; @FILE alone uses the
     /// file name as key). Literal values are refused. With none, a Secret manifest is read from -f
     /// or standard input and every key in it is sealed.
@@ -285,7 +285,7 @@ pub struct SealArgs {
   kubectl get secret -n kube-system -l sealedsecrets.bitnami.com/sealed-secrets-key -o yaml > keys.yaml
   berth unseal --private-key keys.yaml -f sealed.yaml")]
 #[cfg(feature = "full")]
-pub struct UnsealArgs {
+pub(crate) struct UnsealArgs {
     /// Private keys: PEM files (PKCS#1 or PKCS#8) or the controller's key Secrets as YAML/JSON (a
     /// List works). Repeat or separate with commas; every key is tried for every value.
     #[arg(
@@ -306,7 +306,7 @@ pub struct UnsealArgs {
 #[cfg(feature = "full")]
 /// Output format of `berth check`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum CheckFormat {
+pub(crate) enum CheckFormat {
     /// Grouped by object, coloured on a terminal, with fix hints and a summary line.
     #[default]
     Human,
@@ -322,7 +322,7 @@ pub enum CheckFormat {
 #[cfg(feature = "full")]
 /// Lowest severity that makes `berth check` exit 1.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum FailOn {
+pub(crate) enum FailOn {
     #[default]
     Error,
     Warning,
@@ -332,7 +332,7 @@ pub enum FailOn {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Args)]
-pub struct CheckArgs {
+pub(crate) struct CheckArgs {
     /// Files, directories (searched recursively for .yaml/.yml/.json), `-` for stdin, or an app
     /// directory holding berth.yaml (every environment is rendered and checked).
     #[arg(value_name = "PATH")]
@@ -366,7 +366,7 @@ pub struct CheckArgs {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Args)]
-pub struct ExplainArgs {
+pub(crate) struct ExplainArgs {
     /// Rule id, e.g. `pdb-blocks-drain` (`berth check --list-rules` lists them).
     pub rule: String,
 }
@@ -378,7 +378,7 @@ pub struct ExplainArgs {
   berth capacity examples/todo --env prod --nodes 3x4cpu16Gi
   berth capacity examples/todo --env prod -o json | jq .environments[0].max
   berth capacity examples/todo --env prod --quota     # the ResourceQuota and LimitRange (`quota: true` renders them)")]
-pub struct CapacityArgs {
+pub(crate) struct CapacityArgs {
     /// App directory (holding berth.yaml) or the spec file itself.
     #[arg(default_value = ".")]
     pub app: PathBuf,
@@ -400,7 +400,7 @@ pub struct CapacityArgs {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
-pub enum GraphFormat {
+pub(crate) enum GraphFormat {
     /// A self-contained SVG picture.
     #[default]
     Svg,
@@ -419,7 +419,7 @@ pub enum GraphFormat {
   berth graph examples/todo --env prod -o mermaid
   berth graph examples/todo --env prod -o dot | dot -Tpng > todo.png
   berth graph examples/todo --env prod -o json | jq '.edges[] | select(.to == \"postgres\")'")]
-pub struct GraphArgs {
+pub(crate) struct GraphArgs {
     /// App directory (holding berth.yaml) or the spec file itself.
     #[arg(default_value = ".")]
     pub app: PathBuf,
@@ -435,7 +435,7 @@ pub struct GraphArgs {
 /// Durations take `500ms`, `30s`, `5m`, `1h`. The defaults are `berth_sync::config::defaults`
 /// (the daemon's own `Config::default` reads the same).
 #[derive(Debug, Args)]
-pub struct ConfigSyncArgs {
+pub(crate) struct ConfigSyncArgs {
     /// Where config comes from: s3://BUCKET/PREFIX, gs://BUCKET/PREFIX, az://CONTAINER/PREFIX or
     /// file:///DIR. S3 credentials and endpoint come from the standard AWS_* variables (IRSA, Pod
     /// Identity, AWS_ENDPOINT for S3-compatible stores).
@@ -549,7 +549,7 @@ pub struct ConfigSyncArgs {
   berth import compose.yaml -f compose.prod.yaml --env-file .env.prod --profile workers
   berth import ./shop -o json > report.json      # the report as JSON; berth.yaml written in ./shop
   berth import compose.yaml -o deploy/berth.yaml --force")]
-pub struct ImportArgs {
+pub(crate) struct ImportArgs {
     /// A compose file, or a directory where compose.yaml / docker-compose.yml (and the override)
     /// are found the way `docker compose` finds them (default: the current directory).
     #[arg(value_name = "COMPOSE_FILE|DIR")]
@@ -580,7 +580,7 @@ pub struct ImportArgs {
 #[command(after_help = "Examples:
   berth init                                     # a commented template in ./berth.yaml
   berth init shop --service web=ghcr.io/acme/web:1.0.0:8080 --service worker=ghcr.io/acme/worker:1.0.0")]
-pub struct InitArgs {
+pub(crate) struct InitArgs {
     /// Directory to write berth.yaml into.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
@@ -597,7 +597,7 @@ pub struct InitArgs {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Subcommand)]
-pub enum SecretCommand {
+pub(crate) enum SecretCommand {
     /// Seal one value for ENV's SERVICE and write it to its sealed file (environments with
     /// `secrets: { mode: sealed }`), replacing the old one. The value comes from standard input
     /// (exactly, including a trailing newline), --from-file or --from-env; the other values are
@@ -610,7 +610,7 @@ pub enum SecretCommand {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Args)]
-pub struct SecretSetArgs {
+pub(crate) struct SecretSetArgs {
     /// Environment (one of the spec's `environments`).
     pub env: String,
     /// Service whose secret it is.
@@ -635,7 +635,7 @@ pub struct SecretSetArgs {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Args)]
-pub struct SecretListArgs {
+pub(crate) struct SecretListArgs {
     /// Environment (one of the spec's `environments`).
     pub env: String,
     /// App directory (holding berth.yaml) or the spec file itself.

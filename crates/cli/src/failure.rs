@@ -5,29 +5,29 @@ use std::process::ExitCode;
 /// Why a command stopped. Bad input (the user's spec, manifests or flags) exits 2,
 /// anything else (IO, network, a tool we called) exits 1.
 #[derive(Debug)]
-pub enum Failure {
+pub(crate) enum Failure {
     BadInput(miette::Report),
     Failed(miette::Report),
 }
 
 impl Failure {
-    pub fn bad_input(report: impl Into<miette::Report>) -> Self {
+    pub(crate) fn bad_input(report: impl Into<miette::Report>) -> Self {
         Failure::BadInput(report.into())
     }
-    pub fn failed(report: impl Into<miette::Report>) -> Self {
+    pub(crate) fn failed(report: impl Into<miette::Report>) -> Self {
         Failure::Failed(report.into())
     }
-    pub fn exit_code(&self) -> ExitCode {
+    pub(crate) fn exit_code(&self) -> ExitCode {
         match self {
             Failure::BadInput(_) => ExitCode::from(2),
             Failure::Failed(_) => ExitCode::from(1),
         }
     }
-    pub fn report(&self) -> &miette::Report {
+    pub(crate) fn report(&self) -> &miette::Report {
         match self {
             Failure::BadInput(r) | Failure::Failed(r) => r,
         }
     }
 }
 
-pub type CmdResult = Result<ExitCode, Failure>;
+pub(crate) type CmdResult = Result<ExitCode, Failure>;

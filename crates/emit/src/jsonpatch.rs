@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Op {
+pub(crate) enum Op {
     Add(String, Value),
     Remove(String),
     Replace(String, Value),
@@ -12,13 +12,13 @@ pub enum Op {
 
 impl Op {
     #[cfg(test)]
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         match self {
             Op::Add(p, _) | Op::Remove(p) | Op::Replace(p, _) => p,
         }
     }
 
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             Op::Add(p, v) => json!({"op": "add", "path": p, "value": v}),
             Op::Remove(p) => json!({"op": "remove", "path": p}),
@@ -28,11 +28,11 @@ impl Op {
 }
 
 /// One JSON-pointer segment: `~` → `~0`, `/` → `~1`.
-pub fn escape(segment: &str) -> String {
+pub(crate) fn escape(segment: &str) -> String {
     segment.replace('~', "~0").replace('/', "~1")
 }
 
-pub fn diff(from: &Value, to: &Value) -> Vec<Op> {
+pub(crate) fn diff(from: &Value, to: &Value) -> Vec<Op> {
     let mut ops = Vec::new();
     walk(from, to, "", &mut ops);
     ops
@@ -70,7 +70,7 @@ fn maps(a: &Map<String, Value>, b: &Map<String, Value>, path: &str, ops: &mut Ve
 
 /// Applies a patch made by [`diff`] (tests use it to prove the round trip).
 #[cfg(test)]
-pub fn apply(value: &mut Value, ops: &[Op]) {
+pub(crate) fn apply(value: &mut Value, ops: &[Op]) {
     for op in ops {
         let (parent, last) = op.path().rsplit_once('/').expect("pointer has a segment");
         let last = last.replace("~1", "/").replace("~0", "~");

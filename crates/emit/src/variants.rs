@@ -10,7 +10,7 @@ use serde_json::Value;
 /// Identity of an object across environments. The Namespace object is one object whatever its
 /// (per-environment) name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Key {
+pub(crate) struct Key {
     pub api_version: String,
     pub kind: String,
     /// Empty for the Namespace object.
@@ -19,7 +19,7 @@ pub struct Key {
 
 impl Key {
     /// `deployment-backend`, `namespace`.
-    pub fn file_stem(&self) -> String {
+    pub(crate) fn file_stem(&self) -> String {
         if self.name.is_empty() {
             self.kind.to_ascii_lowercase()
         } else {
@@ -28,14 +28,14 @@ impl Key {
     }
 
     /// The `group` of the apiVersion (`apps` for `apps/v1`; empty for core).
-    pub fn group(&self) -> &str {
+    pub(crate) fn group(&self) -> &str {
         match self.api_version.split_once('/') {
             Some((g, _)) => g,
             None => "",
         }
     }
 
-    pub fn version(&self) -> &str {
+    pub(crate) fn version(&self) -> &str {
         match self.api_version.split_once('/') {
             Some((_, v)) => v,
             None => &self.api_version,
@@ -50,7 +50,7 @@ impl Key {
 /// time (creating inodes), and one file per component is how charts and bases are usually laid
 /// out.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Group {
+pub(crate) enum Group {
     /// Objects of the app as a whole. Ordered first: it holds the Namespace.
     Shared,
     Service(String),
@@ -59,14 +59,14 @@ pub enum Group {
 /// The shared file's name. Service names are DNS-1035 labels (they start with a letter), so a
 /// name starting with a digit is never a service's, and `00-` lists it first, as it applies
 /// first (the Namespace).
-pub const SHARED_FILE: &str = "00-shared.yaml";
+pub(crate) const SHARED_FILE: &str = "00-shared.yaml";
 
 impl Group {
     /// The service an object belongs to, from the labels render puts on it: objects of a service
     /// carry `app.kubernetes.io/name: SERVICE` with component `server` or `worker`; the app's
     /// own objects carry the app's name with another component (`namespace`, `network-policy`,
     /// `dependency`), which also keeps them apart when a service is named like the app.
-    pub fn of(body: &Value) -> Group {
+    pub(crate) fn of(body: &Value) -> Group {
         let labels = &body["metadata"]["labels"];
         match (
             labels["app.kubernetes.io/name"].as_str(),
@@ -81,7 +81,7 @@ impl Group {
 
     /// The group of an object across environments: from its first rendered body (the labels
     /// that decide it do not vary between environments).
-    pub fn of_variants(v: &Variants) -> Group {
+    pub(crate) fn of_variants(v: &Variants) -> Group {
         v.bodies
             .iter()
             .flatten()
@@ -91,7 +91,7 @@ impl Group {
 
     /// `backend.yaml`, [`SHARED_FILE`]. A service named `kustomization` would shadow the
     /// directory's `kustomization.yaml`; it gets a name no service can have instead.
-    pub fn file_name(&self) -> String {
+    pub(crate) fn file_name(&self) -> String {
         match self {
             Group::Shared => SHARED_FILE.to_owned(),
             Group::Service(s) if s == "kustomization" => format!("00-service-{s}.yaml"),
@@ -103,19 +103,19 @@ impl Group {
 /// One object in every environment: `bodies[i]` is its body in environment `i`
 /// (namespace-normalised), or None where the environment does not render it.
 #[derive(Debug, Clone)]
-pub struct Variants {
+pub(crate) struct Variants {
     pub key: Key,
     pub bodies: Vec<Option<Value>>,
 }
 
 impl Variants {
-    pub fn in_all(&self) -> bool {
+    pub(crate) fn in_all(&self) -> bool {
         self.bodies.iter().all(Option::is_some)
     }
 
     /// The body most environments share (ties: the latest environment, usually the most
     /// production-like), and its index.
-    pub fn majority(&self) -> Option<(usize, &Value)> {
+    pub(crate) fn majority(&self) -> Option<(usize, &Value)> {
         let mut best: Option<(usize, usize)> = None; // (env index, count)
         for (i, b) in self.bodies.iter().enumerate() {
             let Some(b) = b else { continue };
@@ -130,7 +130,7 @@ impl Variants {
 
 /// Removes the environment's namespace from an object body: `metadata.namespace` is dropped,
 /// a Namespace's name is replaced by `namespace_name`.
-pub fn normalise(body: &Value, namespace_name: &str) -> Value {
+pub(crate) fn normalise(body: &Value, namespace_name: &str) -> Value {
     let mut body = body.clone();
     let is_namespace = body["kind"] == "Namespace";
     if let Some(meta) = body.get_mut("metadata").and_then(Value::as_object_mut) {
@@ -156,7 +156,7 @@ fn key_of(api_version: &str, kind: &str, name: &str) -> Key {
 
 /// Lines up every object of every environment, in apply order. `namespace_name` is what the
 /// Namespace object is called once normalised (a base has to call it something).
-pub fn collect(rendered: &[Rendered], namespace_name: &str) -> Vec<Variants> {
+pub(crate) fn collect(rendered: &[Rendered], namespace_name: &str) -> Vec<Variants> {
     let mut out: Vec<Variants> = Vec::new();
     let mut index: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
     for (i, r) in rendered.iter().enumerate() {

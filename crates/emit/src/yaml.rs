@@ -12,7 +12,7 @@ pub fn to_yaml(value: &Value) -> String {
 }
 
 /// Multi-document YAML: `docs` (each ending in a newline) separated by `---`.
-pub fn join_docs<S: AsRef<str>>(docs: &[S]) -> String {
+pub(crate) fn join_docs<S: AsRef<str>>(docs: &[S]) -> String {
     let mut out = String::new();
     for (i, d) in docs.iter().enumerate() {
         if i > 0 {

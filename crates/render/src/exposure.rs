@@ -10,17 +10,17 @@ use std::collections::BTreeMap;
 
 const NGINX: &str = "nginx.ingress.kubernetes.io";
 
-pub fn external_service_name(svc: &ResolvedService) -> String {
+pub(crate) fn external_service_name(svc: &ResolvedService) -> String {
     format!("{}-external", svc.name)
 }
 
-pub fn headers_config_map_name(svc: &ResolvedService) -> String {
+pub(crate) fn headers_config_map_name(svc: &ResolvedService) -> String {
     format!("{}-headers", svc.name)
 }
 
 /// A LoadBalancer or NodePort Service carrying only the exposed port, beside the ClusterIP
 /// Service the other services call (as Online Boutique's `frontend-external` does).
-pub fn external_service(app: &App, svc: &ResolvedService) -> Option<Service> {
+pub(crate) fn external_service(app: &App, svc: &ResolvedService) -> Option<Service> {
     let e = svc.expose.as_ref()?;
     if e.kind == ExposeType::Ingress {
         return None;
@@ -50,7 +50,7 @@ pub fn external_service(app: &App, svc: &ResolvedService) -> Option<Service> {
 }
 
 /// The ingress-nginx annotations for an exposed service's typed controls.
-pub fn ingress_annotations(
+pub(crate) fn ingress_annotations(
     app: &App,
     svc: &ResolvedService,
     e: &Exposure,
@@ -106,7 +106,7 @@ pub fn ingress_annotations(
 
 /// The response headers an exposed service asked for, read by ingress-nginx's `custom-headers`
 /// (the controller must list them in `global-allowed-response-headers`; docs/spec.md).
-pub fn headers_config_map(app: &App, svc: &ResolvedService) -> Option<ConfigMap> {
+pub(crate) fn headers_config_map(app: &App, svc: &ResolvedService) -> Option<ConfigMap> {
     let e = svc.expose.as_ref()?;
     if e.kind != ExposeType::Ingress || e.controls.headers.is_empty() {
         return None;

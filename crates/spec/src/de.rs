@@ -120,7 +120,7 @@ pub(crate) struct NodeDe<'a> {
 }
 
 impl<'a> NodeDe<'a> {
-    pub fn new(node: &'a Node, path: impl Into<String>, src: &'a str) -> Self {
+    pub(crate) fn new(node: &'a Node, path: impl Into<String>, src: &'a str) -> Self {
         NodeDe {
             node,
             path: path.into(),

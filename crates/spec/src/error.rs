@@ -100,7 +100,7 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    pub fn new(file: &Path, text: String) -> Self {
+    pub(crate) fn new(file: &Path, text: String) -> Self {
         Source {
             file: file.to_owned(),
             text: Arc::new(text),

@@ -67,7 +67,7 @@ pub struct PodMeta {
 
 /// A qualified name as Kubernetes checks label and annotation keys: optional DNS-subdomain
 /// prefix and `/`, then a name of at most 63 alphanumerics, `-`, `_`, `.`, alphanumeric at both ends.
-pub fn is_qualified_name(key: &str) -> bool {
+pub(crate) fn is_qualified_name(key: &str) -> bool {
     let (prefix, name) = match key.rsplit_once('/') {
         Some((p, n)) => (Some(p), n),
         None => (None, key),

@@ -19,7 +19,7 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// An error at the node of `path` in the merged spec (or its nearest ancestor that exists).
-    pub fn err(
+    pub(crate) fn err(
         &self,
         path: &[&str],
         message: impl Into<String>,
@@ -37,7 +37,7 @@ impl Ctx<'_> {
 
     /// An error about a mapping key itself (a path, a name), at the key's position; `path`
     /// ends with the key.
-    pub fn key_at(
+    pub(crate) fn key_at(
         &self,
         path: &[&str],
         message: impl Into<String>,
@@ -55,7 +55,7 @@ impl Ctx<'_> {
     }
 
     /// An error about key `sub` of the environment setting `key` (a mapping), at that key.
-    pub fn env_key_err(
+    pub(crate) fn env_key_err(
         &self,
         key: &str,
         sub: &str,
@@ -79,7 +79,7 @@ impl Ctx<'_> {
     }
 
     /// An error about an environment setting, at its node.
-    pub fn env_err(
+    pub(crate) fn env_err(
         &self,
         key: &str,
         message: impl Into<String>,
@@ -100,7 +100,7 @@ impl Ctx<'_> {
     }
 
     /// A mapping key's own position (for errors about a name).
-    pub fn key_err(
+    pub(crate) fn key_err(
         &self,
         section: &str,
         name: &str,
@@ -148,7 +148,7 @@ fn display_path(path: &[&str]) -> String {
 }
 
 /// A DNS-1123 label: lowercase alphanumerics and `-`, starting and ending alphanumeric, ≤ 63.
-pub fn is_dns_label(s: &str) -> bool {
+pub(crate) fn is_dns_label(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 63
         && s.bytes()
@@ -159,11 +159,11 @@ pub fn is_dns_label(s: &str) -> bool {
 
 /// Longest service or dependency name: derived names (`NAME-secrets`, `NAME-files`) must stay
 /// DNS labels too.
-pub const MAX_NAME_LEN: usize = 50;
+pub(crate) const MAX_NAME_LEN: usize = 50;
 
 /// A name that becomes a Service: a DNS-1035 label (starts with a letter), short enough for
 /// the names derived from it.
-pub fn is_object_name(s: &str) -> bool {
+pub(crate) fn is_object_name(s: &str) -> bool {
     is_dns_label(s) && s.len() <= MAX_NAME_LEN && s.starts_with(|c: char| c.is_ascii_lowercase())
 }
 

@@ -4,17 +4,21 @@ use crate::failure::Failure;
 use berth_spec::{LoadError, LoadOptions, Loaded, load_env_with, load_with};
 use std::path::Path;
 
-pub fn load_app(path: &Path) -> Result<Loaded, Failure> {
+pub(super) fn load_app(path: &Path) -> Result<Loaded, Failure> {
     load_app_with(path, &LoadOptions::default())
 }
 
-pub fn load_app_with(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
+pub(super) fn load_app_with(path: &Path, options: &LoadOptions) -> Result<Loaded, Failure> {
     load_with(path, options).map_err(failure)
 }
 
 /// For a command that uses one environment: the others' errors do not stop it; they are
 /// printed as warnings (with file, line and column), and those environments are left out.
-pub fn load_app_env(path: &Path, options: &LoadOptions, env: &str) -> Result<Loaded, Failure> {
+pub(super) fn load_app_env(
+    path: &Path,
+    options: &LoadOptions,
+    env: &str,
+) -> Result<Loaded, Failure> {
     let loaded = load_env_with(path, options, env).map_err(failure)?;
     for w in &loaded.warnings {
         eprintln!(
@@ -41,7 +45,7 @@ fn failure(e: LoadError) -> Failure {
 
 /// One environment's objects: the renderer's, plus what is derived from them (the capacity
 /// plan's ResourceQuota and LimitRange when the environment sets `quota: true`).
-pub fn render(app: &berth_spec::App) -> berth_render::Rendered {
+pub(super) fn render(app: &berth_spec::App) -> berth_render::Rendered {
     let mut rendered = berth_render::render(app);
     if app.quota {
         for body in berth_operate::capacity::quota_objects(&rendered, &app.name) {
@@ -53,7 +57,7 @@ pub fn render(app: &berth_spec::App) -> berth_render::Rendered {
 }
 
 /// A derived object (built as JSON) as a rendered one.
-pub fn object(body: serde_json::Value) -> berth_render::Object {
+pub(super) fn object(body: serde_json::Value) -> berth_render::Object {
     let text = |p: &str| body.pointer(p).and_then(|v| v.as_str()).map(str::to_owned);
     berth_render::Object {
         api_version: text("/apiVersion").unwrap_or_default(),
@@ -65,7 +69,7 @@ pub fn object(body: serde_json::Value) -> berth_render::Object {
 }
 
 /// The environments a command covers: `--env` alone, or every one.
-pub fn pick_envs<'a>(
+pub(super) fn pick_envs<'a>(
     loaded: &'a Loaded,
     env: Option<&str>,
 ) -> Result<Vec<&'a berth_spec::App>, Failure> {
@@ -76,7 +80,10 @@ pub fn pick_envs<'a>(
 }
 
 /// One environment: `--env`, or the only one.
-pub fn pick_env<'a>(loaded: &'a Loaded, env: Option<&str>) -> Result<&'a berth_spec::App, Failure> {
+pub(super) fn pick_env<'a>(
+    loaded: &'a Loaded,
+    env: Option<&str>,
+) -> Result<&'a berth_spec::App, Failure> {
     let envs = loaded.env_names();
     match env {
         Some(env) => loaded.app(env).ok_or_else(|| {

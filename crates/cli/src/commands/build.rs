@@ -11,7 +11,7 @@ use miette::miette;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-pub fn run(args: BuildArgs) -> CmdResult {
+pub(super) fn run(args: BuildArgs) -> CmdResult {
     let loaded = load_app_with(
         &args.app,
         &berth_spec::LoadOptions {

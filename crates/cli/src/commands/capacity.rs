@@ -8,7 +8,7 @@ use berth_operate::capacity;
 use miette::miette;
 use std::process::ExitCode;
 
-pub fn run(args: CapacityArgs) -> CmdResult {
+pub(super) fn run(args: CapacityArgs) -> CmdResult {
     let loaded = load_app(&args.app)?;
     let apps = pick_envs(&loaded, args.env.as_deref())?;
     let nodes = match &args.nodes {

@@ -11,7 +11,7 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn run(args: CheckArgs) -> CmdResult {
+pub(super) fn run(args: CheckArgs) -> CmdResult {
     if args.list_rules {
         let text = match args.output {
             CheckFormat::Markdown => output::rules_markdown(),
@@ -113,7 +113,7 @@ pub fn run(args: CheckArgs) -> CmdResult {
     })
 }
 
-pub fn explain(args: ExplainArgs) -> CmdResult {
+pub(super) fn explain(args: ExplainArgs) -> CmdResult {
     match berth_check::rules::find(&args.rule) {
         Some(r) => print(&output::explain(r.meta())).map(|_| ExitCode::SUCCESS),
         None => {

@@ -4,7 +4,7 @@ use crate::cli::ConfigSyncArgs;
 use crate::failure::{CmdResult, Failure};
 use std::process::ExitCode;
 
-pub fn run(args: ConfigSyncArgs) -> CmdResult {
+pub(super) fn run(args: ConfigSyncArgs) -> CmdResult {
     let config = to_config(args).map_err(|e| {
         Failure::bad_input(miette::miette!(
             help = "see `berth config-sync --help`",

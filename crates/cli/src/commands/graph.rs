@@ -6,7 +6,7 @@ use crate::cli::{GraphArgs, GraphFormat};
 use crate::failure::CmdResult;
 use std::process::ExitCode;
 
-pub fn run(args: GraphArgs) -> CmdResult {
+pub(super) fn run(args: GraphArgs) -> CmdResult {
     let loaded = load_app(&args.app)?;
     let app = pick_env(&loaded, args.env.as_deref())?;
     let g = berth_operate::graph::graph(&render(app), &app.ingress.namespace);

@@ -24,7 +24,7 @@ fn bad(diags: &[compose::Diag]) -> Failure {
     }
 }
 
-pub fn run(args: ImportArgs) -> CmdResult {
+pub(super) fn run(args: ImportArgs) -> CmdResult {
     let (json, out_path) = match args.output.as_deref() {
         Some("json") => (true, None),
         Some("table") | None => (false, None),
@@ -140,7 +140,7 @@ pub fn run(args: ImportArgs) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn init(args: InitArgs) -> CmdResult {
+pub(super) fn init(args: InitArgs) -> CmdResult {
     let mut services = Vec::new();
     for s in &args.services {
         let Some((name, rest)) = s.split_once('=') else {

@@ -7,7 +7,7 @@ use clap::CommandFactory;
 use miette::miette;
 use std::process::ExitCode;
 
-pub fn schema() -> CmdResult {
+pub(super) fn schema() -> CmdResult {
     let schema = berth_spec::json_schema();
     println!(
         "{}",
@@ -16,13 +16,13 @@ pub fn schema() -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn completions(args: CompletionsArgs) -> CmdResult {
+pub(super) fn completions(args: CompletionsArgs) -> CmdResult {
     let mut cmd = Cli::command();
     clap_complete::generate(args.shell, &mut cmd, "berth", &mut std::io::stdout());
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn man() -> CmdResult {
+pub(super) fn man() -> CmdResult {
     let cmd = Cli::command();
     clap_mangen::Man::new(cmd)
         .render(&mut std::io::stdout())

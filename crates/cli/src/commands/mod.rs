@@ -30,7 +30,7 @@ mod unseal;
 use crate::cli::Command;
 use crate::failure::CmdResult;
 
-pub fn run(command: Command) -> CmdResult {
+pub(crate) fn run(command: Command) -> CmdResult {
     match command {
         #[cfg(feature = "full")]
         Command::Build(args) => build::run(args),

@@ -6,7 +6,7 @@ use berth_render::Rendered;
 use berth_spec::Loaded;
 
 /// Each output's directory name and files.
-pub fn outputs(loaded: &Loaded, rendered: &[Rendered]) -> Vec<(&'static str, FileSet)> {
+pub(super) fn outputs(loaded: &Loaded, rendered: &[Rendered]) -> Vec<(&'static str, FileSet)> {
     let mut capacity = FileSet::default();
     for r in rendered {
         let plan = berth_operate::capacity::plan(r);

@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-pub fn run(args: RenderArgs) -> CmdResult {
+pub(super) fn run(args: RenderArgs) -> CmdResult {
     let options = berth_spec::LoadOptions {
         allow_plain_secrets: args.allow_plain_secrets,
         ..Default::default()

@@ -30,7 +30,7 @@ fn scope(s: SealScope) -> Scope {
     }
 }
 
-pub fn run(args: SealArgs) -> CmdResult {
+pub(super) fn run(args: SealArgs) -> CmdResult {
     let scope = scope(args.scope);
 
     if args.fetch_cert {

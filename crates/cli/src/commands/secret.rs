@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
 
-pub fn run(command: SecretCommand) -> CmdResult {
+pub(super) fn run(command: SecretCommand) -> CmdResult {
     match command {
         SecretCommand::Set(args) => set(args),
         SecretCommand::List(args) => list(args),

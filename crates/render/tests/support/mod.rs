@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("BERTH_TOOLS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools"))
 }
 
 /// `$BERTH_TOOLS/bin` checked for the named binaries.
-pub fn bin_dir(names: &[&str], script: &str) -> PathBuf {
+pub(crate) fn bin_dir(names: &[&str], script: &str) -> PathBuf {
     let bin = tools().join("bin");
     for n in names {
         assert!(
@@ -27,7 +27,7 @@ pub fn bin_dir(names: &[&str], script: &str) -> PathBuf {
 }
 
 /// PATH with `$BERTH_TOOLS/bin` first, so rendered scripts find the servers by name.
-pub fn path_with(bin: &Path) -> String {
+pub(crate) fn path_with(bin: &Path) -> String {
     format!(
         "{}:{}",
         bin.display(),
@@ -36,10 +36,10 @@ pub fn path_with(bin: &Path) -> String {
 }
 
 /// A scratch directory, removed on drop.
-pub struct Scratch(pub PathBuf);
+pub(crate) struct Scratch(pub PathBuf);
 
 impl Scratch {
-    pub fn new(tag: &str) -> Scratch {
+    pub(crate) fn new(tag: &str) -> Scratch {
         let p = std::env::temp_dir().join(format!("berth-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&p);
         std::fs::create_dir_all(&p).unwrap();
@@ -55,10 +55,10 @@ impl Drop for Scratch {
 
 /// Processes this test started; each is killed by its PID on drop.
 #[derive(Default)]
-pub struct Procs(pub Vec<(String, Child)>);
+pub(crate) struct Procs(pub Vec<(String, Child)>);
 
 impl Procs {
-    pub fn spawn(&mut self, name: &str, mut cmd: Command, log: &Path) -> u32 {
+    pub(crate) fn spawn(&mut self, name: &str, mut cmd: Command, log: &Path) -> u32 {
         let out = std::fs::File::create(log).unwrap();
         let err = out.try_clone().unwrap();
         let child = cmd
@@ -73,7 +73,7 @@ impl Procs {
     }
 
     /// SIGKILL one process by name (as a node loss or OOM kill would), and reap it.
-    pub fn kill9(&mut self, name: &str) {
+    pub(crate) fn kill9(&mut self, name: &str) {
         let i = self
             .0
             .iter()
@@ -94,12 +94,12 @@ impl Drop for Procs {
     }
 }
 
-pub fn wait_until(what: &str, timeout: Duration, cond: impl FnMut() -> bool) -> Duration {
+pub(crate) fn wait_until(what: &str, timeout: Duration, cond: impl FnMut() -> bool) -> Duration {
     wait_until_or(what, timeout, cond, String::new)
 }
 
 /// Like `wait_until`, with context (the last answer seen) in the failure message.
-pub fn wait_until_or(
+pub(crate) fn wait_until_or(
     what: &str,
     timeout: Duration,
     mut cond: impl FnMut() -> bool,
@@ -120,7 +120,7 @@ pub fn wait_until_or(
 
 /// Replaces `from` by `to`, asserting it occurs exactly `n` times: a change in what berth
 /// renders breaks the test instead of silently testing something else.
-pub fn replace_exact(text: &str, from: &str, to: &str, n: usize) -> String {
+pub(crate) fn replace_exact(text: &str, from: &str, to: &str, n: usize) -> String {
     let found = text.matches(from).count();
     assert_eq!(found, n, "expected {n}× {from:?} in:\n{text}");
     text.replace(from, to)

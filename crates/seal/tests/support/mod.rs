@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 /// A fresh key pair: the sealing side (a bare public key) and the recovery side.
-pub fn keypair(size: KeySize) -> (SealingCert, RecoveryKey, PrivateDecryptingKey) {
+pub(crate) fn keypair(size: KeySize) -> (SealingCert, RecoveryKey, PrivateDecryptingKey) {
     let k = PrivateDecryptingKey::generate(size).unwrap();
     let pub_pem = pem::encode("PUBLIC KEY", k.public_key().as_der().unwrap().as_ref());
     let cert = SealingCert::from_pem(pub_pem.as_bytes(), "test key").unwrap();
@@ -17,25 +17,25 @@ pub fn keypair(size: KeySize) -> (SealingCert, RecoveryKey, PrivateDecryptingKey
     (cert, rk, k)
 }
 
-pub fn pkcs8_pem(k: &PrivateDecryptingKey) -> String {
+pub(crate) fn pkcs8_pem(k: &PrivateDecryptingKey) -> String {
     pem::encode("PRIVATE KEY", k.as_der().unwrap().as_ref())
 }
 
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../..")
         .canonicalize()
         .unwrap()
 }
 
-pub fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("BERTH_TOOLS")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".tools"))
 }
 
 /// `$BERTH_TOOLS/venv/bin/python` with `cryptography`, or a failure naming the setup step.
-pub fn python() -> PathBuf {
+pub(crate) fn python() -> PathBuf {
     let py = tools().join("venv/bin/python");
     let ok = py.exists()
         && Command::new(&py)
@@ -52,12 +52,12 @@ pub fn python() -> PathBuf {
     py
 }
 
-pub fn oracle() -> PathBuf {
+pub(crate) fn oracle() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oracle/oracle.py")
 }
 
 /// Runs the Python oracle; panics with its stderr on failure.
-pub fn run_oracle(args: &[&str], stdin: &[u8]) -> String {
+pub(crate) fn run_oracle(args: &[&str], stdin: &[u8]) -> String {
     let mut child = Command::new(python())
         .arg(oracle())
         .args(args)
@@ -77,7 +77,7 @@ pub fn run_oracle(args: &[&str], stdin: &[u8]) -> String {
 }
 
 /// A key, certificate and public key made by the Python oracle in a temporary directory.
-pub fn oracle_keygen(extra: &[&str]) -> tempfile::TempDir {
+pub(crate) fn oracle_keygen(extra: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let mut args = vec!["keygen", dir.path().to_str().unwrap()];
     args.extend_from_slice(extra);
@@ -85,12 +85,12 @@ pub fn oracle_keygen(extra: &[&str]) -> tempfile::TempDir {
     dir
 }
 
-pub fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Deterministic pseudo-random bytes (xorshift), for large test values.
-pub fn noise(len: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn noise(len: usize, seed: u64) -> Vec<u8> {
     let mut x = seed | 1;
     (0..len)
         .map(|_| {

@@ -4,7 +4,7 @@
 use berth_spec::SpecError;
 
 /// Line and column (1-based) of the `nth` occurrence of `needle` in `text`.
-pub fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
+pub(crate) fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
     let offset = text
         .match_indices(needle)
         .nth(nth)
@@ -18,7 +18,7 @@ pub fn at(text: &str, needle: &str, nth: usize) -> (usize, usize) {
 
 /// Asserts exactly one of `errs` contains `message`, at the `nth` occurrence of `needle`.
 #[track_caller]
-pub fn one_at(
+pub(crate) fn one_at(
     errs: &[SpecError],
     text: &str,
     message: &str,

@@ -11,10 +11,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub const AK: &str = "AKIATESTKEY";
-pub const SK: &str = "testsecret";
+pub(crate) const AK: &str = "AKIATESTKEY";
+pub(crate) const SK: &str = "testsecret";
 
-pub fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("BERTH_TOOLS")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.tools"))
@@ -30,7 +30,7 @@ fn need(path: PathBuf, script: &str) -> PathBuf {
     path
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -38,12 +38,12 @@ pub fn free_port() -> u16 {
         .port()
 }
 
-pub fn wait_until(what: &str, timeout: Duration, cond: impl FnMut() -> bool) {
+pub(crate) fn wait_until(what: &str, timeout: Duration, cond: impl FnMut() -> bool) {
     wait_until_or(what, timeout, cond, String::new)
 }
 
 /// Like `wait_until`, with more context (logs, status) in the failure message.
-pub fn wait_until_or(
+pub(crate) fn wait_until_or(
     what: &str,
     timeout: Duration,
     mut cond: impl FnMut() -> bool,
@@ -62,13 +62,13 @@ pub fn wait_until_or(
 }
 
 /// A child process killed (by PID) and reaped on drop.
-pub struct Proc {
+pub(crate) struct Proc {
     pub child: Child,
     pub name: String,
 }
 
 impl Proc {
-    pub fn spawn(name: &str, cmd: &mut Command, log: &Path) -> Proc {
+    pub(crate) fn spawn(name: &str, cmd: &mut Command, log: &Path) -> Proc {
         let out = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -85,15 +85,15 @@ impl Proc {
             name: name.into(),
         }
     }
-    pub fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.id()
     }
     /// SIGKILL and reap.
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-    pub fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
+    pub(crate) fn wait_exit(&mut self, timeout: Duration) -> std::process::ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(st) = self.child.try_wait().unwrap() {
@@ -115,7 +115,7 @@ impl Drop for Proc {
     }
 }
 
-pub fn wait_port(port: u16, what: &str) {
+pub(crate) fn wait_port(port: u16, what: &str) {
     wait_until(
         &format!("{what} listening on {port}"),
         Duration::from_secs(60),
@@ -124,12 +124,12 @@ pub fn wait_port(port: u16, what: &str) {
 }
 
 /// Minimal HTTP/1.0 client: (status, body). Errors are (0, message).
-pub fn http(method: &str, port: u16, path: &str) -> (u16, String) {
+pub(crate) fn http(method: &str, port: u16, path: &str) -> (u16, String) {
     http_req(method, port, path, &[], b"")
 }
 
 /// `http` with headers and a body.
-pub fn http_req(
+pub(crate) fn http_req(
     method: &str,
     port: u16,
     path: &str,
@@ -168,7 +168,7 @@ pub fn http_req(
 
 /// The object-store servers the scenarios run against, all on 127.0.0.1.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
+pub(crate) enum Kind {
     /// S3 (moto_server, from scripts/requirements/sync.txt).
     Moto,
     /// S3 (s3s-fs, scripts/setup.d/40-sync.sh).
@@ -181,7 +181,7 @@ pub enum Kind {
 
 impl Kind {
     /// The `--source` scheme this server is reached through.
-    pub fn scheme(self) -> &'static str {
+    pub(crate) fn scheme(self) -> &'static str {
         match self {
             Kind::Moto | Kind::S3sFs => "s3",
             Kind::Azurite => "az",
@@ -191,12 +191,12 @@ impl Kind {
 }
 
 /// Azurite's well-known account and key (public, documented by Microsoft for the emulator).
-pub const AZURITE_ACCOUNT: &str = "devstoreaccount1";
-pub const AZURITE_KEY: &str =
+pub(crate) const AZURITE_ACCOUNT: &str = "devstoreaccount1";
+pub(crate) const AZURITE_KEY: &str =
     "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
 /// A local object-store server (S3, Azure Blob or GCS emulator), started and stopped by PID.
-pub struct Server {
+pub(crate) struct Server {
     pub kind: Kind,
     pub port: u16,
     proc: Option<Proc>,
@@ -230,7 +230,7 @@ fn fake_gcs_server() -> PathBuf {
 }
 
 impl Server {
-    pub fn start(kind: Kind) -> Server {
+    pub(crate) fn start(kind: Kind) -> Server {
         let mut s = Server {
             kind,
             port: free_port(),
@@ -245,7 +245,7 @@ impl Server {
         s
     }
 
-    pub fn up(&mut self) {
+    pub(crate) fn up(&mut self) {
         let log = self.data.path().join("server.log");
         let port = self.port.to_string();
         let proc = match self.kind {
@@ -331,19 +331,19 @@ impl Server {
     }
 
     /// Stop the server (SIGKILL by PID).
-    pub fn down(&mut self) {
+    pub(crate) fn down(&mut self) {
         if let Some(mut p) = self.proc.take() {
             p.kill();
         }
     }
 
-    pub fn endpoint(&self) -> String {
+    pub(crate) fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
     }
 
     /// What the sidecar needs in its environment to reach this server: the settings a user
     /// would set, read by object_store's `from_env` builders in `berth_sync::source`.
-    pub fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         let pairs: Vec<(&str, String)> = match self.kind {
             Kind::Moto | Kind::S3sFs => vec![
                 ("AWS_ENDPOINT", self.endpoint()),
@@ -366,7 +366,7 @@ impl Server {
         pairs.into_iter().map(|(k, v)| (k.into(), v)).collect()
     }
 
-    pub fn create_bucket(&self, bucket: &str) {
+    pub(crate) fn create_bucket(&self, bucket: &str) {
         match self.kind {
             Kind::Moto => {
                 let (code, body) = http("PUT", self.port, &format!("/{bucket}"));
@@ -430,7 +430,7 @@ impl Server {
         }
     }
 
-    pub fn put(&self, bucket: &str, key: &str, body: &[u8]) {
+    pub(crate) fn put(&self, bucket: &str, key: &str, body: &[u8]) {
         if self.kind == Kind::FakeGcs {
             // fake-gcs-server does not take XML API uploads; its JSON API media upload does.
             let (code, resp) = http_req(
@@ -453,7 +453,7 @@ impl Server {
             .unwrap();
     }
 
-    pub fn delete(&self, bucket: &str, key: &str) {
+    pub(crate) fn delete(&self, bucket: &str, key: &str) {
         if self.kind == Kind::FakeGcs {
             let (code, resp) = http_req(
                 "DELETE",
@@ -607,7 +607,7 @@ fn httpdate_now() -> String {
 }
 
 /// The test app (tests/support/testapp.py).
-pub struct App {
+pub(crate) struct App {
     pub port: u16,
     pub pidfile: PathBuf,
     proc: Option<Proc>,
@@ -616,7 +616,7 @@ pub struct App {
 }
 
 impl App {
-    pub fn start(root: &Path, dir: &Path) -> App {
+    pub(crate) fn start(root: &Path, dir: &Path) -> App {
         let mut a = App {
             port: free_port(),
             pidfile: dir.join("app.pid"),
@@ -627,7 +627,7 @@ impl App {
         a.up();
         a
     }
-    pub fn up(&mut self) {
+    pub(crate) fn up(&mut self) {
         let _ = std::fs::remove_file(&self.pidfile);
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/testapp.py");
         let py = need(
@@ -648,15 +648,15 @@ impl App {
             self.pidfile.exists()
         });
     }
-    pub fn down(&mut self) {
+    pub(crate) fn down(&mut self) {
         if let Some(mut p) = self.proc.take() {
             p.kill();
         }
     }
-    pub fn version(&self) -> String {
+    pub(crate) fn version(&self) -> String {
         http("GET", self.port, "/version").1
     }
-    pub fn reloads(&self) -> u64 {
+    pub(crate) fn reloads(&self) -> u64 {
         let body = http("GET", self.port, "/state").1;
         serde_json::from_str::<serde_json::Value>(&body)
             .map(|v| v["reloads"].as_u64().unwrap_or(0))
@@ -665,17 +665,21 @@ impl App {
 }
 
 /// The sidecar process.
-pub struct Sidecar {
+pub(crate) struct Sidecar {
     pub proc: Proc,
     pub port: u16,
 }
 
-pub fn sidecar_bin() -> &'static str {
+pub(crate) fn sidecar_bin() -> &'static str {
     env!("CARGO_BIN_EXE_berth-sync-harness")
 }
 
 impl Sidecar {
-    pub fn start(config: &serde_json::Value, env: &[(String, String)], log: &Path) -> Sidecar {
+    pub(crate) fn start(
+        config: &serde_json::Value,
+        env: &[(String, String)],
+        log: &Path,
+    ) -> Sidecar {
         let port: u16 = config["listen"]
             .as_str()
             .unwrap()
@@ -702,14 +706,14 @@ impl Sidecar {
         let proc = Proc::spawn("sidecar", &mut cmd, log);
         Sidecar { proc, port }
     }
-    pub fn status(&self) -> serde_json::Value {
+    pub(crate) fn status(&self) -> serde_json::Value {
         let (code, body) = http("GET", self.port, "/status");
         if code != 200 {
             return serde_json::Value::Null;
         }
         serde_json::from_str(&body).unwrap_or(serde_json::Value::Null)
     }
-    pub fn committed_hash(&self) -> Option<String> {
+    pub(crate) fn committed_hash(&self) -> Option<String> {
         self.status()["last_good"]["hash"]
             .as_str()
             .map(String::from)
@@ -717,7 +721,7 @@ impl Sidecar {
 }
 
 /// The version hash of a set of files, as the sidecar computes it.
-pub fn hash_files(files: &[(&str, Vec<u8>)]) -> String {
+pub(crate) fn hash_files(files: &[(&str, Vec<u8>)]) -> String {
     let map = files
         .iter()
         .map(|(p, b)| (p.to_string(), berth_sync::hash::sha256_hex(b)))
@@ -726,7 +730,7 @@ pub fn hash_files(files: &[(&str, Vec<u8>)]) -> String {
 }
 
 /// `_manifest.json` for a set of files.
-pub fn manifest(files: &[(&str, Vec<u8>)]) -> String {
+pub(crate) fn manifest(files: &[(&str, Vec<u8>)]) -> String {
     let m: serde_json::Map<String, serde_json::Value> = files
         .iter()
         .map(|(p, b)| {
