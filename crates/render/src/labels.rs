@@ -5,10 +5,10 @@ use berth_spec::{App, ResolvedService};
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use std::collections::BTreeMap;
 
-pub const MANAGED_BY: &str = "berth";
+pub(crate) const MANAGED_BY: &str = "berth";
 
 /// Labels of an object that belongs to one service.
-pub fn service_labels(app: &App, svc: &ResolvedService) -> BTreeMap<String, String> {
+pub(crate) fn service_labels(app: &App, svc: &ResolvedService) -> BTreeMap<String, String> {
     let mut l = selector_labels(app, &svc.name);
     l.insert(
         "app.kubernetes.io/version".into(),
@@ -35,7 +35,7 @@ pub fn service_labels(app: &App, svc: &ResolvedService) -> BTreeMap<String, Stri
 }
 
 /// Labels of an object that belongs to the app as a whole (namespace, shared policies).
-pub fn app_labels(app: &App, component: &str) -> BTreeMap<String, String> {
+pub(crate) fn app_labels(app: &App, component: &str) -> BTreeMap<String, String> {
     let mut l = selector_labels(app, &app.name);
     l.insert(
         "app.kubernetes.io/version".into(),
@@ -47,7 +47,7 @@ pub fn app_labels(app: &App, component: &str) -> BTreeMap<String, String> {
     l
 }
 
-pub fn selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
+pub(crate) fn selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
     BTreeMap::from([
         ("app.kubernetes.io/name".into(), name.to_owned()),
         ("app.kubernetes.io/instance".into(), app.name.clone()),
@@ -56,7 +56,7 @@ pub fn selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
 
 /// The labels that select the pods of `name`: an adopted install's selector (`adopt.selector`),
 /// else berth's `name` and `instance`.
-pub fn pod_selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
+pub(crate) fn pod_selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
     app.services
         .iter()
         .find(|s| s.name == name)
@@ -65,7 +65,7 @@ pub fn pod_selector_labels(app: &App, name: &str) -> BTreeMap<String, String> {
 }
 
 /// The selector of the pods of `name` (a service, or anything else berth labels by name).
-pub fn selector(app: &App, name: &str) -> LabelSelector {
+pub(crate) fn selector(app: &App, name: &str) -> LabelSelector {
     LabelSelector {
         match_labels: Some(pod_selector_labels(app, name)),
         ..Default::default()
@@ -73,7 +73,7 @@ pub fn selector(app: &App, name: &str) -> LabelSelector {
 }
 
 /// The labels of a service's pods: its object labels plus an adopted selector's.
-pub fn pod_labels(app: &App, svc: &ResolvedService) -> BTreeMap<String, String> {
+pub(crate) fn pod_labels(app: &App, svc: &ResolvedService) -> BTreeMap<String, String> {
     let mut l = service_labels(app, svc);
     if let Some(adopted) = &svc.adopt_selector {
         l.extend(adopted.clone());
@@ -82,12 +82,12 @@ pub fn pod_labels(app: &App, svc: &ResolvedService) -> BTreeMap<String, String> 
 }
 
 /// Metadata of an object of the app as a whole, in the environment's namespace.
-pub fn meta(app: &App, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
+pub(crate) fn meta(app: &App, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
     meta_in(&app.namespace, name, labels)
 }
 
 /// Metadata of an object in namespace `namespace`.
-pub fn meta_in(namespace: &str, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
+pub(crate) fn meta_in(namespace: &str, name: &str, labels: BTreeMap<String, String>) -> ObjectMeta {
     ObjectMeta {
         name: Some(name.to_owned()),
         namespace: Some(namespace.to_owned()),
@@ -98,7 +98,7 @@ pub fn meta_in(namespace: &str, name: &str, labels: BTreeMap<String, String>) ->
 
 /// Metadata of an object of service `svc` (named `name`): in the service's namespace, with
 /// its labels.
-pub fn service_meta(app: &App, svc: &ResolvedService, name: &str) -> ObjectMeta {
+pub(crate) fn service_meta(app: &App, svc: &ResolvedService, name: &str) -> ObjectMeta {
     meta_in(&svc.namespace, name, service_labels(app, svc))
 }
 
