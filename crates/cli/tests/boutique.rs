@@ -173,7 +173,11 @@ fn boutique_matches_the_official_manifests_where_both_say_something() {
             check(probe, probe_shape(t, tp), probe_shape(o, op));
             for timing in ["initialDelaySeconds", "periodSeconds"] {
                 if !tp[timing].is_null() {
-                    check(&format!("{probe}.{timing}"), tp[timing].clone(), op[timing].clone());
+                    check(
+                        &format!("{probe}.{timing}"),
+                        tp[timing].clone(),
+                        op[timing].clone(),
+                    );
                 }
             }
         }
@@ -183,10 +187,18 @@ fn boutique_matches_the_official_manifests_where_both_say_something() {
             check(
                 &format!("env {k}"),
                 Value::from(v.as_str()),
-                our_env.get(k).map(|s| Value::from(s.as_str())).unwrap_or(Value::Null),
+                our_env
+                    .get(k)
+                    .map(|s| Value::from(s.as_str()))
+                    .unwrap_or(Value::Null),
             );
         }
-        for (side, key) in [("requests", "cpu"), ("requests", "memory"), ("limits", "cpu"), ("limits", "memory")] {
+        for (side, key) in [
+            ("requests", "cpu"),
+            ("requests", "memory"),
+            ("limits", "cpu"),
+            ("limits", "memory"),
+        ] {
             check(
                 &format!("resources.{side}.{key}"),
                 t["resources"][side][key].clone(),
@@ -232,11 +244,19 @@ fn boutique_matches_the_official_manifests_where_both_say_something() {
         if svc["spec"]["type"] == "LoadBalancer" {
             compared += 1;
             if o["spec"]["type"] != "LoadBalancer" {
-                problems.push(format!("Service {name}: official is a LoadBalancer, berth's is {}", o["spec"]["type"]));
+                problems.push(format!(
+                    "Service {name}: official is a LoadBalancer, berth's is {}",
+                    o["spec"]["type"]
+                ));
             }
         }
     }
-    assert!(problems.is_empty(), "{} differences:\n{}", problems.len(), problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "{} differences:\n{}",
+        problems.len(),
+        problems.join("\n")
+    );
     // 12 Deployments × (image, ports, probes, env, resources) and 13 Services.
     assert!(compared > 150, "only {compared} fields compared");
 }
@@ -245,7 +265,9 @@ fn boutique_matches_the_official_manifests_where_both_say_something() {
 fn redis_cart_keeps_its_data_on_a_persistent_volume() {
     let ours = rendered("prod");
     let sts = find(&ours, &["StatefulSet"], "redis-cart").expect("redis-cart is a StatefulSet");
-    let claims = sts["spec"]["volumeClaimTemplates"].as_array().expect("volume claims");
+    let claims = sts["spec"]["volumeClaimTemplates"]
+        .as_array()
+        .expect("volume claims");
     assert_eq!(claims.len(), 1);
     let container = main_container(sts, "redis-cart");
     let claim = claims[0]["metadata"]["name"].as_str().unwrap();

@@ -26,7 +26,7 @@ pub(super) fn outputs(loaded: &Loaded, rendered: &[Rendered]) -> Vec<(&'static s
 }
 
 /// `monitoring/ENV/`: one file per monitoring object and all.yaml, per environment.
-pub fn monitoring(loaded: &Loaded, rendered: &[Rendered]) -> FileSet {
+pub(super) fn monitoring(loaded: &Loaded, rendered: &[Rendered]) -> FileSet {
     let mut files = FileSet::default();
     for (app, r) in loaded.apps.iter().zip(rendered) {
         let objects = berth_operate::monitoring::objects(app, r)
