@@ -64,11 +64,17 @@ pub fn argocd(apps: &[App], opts: &ArgoCdOptions) -> FileSet {
     let mut files = FileSet::default();
     let labels = json!({"app.kubernetes.io/part-of": app, "app.kubernetes.io/managed-by": "berth"});
 
-    let mut destinations: Vec<Value> = apps
-        .iter()
-        .map(|a| json!({"server": IN_CLUSTER, "namespace": a.namespace}))
-        .collect();
-    destinations.dedup();
+    // Every namespace of every environment (an app over namespace groups deploys into several).
+    let mut destinations: Vec<Value> = Vec::new();
+    for a in apps {
+        let names = std::iter::once(&a.namespace).chain(a.namespaces.iter().map(|n| &n.name));
+        for ns in names {
+            let d = json!({"server": IN_CLUSTER, "namespace": ns});
+            if !destinations.contains(&d) {
+                destinations.push(d);
+            }
+        }
+    }
     let project = json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "AppProject",

@@ -14,6 +14,11 @@ impl FileSet {
     }
 
     /// Adds every file of `other` under `prefix`.
+    /// Drops every file under `prefix`.
+    pub fn remove_prefix(&mut self, prefix: impl AsRef<Path>) {
+        self.files.retain(|p, _| !p.starts_with(prefix.as_ref()));
+    }
+
     pub fn nest(&mut self, prefix: impl AsRef<Path>, other: FileSet) {
         for (path, content) in other.files {
             self.files.insert(prefix.as_ref().join(path), content);

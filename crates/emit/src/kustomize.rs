@@ -31,6 +31,102 @@ pub const SYNC_WAVES_COMPONENT: &str = "components/argocd-sync-waves";
 /// The Kustomize tree for every environment. `app` names the base's Namespace object (each
 /// overlay renames it to its own namespace).
 pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
+    let roles = namespace_roles(rendered);
+    if roles.len() <= 1 {
+        return kustomize_one(app, rendered);
+    }
+    // An app over several namespaces: one tree per namespace group (its own base, components
+    // and overlays, each overlay setting that group's namespace) under `namespaces/GROUP/`
+    // (`namespaces/_default/` for the environment's own namespace), and `overlays/ENV/`
+    // gathering the groups the environment renders. An overlay's `namespace:` moves every
+    // object it holds, so each namespace needs an overlay of its own.
+    let mut files = FileSet::default();
+    let mut per_env: Vec<Vec<Value>> = vec![Vec::new(); rendered.len()];
+    for role in &roles {
+        let dir = if role.is_empty() {
+            "_default"
+        } else {
+            role.as_str()
+        };
+        let mut subset = Vec::new();
+        for (i, r) in rendered.iter().enumerate() {
+            let objects: Vec<_> = r
+                .objects
+                .iter()
+                .filter(|o| role_of(r, o) == *role)
+                .cloned()
+                .collect();
+            let Some(ns) = objects.iter().find_map(|o| o.namespace.clone()) else {
+                continue;
+            };
+            per_env[i].push(Value::from(format!(
+                "../../namespaces/{dir}/overlays/{}",
+                r.env
+            )));
+            subset.push(Rendered {
+                env: r.env.clone(),
+                namespace: ns,
+                namespaces: Vec::new(),
+                objects,
+                warnings: Vec::new(),
+            });
+        }
+        let mut sub = kustomize_one(app, &subset);
+        sub.remove_prefix(SYNC_WAVES_COMPONENT);
+        files.nest(format!("namespaces/{dir}"), sub);
+    }
+    for (r, resources) in rendered.iter().zip(per_env) {
+        files.insert(
+            format!("overlays/{}/kustomization.yaml", r.env),
+            header(
+                "Kustomization",
+                &format!("the {} environment: each of its namespaces", r.env),
+            ) + &to_yaml(&json!({
+                "apiVersion": "kustomize.config.k8s.io/v1beta1",
+                "kind": "Kustomization",
+                "resources": resources,
+            })),
+        );
+    }
+    files.nest(
+        SYNC_WAVES_COMPONENT,
+        sync_waves_component(&variants::collect(rendered, app)),
+    );
+    files
+}
+
+/// The namespace group of an object: the group whose namespace it is in (the first, when
+/// several groups share one; "" for the environment's own namespace).
+fn role_of(r: &Rendered, o: &berth_render::Object) -> String {
+    let ns = if o.kind == "Namespace" {
+        Some(o.name.as_str())
+    } else {
+        o.namespace.as_deref()
+    };
+    r.namespaces
+        .iter()
+        .find(|n| Some(n.name.as_str()) == ns)
+        .and_then(|n| n.group.clone())
+        .unwrap_or_default()
+}
+
+/// Every namespace group with objects in some environment, the environment's own first.
+fn namespace_roles(rendered: &[Rendered]) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    for r in rendered {
+        for o in &r.objects {
+            let role = role_of(r, o);
+            if !roles.contains(&role) {
+                roles.push(role);
+            }
+        }
+    }
+    roles.sort_by_key(|r| !r.is_empty());
+    roles
+}
+
+/// The Kustomize tree of objects that share one namespace per environment.
+fn kustomize_one(app: &str, rendered: &[Rendered]) -> FileSet {
     let mut files = FileSet::default();
     let all = variants::collect(rendered, app);
 

@@ -81,6 +81,15 @@ fn every_example_overlay_builds_what_berth_renders() {
     }
 }
 
+/// An app over several namespaces (examples/notes: gateway, services and its own; in dev all
+/// in one): every object lands in its namespace.
+#[test]
+fn an_app_over_several_namespaces_builds_what_berth_renders() {
+    let (loaded, rendered) = example("notes");
+    assert!(rendered.iter().any(|r| r.namespaces.len() == 3));
+    prove("notes", &loaded, &rendered);
+}
+
 #[test]
 fn overlays_carry_every_kind_of_difference() {
     let (loaded, rendered) = spec(VARIED);
