@@ -137,7 +137,7 @@ fn dapr_resources_match_the_vendored_crds() {
                 sentinels: "a:26379,b:26379,c:26379".into(),
                 master: "cache".into(),
             },
-            &pw,
+            Some(&pw),
             false,
             &scopes[..1],
         ),

@@ -116,6 +116,10 @@ pub const KINDS: &[Kind] = &[
     row("SealedSecret", 1, Condition("Synced")),
     row("ExternalSecret", 1, Condition("Ready")),
     row("ConfigMap", 1, Exists),
+    // Dapr: each sidecar loads its components, configuration and subscriptions when it starts.
+    row("Configuration", 1, Exists),
+    row("Component", 1, Exists),
+    row("Subscription", 1, Exists),
     row("PersistentVolumeClaim", 1, Bound),
     row("ClusterRole", 1, Exists),
     row("ClusterRoleBinding", 1, Exists),

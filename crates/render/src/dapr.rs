@@ -4,8 +4,15 @@
 //! overview, setup-apache-kafka, setup-redis, configuration-schema, subscription-schema v2alpha1);
 //! the resources are validated against the vendored Dapr CRD schemas.
 
+use crate::Object;
+use crate::labels::app_labels;
+use berth_spec::dapr::ResolvedDapr;
+use berth_spec::{App, DependencyKind, ResolvedService};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
+
+/// Pod label of every pod that runs a Dapr sidecar (the peers of sidecar ↔ sidecar traffic).
+pub const POD_LABEL: &str = "berth.dev/dapr";
 
 /// The namespace the Dapr control plane runs in (Dapr's Helm chart default).
 pub const CONTROL_PLANE_NAMESPACE: &str = "dapr-system";
@@ -161,7 +168,7 @@ pub fn state_redis(
     name: &str,
     namespace: &str,
     target: &RedisTarget,
-    password: &SecretRef,
+    password: Option<&SecretRef>,
     tls: bool,
     scopes: &[String],
 ) -> Value {
@@ -177,14 +184,18 @@ pub fn state_redis(
             m.push(meta_value("failover", "true"));
             m.push(meta_value("sentinelMasterName", master.clone()));
             // berth's Sentinels require the same password as the data nodes.
-            m.push(meta_secret("sentinelPassword", password));
+            if let Some(p) = password {
+                m.push(meta_secret("sentinelPassword", p));
+            }
         }
         RedisTarget::Cluster(h) => {
             m.push(meta_value("redisHost", h.clone()));
             m.push(meta_value("redisType", "cluster"));
         }
     }
-    m.push(meta_secret("redisPassword", password));
+    if let Some(p) = password {
+        m.push(meta_secret("redisPassword", p));
+    }
     m.push(meta_value("enableTLS", if tls { "true" } else { "false" }));
     component(name, namespace, "state.redis", m, scopes)
 }
@@ -271,6 +282,164 @@ pub fn policy_rules(sidecar_selector: &Value) -> (Vec<Value>, Vec<Value>) {
     (ingress, egress)
 }
 
+/// The annotations of a service's pods (the sidecar injector reads them).
+pub(crate) fn pod_annotations(app: &App, d: &ResolvedDapr) -> BTreeMap<String, String> {
+    Sidecar {
+        app_id: d.app_id.clone(),
+        app_port: d.app_port,
+        app_protocol: d.protocol.clone(),
+        config: Some(configuration_name(app)),
+        log_level: Some(d.log_level.clone()),
+        cpu: (d.cpu.request.text.clone(), d.cpu.limit.text.clone()),
+        memory: (d.memory.request.text.clone(), d.memory.limit.text.clone()),
+        graceful_shutdown_seconds: None,
+    }
+    .annotations()
+}
+
+fn configuration_name(app: &App) -> String {
+    format!("{}-dapr", app.name)
+}
+
+/// The pods of `app` that run a sidecar.
+pub(crate) fn sidecar_selector(app: &App) -> Value {
+    json!({"matchLabels": {"app.kubernetes.io/instance": app.name, POD_LABEL: "true"}})
+}
+
+fn with_labels(mut v: Value, app: &App) -> Object {
+    v["metadata"]["labels"] = json!(app_labels(app, "dapr"));
+    Object {
+        api_version: v["apiVersion"].as_str().unwrap_or_default().to_owned(),
+        kind: v["kind"].as_str().unwrap_or_default().to_owned(),
+        name: v["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        namespace: v["metadata"]["namespace"].as_str().map(str::to_owned),
+        body: v,
+    }
+}
+
+/// `host:port` of a dependency as seen from namespace `ns`.
+fn address(app: &App, dep: &berth_spec::ResolvedDependency, ns: &str) -> String {
+    format!(
+        "{}:{}",
+        berth_spec::service_host(&dep.name, &app.namespace, ns),
+        dep.port
+    )
+}
+
+/// Every Dapr resource of the app: per namespace with sidecars, a pub/sub Component per Kafka
+/// dependency and a state store Component per Redis/Valkey dependency — each scoped to exactly
+/// the apps that use it — a Subscription per subscribed topic, and the app Configuration.
+pub(crate) fn objects(app: &App) -> Vec<Object> {
+    let dapr_svcs: Vec<(&ResolvedService, &ResolvedDapr)> = app
+        .services
+        .iter()
+        .filter_map(|s| s.dapr.as_ref().map(|d| (s, d)))
+        .collect();
+    if dapr_svcs.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut namespaces: Vec<&str> = dapr_svcs
+        .iter()
+        .map(|(s, _)| s.namespace.as_str())
+        .collect();
+    namespaces.sort();
+    namespaces.dedup();
+    let tracing = app
+        .dapr
+        .as_ref()
+        .and_then(|d| d.tracing.as_ref())
+        .map(|(e, s, p)| Tracing {
+            endpoint: e.clone(),
+            sampling: s.clone(),
+            protocol: p.clone(),
+            secure: false,
+        });
+    for ns in namespaces {
+        let here: Vec<&(&ResolvedService, &ResolvedDapr)> = dapr_svcs
+            .iter()
+            .filter(|(s, _)| s.namespace == ns)
+            .collect();
+        out.push(with_labels(
+            configuration(&configuration_name(app), ns, tracing.as_ref()),
+            app,
+        ));
+        for dep in &app.dependencies {
+            let users: Vec<&&(&ResolvedService, &ResolvedDapr)> = here
+                .iter()
+                .filter(|(_, d)| d.pubsub.as_deref() == Some(dep.name.as_str()))
+                .collect();
+            if dep.kind == DependencyKind::Kafka && !users.is_empty() {
+                let scopes: Vec<String> = users.iter().map(|(_, d)| d.app_id.clone()).collect();
+                let mut c = pubsub_kafka(
+                    &dep.name,
+                    ns,
+                    &address(app, dep, ns),
+                    &KafkaAuth::None,
+                    false,
+                    &scopes,
+                );
+                // Each app may publish and subscribe only to the topics it declares.
+                let scope_list = |f: &dyn Fn(&ResolvedDapr) -> Vec<String>| -> String {
+                    users
+                        .iter()
+                        .map(|(_, d)| format!("{}={}", d.app_id, f(d).join(",")))
+                        .collect::<Vec<_>>()
+                        .join(";")
+                };
+                let md = c["spec"]["metadata"].as_array_mut().expect("metadata list");
+                md.push(meta_value(
+                    "publishingScopes",
+                    scope_list(&|d| d.publish.clone()),
+                ));
+                md.push(meta_value(
+                    "subscriptionScopes",
+                    scope_list(&|d| d.subscribe.iter().map(|(t, _)| t.clone()).collect()),
+                ));
+                out.push(with_labels(c, app));
+            }
+            let state_users: Vec<String> = here
+                .iter()
+                .filter(|(_, d)| d.state.contains(&dep.name))
+                .map(|(_, d)| d.app_id.clone())
+                .collect();
+            if !state_users.is_empty() {
+                let target = RedisTarget::Node(address(app, dep, ns));
+                out.push(with_labels(
+                    state_redis(&dep.name, ns, &target, None, false, &state_users),
+                    app,
+                ));
+            }
+        }
+        for (s, d) in &here {
+            let Some(pubsub) = &d.pubsub else { continue };
+            for (topic, route) in &d.subscribe {
+                let name = format!(
+                    "{}-{}",
+                    s.name,
+                    topic.to_ascii_lowercase().replace(['.', '_'], "-")
+                );
+                out.push(with_labels(
+                    subscription(
+                        &name,
+                        ns,
+                        pubsub,
+                        topic,
+                        route,
+                        None,
+                        std::slice::from_ref(&d.app_id),
+                    ),
+                    app,
+                ));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,7 +457,7 @@ mod tests {
                 sentinels: "a:26379,b:26379".into(),
                 master: "cache".into(),
             },
-            &pw,
+            Some(&pw),
             false,
             &["backend".into()],
         );

@@ -98,6 +98,7 @@ pub fn render(app: &App) -> Rendered {
     for dep in &app.dependencies {
         objects.push(Object::from_typed(&service::external_service(app, dep)));
     }
+    objects.extend(dapr::objects(app));
     for svc in &app.services {
         let config = config_map::config_maps(app, svc);
         objects.extend(config.objects.iter().map(Object::from_typed));

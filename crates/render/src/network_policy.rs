@@ -190,6 +190,17 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
             ports: Some(vec![tcp(443)]),
         });
     }
+    if svc.dapr.is_some() {
+        let (i, e) = crate::dapr::policy_rules(&crate::dapr::sidecar_selector(app));
+        ingress.extend(
+            i.into_iter()
+                .map(|r| serde_json::from_value(r).expect("ingress rule")),
+        );
+        egress.extend(
+            e.into_iter()
+                .map(|r| serde_json::from_value(r).expect("egress rule")),
+        );
+    }
     NetworkPolicy {
         metadata: service_meta(app, svc, &svc.name),
         spec: Some(NetworkPolicySpec {

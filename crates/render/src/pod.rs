@@ -284,6 +284,12 @@ impl PodBuilder {
         if let Some(cmd) = &svc.init {
             b.init_command(cmd.clone());
         }
+        if let Some(d) = &svc.dapr {
+            for (k, v) in crate::dapr::pod_annotations(app, d) {
+                b.annotation(&k, &v);
+            }
+            b.label(crate::dapr::POD_LABEL, "true");
+        }
         b
     }
 

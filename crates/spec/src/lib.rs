@@ -10,6 +10,7 @@
 
 mod connect;
 mod containers;
+pub mod dapr;
 mod de;
 mod error;
 mod expose;

@@ -42,6 +42,9 @@ pub struct Spec {
     /// Environments (dev, staging, prod, …) with their overrides.
     #[serde(default)]
     pub environments: IndexMap<String, Environment>,
+    /// App-wide Dapr settings (tracing) for the services with `dapr`.
+    #[serde(default)]
+    pub dapr: Option<crate::dapr::DaprApp>,
 }
 
 /// Where exposed traffic comes from.
@@ -201,6 +204,10 @@ pub struct Service {
     /// namespace | service-account`.
     #[serde(rename = "pod-env", default)]
     pub pod_env: Option<IndexMap<String, Option<PodField>>>,
+    /// A Dapr sidecar: `true`, or `{ app-port, protocol, log-level, resources, subscribe, publish,
+    /// pubsub }`; components come from the Kafka and Redis/Valkey dependencies it `uses`.
+    #[serde(default)]
+    pub dapr: Option<crate::dapr::Dapr>,
 }
 
 /// Health checks. Each is an HTTP path (`/healthz`), a command (`[cmd, arg]`), or the full form

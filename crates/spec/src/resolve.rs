@@ -35,6 +35,8 @@ pub struct App {
     pub quota: bool,
     /// Things the user should know that are not errors (e.g. an ambiguous image name).
     pub warnings: Vec<SpecWarning>,
+    /// App-wide Dapr settings (used when a service has a sidecar).
+    pub dapr: Option<crate::dapr::ResolvedDaprApp>,
 }
 
 /// A warning about the spec, with the spec path it is about.
@@ -108,6 +110,8 @@ pub struct ResolvedService {
     pub metrics: Option<crate::observe::Metrics>,
     /// Its objectives.
     pub slo: Option<crate::observe::Slo>,
+    /// Its Dapr sidecar, when on.
+    pub dapr: Option<crate::dapr::ResolvedDapr>,
 }
 
 impl ResolvedService {
@@ -500,6 +504,7 @@ pub(crate) fn resolve(
             adopt_selector: crate::placement::adopted_selector(&svc.adopt),
             metrics: svc.metrics.clone(),
             slo: svc.slo.clone(),
+            dapr: crate::dapr::resolve(ctx, spec, name, &mut errors),
         });
         if let Some(slo) = &svc.slo {
             for (key, value) in slo.latency.iter().flatten() {
@@ -541,5 +546,6 @@ pub(crate) fn resolve(
         secrets: Default::default(),
         quota: env.quota.unwrap_or(false),
         warnings,
+        dapr: crate::dapr::resolve_app(spec),
     })
 }
