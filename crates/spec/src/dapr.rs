@@ -15,7 +15,7 @@ use std::fmt;
 #[schemars(untagged)]
 pub enum Dapr {
     Flag(bool),
-    Settings(DaprSettings),
+    Settings(Box<DaprSettings>),
 }
 
 /// Dapr sidecar settings of a service.
@@ -63,7 +63,7 @@ impl<'de> Deserialize<'de> for Dapr {
             }
             fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<Dapr, A::Error> {
                 DaprSettings::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(Dapr::Settings)
+                    .map(|s| Dapr::Settings(Box::new(s)))
             }
         }
         d.deserialize_any(V)
@@ -143,7 +143,7 @@ pub(crate) fn resolve(
     let settings = match svc.dapr.as_ref()? {
         Dapr::Flag(false) => return None,
         Dapr::Flag(true) => DaprSettings::default(),
-        Dapr::Settings(s) => s.clone(),
+        Dapr::Settings(s) => (**s).clone(),
     };
     let path = |sub: &str| -> Vec<String> {
         let mut p = vec!["services".to_string(), name.to_string(), "dapr".to_string()];
