@@ -141,7 +141,7 @@ fn dogfood_examples_pass_at_warning_level() {
 /// nothing else; every other environment passes outright.
 #[test]
 fn dogfood_render_output_piped_to_check() {
-    for app in ["todo", "gateway"] {
+    for app in ["todo", "gateway", "boutique"] {
         let dir = format!("examples/{app}");
         for (env, tier) in environments(app) {
             let r = berth(&["render", &dir, "--env", &env]);

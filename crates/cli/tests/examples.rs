@@ -20,6 +20,7 @@ const EXAMPLES: &[(&str, &[&str])] = &[
     ("todo", &["dev", "staging", "prod"]),
     ("gateway", &["dev", "staging", "prod"]),
     ("notes", &["dev", "prod"]),
+    ("boutique", &["dev", "prod"]),
 ];
 
 fn render(example: &str, env: &str) -> String {
