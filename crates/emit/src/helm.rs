@@ -64,6 +64,9 @@ enum Slot {
 
 struct Values {
     entries: Vec<(Vec<String>, Vec<Slot>)>,
+    /// Paths of Secret values: never a literal in a template, never in values.yaml or the
+    /// README, only in the values file of the environment that has them.
+    secret: Vec<Vec<String>>,
 }
 
 /// The chart, from every environment of one app (`apps[i]` rendered is `rendered[i]`).
@@ -72,6 +75,7 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
     let chart = first.name.clone();
     let mut values = Values {
         entries: Vec::new(),
+        secret: Vec::new(),
     };
     values.entries.push((
         vec!["namespace".into()],
@@ -86,8 +90,12 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
     for v in variants::collect(rendered, "") {
         let present: Vec<bool> = v.bodies.iter().map(Option::is_some).collect();
         let root = value_root(&v.key);
-        let refs: Vec<Option<&Value>> = v.bodies.iter().map(Option::as_ref).collect();
-        let mut node = unify(&refs, &present, root.clone(), &mut values);
+        let mut node = if v.key.kind == "Secret" && v.key.api_version == "v1" {
+            secret_node(&v.bodies, &present, &root, &mut values)
+        } else {
+            let refs: Vec<Option<&Value>> = v.bodies.iter().map(Option::as_ref).collect();
+            unify(&refs, &present, root.clone(), &mut values)
+        };
         decorate(&mut node, &v.key, &chart);
         let mut text = String::new();
         emit_map_node(&node, 0, &mut text);
@@ -203,6 +211,91 @@ fn value_root(key: &Key) -> Vec<String> {
     } else {
         vec![kind, key.name.clone()]
     }
+}
+
+/// A Secret's template: like any object, except that every `data`/`stringData` value is read
+/// from the values, even where every environment agrees, so no template (which every
+/// environment's release carries) ever holds a secret value.
+fn secret_node(
+    bodies: &[Option<Value>],
+    present: &[bool],
+    root: &[String],
+    values: &mut Values,
+) -> Node {
+    const FIELDS: [&str; 2] = ["data", "stringData"];
+    let mut rest: Vec<Option<Value>> = bodies.to_vec();
+    for b in rest.iter_mut().flatten() {
+        if let Some(o) = b.as_object_mut() {
+            for f in FIELDS {
+                o.shift_remove(f);
+            }
+        }
+    }
+    let refs: Vec<Option<&Value>> = rest.iter().map(Option::as_ref).collect();
+    let mut node = unify(&refs, present, root.to_vec(), values);
+    let Node::Map(entries) = &mut node else {
+        return node;
+    };
+    let first = bodies
+        .iter()
+        .zip(present)
+        .find_map(|(b, p)| b.as_ref().filter(|_| *p));
+    for field in FIELDS {
+        let mut keys: Vec<&String> = Vec::new();
+        for b in bodies.iter().flatten() {
+            for k in b
+                .get(field)
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(k, _)| k)
+            {
+                if !keys.contains(&k) {
+                    keys.push(k);
+                }
+            }
+        }
+        if keys.is_empty() {
+            continue;
+        }
+        let items = keys
+            .into_iter()
+            .map(|k| {
+                let mut path = root.to_vec();
+                path.extend([field.to_owned(), k.clone()]);
+                let slots: Vec<Slot> = bodies
+                    .iter()
+                    .zip(present)
+                    .map(
+                        |(b, p)| match (b.as_ref().and_then(|b| b[field].get(k)), p) {
+                            (_, false) => Slot::Any,
+                            (Some(v), true) => Slot::Value(v.clone()),
+                            (None, true) => Slot::Absent,
+                        },
+                    )
+                    .collect();
+                let optional = slots.contains(&Slot::Absent);
+                values.entries.push((path.clone(), slots));
+                values.secret.push(path.clone());
+                (
+                    k.clone(),
+                    Node::Var(Var {
+                        path,
+                        optional,
+                        complex: false,
+                    }),
+                )
+            })
+            .collect();
+        // Where the field was in the rendered object (the order only reads better).
+        let at = first
+            .and_then(Value::as_object)
+            .and_then(|o| o.keys().position(|k| k == field))
+            .unwrap_or(entries.len())
+            .min(entries.len());
+        entries.insert(at, (field.to_owned(), Node::Map(items)));
+    }
+    node
 }
 
 fn unify(
@@ -606,7 +699,12 @@ fn split_values(values: &Values, envs: usize) -> (Map<String, Value>, Vec<Map<St
     let mut base = Map::new();
     let mut per_env = vec![Map::new(); envs];
     for (path, slots) in &values.entries {
-        let b = majority(slots).cloned().unwrap_or(Slot::Absent);
+        // A secret value is never shared through values.yaml: each environment's own file.
+        let b = if values.secret.contains(path) {
+            Slot::Absent
+        } else {
+            majority(slots).cloned().unwrap_or(Slot::Absent)
+        };
         set(&mut base, path, slot_value(&b));
         for (i, s) in slots.iter().enumerate() {
             if *s != Slot::Any && *s != b {
@@ -655,6 +753,10 @@ fn schema(values: &Values, chart: &str) -> Value {
             if !types.contains(&t) {
                 types.push(t);
             }
+        }
+        // values.yaml leaves a secret value null (see `split_values`).
+        if values.secret.contains(path) && !types.contains(&"null") {
+            types.push("null");
         }
         if types.contains(&"integer") && types.contains(&"number") {
             types.retain(|t| *t != "integer");
@@ -893,6 +995,18 @@ fn readme(app: &App, values: &Values, envs: &[&str], base: &Map<String, Value>) 
         ),
     ];
     for (path, slots) in &values.entries {
+        if values.secret.contains(path) {
+            // Never a secret value in the README; only where it is.
+            let per = slots
+                .iter()
+                .map(|x| match x {
+                    Slot::Value(_) => "(secret)".to_owned(),
+                    _ => String::new(),
+                })
+                .collect();
+            rows.push((path.join("."), "string".into(), "`null`".into(), per));
+            continue;
+        }
         let b = majority(slots).cloned().unwrap_or(Slot::Absent);
         let ty = slots
             .iter()

@@ -219,3 +219,78 @@ fn the_values_schema_rejects_wrong_types_and_unknown_keys() {
         );
     }
 }
+
+/// Every plaintext secret value of the environments that deliver them plainly (`mode: plain`,
+/// dev), as written and as the Secret's base64.
+fn plain_secret_values(loaded: &berth_spec::Loaded) -> Vec<(String, String)> {
+    use base64::Engine;
+    let mut values = Vec::new();
+    for app in &loaded.apps {
+        if let berth_spec::SecretDelivery::Plain(plain) = &app.secrets {
+            for (_, keys) in &plain.services {
+                for (_, v) in keys {
+                    let v = v.as_ref().expect("dev values exist");
+                    let text = String::from_utf8(v.expose().to_vec()).unwrap();
+                    let b64 = base64::engine::general_purpose::STANDARD.encode(v.expose());
+                    values.push((text, b64));
+                }
+            }
+        }
+    }
+    values
+}
+
+/// The chart embedded the dev environment's plaintext secret values in templates (and
+/// values.yaml, README.md) that every environment's release carries. They now live only in
+/// values-dev.yaml: no template, no other values file, and no other environment's release
+/// holds them.
+#[test]
+fn dev_secret_values_stay_in_the_dev_values_file() {
+    let helm = helm();
+    let (loaded, rendered) = example("todo");
+    let values = plain_secret_values(&loaded);
+    assert!(!values.is_empty(), "examples/todo has plain dev secrets");
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("todo");
+    write_chart(&loaded, &rendered, &chart);
+    let holds = |text: &str| {
+        values
+            .iter()
+            .any(|(plain, b64)| text.contains(plain.as_str()) || text.contains(b64.as_str()))
+    };
+    let mut stack = vec![chart.clone()];
+    let mut holders = Vec::new();
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(&dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if holds(&std::fs::read_to_string(&p).unwrap()) {
+                holders.push(p.strip_prefix(&chart).unwrap().display().to_string());
+            }
+        }
+    }
+    assert_eq!(
+        holders,
+        vec!["values-dev.yaml".to_string()],
+        "files holding a dev secret value"
+    );
+    for r in rendered.iter().filter(|r| r.env != "dev") {
+        let out = run(Command::new(&helm)
+            .args(["template", "x"])
+            .arg(&chart)
+            .arg("-f")
+            .arg(chart.join(format!("values-{}.yaml", r.env))));
+        assert!(
+            !holds(&out),
+            "helm template -f values-{}.yaml holds a dev secret",
+            r.env
+        );
+        // Without any values file (values.yaml alone) neither.
+    }
+    let bare = run(Command::new(&helm).args(["template", "x"]).arg(&chart));
+    assert!(
+        !holds(&bare),
+        "helm template with values.yaml alone holds a dev secret"
+    );
+}
