@@ -170,7 +170,8 @@ fn application(a: &App, opts: &ArgoCdOptions, labels: &Value) -> Value {
             "helm": {
                 "releaseName": a.name,
                 "valueFiles": [format!("values-{}.yaml", a.env)],
-                "valuesObject": {"syncWaves": true},
+                // Argo CD applies the Namespace with its Pod Security labels, as with Kustomize.
+                "valuesObject": {"syncWaves": true, "namespace": {"create": true}},
             },
         }),
     };

@@ -78,7 +78,7 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
         secret: Vec::new(),
     };
     values.entries.push((
-        vec!["namespace".into()],
+        vec!["namespace".into(), "name".into()],
         rendered
             .iter()
             .map(|r| Slot::Value(r.namespace.clone().into()))
@@ -103,6 +103,13 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
         // leaves nothing behind (a `---` of its own would make Helm emit an empty document,
         // a comment outside the condition a comment-only one).
         let doc = format!("---\n# {} {}\n{text}", v.key.kind, display_name(&v.key));
+        // The Namespace is the chart's only on request (`helm install -n NS
+        // --create-namespace` creates it otherwise, and would conflict with an own one).
+        let doc = if v.key.kind == "Namespace" && v.key.api_version == "v1" {
+            format!("{{{{- if .Values.namespace.create }}}}\n{doc}{{{{- end }}}}\n")
+        } else {
+            doc
+        };
         let doc = if v.in_all() {
             doc
         } else {
@@ -134,6 +141,9 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
     let envs: Vec<&str> = rendered.iter().map(|r| r.env.as_str()).collect();
     let (base, per_env) = split_values(&values, envs.len());
     let mut base = base;
+    if let Some(ns) = base.get_mut("namespace").and_then(Value::as_object_mut) {
+        ns.insert("create".into(), false.into());
+    }
     base.insert("syncWaves".into(), false.into());
     base.insert("tests".into(), json!({"image": TEST_IMAGE}));
     files.insert(
@@ -160,7 +170,8 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
     );
     files.insert("Chart.yaml", chart_yaml(first));
     files.insert("templates/_helpers.tpl", helpers(&chart));
-    files.insert("templates/NOTES.txt", notes(first));
+    let psa = pod_security_labels(rendered);
+    files.insert("templates/NOTES.txt", notes(first, &psa));
     // Every service's test hooks in one file: Helm finds hooks by annotation, not by file.
     let hooks: Vec<String> = berth_render::helm_test::helm_tests(first, TEST_IMAGE)
         .iter()
@@ -173,7 +184,8 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
         );
     }
     files.insert(".helmignore", "*.orig\n*.tmp\n.git/\n");
-    let mut doc = readme(first, &values, &envs, &base);
+    let namespaces: Vec<&str> = rendered.iter().map(|r| r.namespace.as_str()).collect();
+    let mut doc = readme(first, &values, &envs, &namespaces, &psa, &base);
     doc.push_str(&architecture(apps, rendered));
     files.insert("README.md", doc);
     files
@@ -735,6 +747,11 @@ fn schema(values: &Values, chart: &str) -> Value {
         "additionalProperties": false,
         "properties": {
             "syncWaves": {"type": "boolean", "description": "Add Argo CD sync-wave annotations (namespace and config first, workloads after)."},
+            "namespace": {
+                "type": "object",
+                "additionalProperties": false,
+                "properties": {"create": {"type": "boolean", "description": "Create the Namespace (with its Pod Security labels) as part of the release; off, for `helm install -n NS --create-namespace`."}},
+            },
             "tests": {
                 "type": "object",
                 "additionalProperties": false,
@@ -840,9 +857,9 @@ fn helpers(chart: &str) -> String {
 {{{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}}}
 {{{{- end }}}}
 
-{{{{/* The namespace every object goes to: the `namespace` value, else the release namespace. */}}}}
+{{{{/* The namespace every object goes to: the `namespace.name` value, else the release namespace. */}}}}
 {{{{- define "{chart}.namespace" -}}}}
-{{{{- .Values.namespace | default .Release.Namespace }}}}
+{{{{- .Values.namespace.name | default .Release.Namespace }}}}
 {{{{- end }}}}
 
 {{{{/* Helm's label, added to every top-level object (berth's app.kubernetes.io labels are already there). */}}}}
@@ -869,7 +886,24 @@ app.kubernetes.io/version: {{{{ .context.Chart.AppVersion | quote }}}}
     )
 }
 
-fn notes(app: &App) -> String {
+/// The Pod Security labels berth puts on the namespace (`key=value`), for `kubectl label`
+/// when the chart does not create the Namespace.
+fn pod_security_labels(rendered: &[Rendered]) -> String {
+    let labels = rendered
+        .iter()
+        .flat_map(|r| &r.objects)
+        .find(|o| o.kind == "Namespace")
+        .and_then(|o| o.body["metadata"]["labels"].as_object());
+    labels
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.starts_with("pod-security.kubernetes.io/"))
+        .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn notes(app: &App, psa: &str) -> String {
     let chart = &app.name;
     let mut s = format!(
         "{{{{ .Chart.Name }}}} {{{{ .Chart.AppVersion }}}} is installed in namespace {{{{ include \"{chart}.namespace\" . }}}}.\n\nServices:\n"
@@ -888,6 +922,12 @@ fn notes(app: &App) -> String {
         s,
         "\nWatch the rollout:\n  kubectl -n {{{{ include \"{chart}.namespace\" . }}}} get deployments,pods,services,ingresses\n\nCheck every service answers its readiness endpoint:\n  helm test {{{{ .Release.Name }}}} -n {{{{ .Release.Namespace }}}}\n"
     );
+    if !psa.is_empty() {
+        let _ = write!(
+            s,
+            "{{{{- if not .Values.namespace.create }}}}\n\nThe chart does not create the namespace (namespace.create: false); give it berth's Pod Security labels once:\n  kubectl label namespace {{{{ include \"{chart}.namespace\" . }}}} {psa} --overwrite\n{{{{- end }}}}\n"
+        );
+    }
     s
 }
 
@@ -945,17 +985,30 @@ fn set_node(node: &mut Node, path: &[&str], value: Node) {
     );
 }
 
-fn readme(app: &App, values: &Values, envs: &[&str], base: &Map<String, Value>) -> String {
+fn readme(
+    app: &App,
+    values: &Values,
+    envs: &[&str],
+    namespaces: &[&str],
+    psa: &str,
+    base: &Map<String, Value>,
+) -> String {
     let chart = &app.name;
     let mut s = format!(
         "# {chart} Helm chart\n\nGenerated by [berth](https://github.com/berth-dev/berth) from `berth.yaml`: do not edit by hand;\nchange the spec and run `berth build`. Every environment is a values file:\n\n```sh\n"
     );
-    for env in envs {
-        let _ = writeln!(s, "helm upgrade --install {chart} . -f values-{env}.yaml");
+    for (env, ns) in envs.iter().zip(namespaces) {
+        let _ = writeln!(
+            s,
+            "helm upgrade --install {chart} . -n {ns} --create-namespace -f values-{env}.yaml"
+        );
+        if !psa.is_empty() {
+            let _ = writeln!(s, "kubectl label namespace {ns} {psa} --overwrite");
+        }
     }
     let _ = write!(
         s,
-        "helm test {chart}\n```\n\n`helm template {chart} . -f values-ENV.yaml` renders exactly what `berth render --env ENV` prints,\nplus Helm's `{CHART_LABEL}` label on every top-level object. `values.schema.json` rejects unknown keys\nand wrong types.\n\n## Values\n\nKeys mirror the object and field they set; list items are keyed by their `name`.\n\n| Key | Type | Default |"
+        "helm test {chart}\n```\n\nThe chart leaves the namespace to `--create-namespace` (a Namespace of its own would conflict\nwith it); `kubectl label` gives it berth's Pod Security labels. `--set namespace.create=true` makes the\nNamespace, labels included, part of the release instead.\n\n`helm template {chart} . -f values-ENV.yaml --set namespace.create=true` renders exactly what `berth render --env ENV` prints,\nplus Helm's `{CHART_LABEL}` label on every top-level object. `values.schema.json` rejects unknown keys\nand wrong types.\n\n## Values\n\nKeys mirror the object and field they set; list items are keyed by their `name`.\n\n| Key | Type | Default |"
     );
     for env in envs {
         let _ = write!(s, " {env} |");
@@ -985,6 +1038,12 @@ fn readme(app: &App, values: &Values, envs: &[&str], base: &Map<String, Value>) 
             "syncWaves".into(),
             "boolean".into(),
             cell(&base["syncWaves"]),
+            vec![String::new(); envs.len()],
+        ),
+        (
+            "namespace.create".into(),
+            "boolean".into(),
+            cell(&base["namespace"]["create"]),
             vec![String::new(); envs.len()],
         ),
         (

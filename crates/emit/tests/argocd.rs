@@ -139,6 +139,7 @@ fn prove(loaded: &berth_spec::Loaded, rendered: &[berth_render::Rendered], sourc
                 let values = src["helm"]["valueFiles"][0].as_str().unwrap();
                 assert!(exists(&format!("{path}/{values}")), "{values}");
                 assert_eq!(src["helm"]["valuesObject"]["syncWaves"], true);
+                assert_eq!(src["helm"]["valuesObject"]["namespace"]["create"], true);
             }
         }
     }

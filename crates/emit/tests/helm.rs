@@ -38,19 +38,26 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
     write_chart(loaded, rendered, &chart);
     for r in rendered {
         let values = chart.join(format!("values-{}.yaml", r.env));
-        run(Command::new(&helm)
-            .args(["lint", "--strict"])
-            .arg(&chart)
-            .arg("-f")
-            .arg(&values));
+        for create in ["false", "true"] {
+            run(Command::new(&helm)
+                .args(["lint", "--strict"])
+                .arg(&chart)
+                .arg("-f")
+                .arg(&values)
+                .args(["--set", &format!("namespace.create={create}")]));
+        }
+        // With the Namespace (opt-in, see the_namespace_object_is_opt_in), exactly the render.
         let out = run(Command::new(&helm)
             .args(["template", "x"])
             .arg(&chart)
             .arg("-f")
             .arg(&values)
-            .arg("--skip-tests"));
+            .args(["--skip-tests", "--set", "namespace.create=true"]));
         assert_same_objects(
-            &format!("{name}: helm template -f values-{}.yaml", r.env),
+            &format!(
+                "{name}: helm template -f values-{}.yaml --set namespace.create=true",
+                r.env
+            ),
             without_helm_labels(parse_stream(&out)),
             rendered_objects(r),
         );
@@ -150,7 +157,7 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
             .arg(&chart)
             .arg("-f")
             .arg(&values)
-            .args(["--skip-tests", "--set", "syncWaves=true"]));
+            .args(["--skip-tests", "--set", "syncWaves=true,namespace.create=true"]));
         for o in parse_stream(&out) {
             let kind = o["kind"].as_str().unwrap();
             assert_eq!(
@@ -196,7 +203,7 @@ fn the_values_schema_rejects_wrong_types_and_unknown_keys() {
             .output()
             .unwrap()
     };
-    let ok = lint("namespace: todo-x\n");
+    let ok = lint("namespace: { name: todo-x, create: true }\n");
     assert!(
         ok.status.success(),
         "{}",
@@ -204,6 +211,7 @@ fn the_values_schema_rejects_wrong_types_and_unknown_keys() {
     );
     for bad in [
         "namespace: 5\n",
+        "namespace: { create: \"yes\" }\n",
         "syncWaves: \"yes\"\n",
         "deployment:\n  backend:\n    spec:\n      replicas: three\n",
         "namespcae: todo\n",
@@ -293,4 +301,54 @@ fn dev_secret_values_stay_in_the_dev_values_file() {
         !holds(&bare),
         "helm template with values.yaml alone holds a dev secret"
     );
+}
+
+/// The chart created its own Namespace, which fails the way teams install charts
+/// (`helm upgrade --install -n NS --create-namespace`: the namespace already exists and is not
+/// the release's). It is off by default, `namespace.create: true` turns it on, and the Pod
+/// Security labels it would carry are one `kubectl label` away (NOTES.txt and README say how).
+#[test]
+fn the_namespace_object_is_opt_in() {
+    let helm = helm();
+    let (loaded, rendered) = example("todo");
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("todo");
+    write_chart(&loaded, &rendered, &chart);
+    for r in &rendered {
+        let values = chart.join(format!("values-{}.yaml", r.env));
+        let template = |extra: &[&str]| {
+            parse_stream(&run(Command::new(&helm)
+                .args(["template", "x"])
+                .arg(&chart)
+                .arg("-f")
+                .arg(&values)
+                .args(["--skip-tests", "--namespace", &r.namespace])
+                .args(extra)))
+        };
+        let namespaces = |objs: &[Value]| {
+            objs.iter()
+                .filter(|o| o["kind"] == "Namespace")
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let default = template(&[]);
+        assert!(namespaces(&default).is_empty(), "{}: a Namespace by default", r.env);
+        assert!(default.iter().all(|o| o["kind"] == "Namespace"
+            || o["metadata"]["namespace"] == r.namespace.as_str()));
+        let created = namespaces(&template(&["--set", "namespace.create=true"]));
+        assert_eq!(created.len(), 1, "{}", r.env);
+        let labels = &created[0]["metadata"]["labels"];
+        assert_eq!(labels["pod-security.kubernetes.io/enforce"], "restricted");
+        // Without it, the labels are one command away.
+        let notes = std::fs::read_to_string(chart.join("templates/NOTES.txt")).unwrap();
+        let readme = std::fs::read_to_string(chart.join("README.md")).unwrap();
+        for text in [&notes, &readme] {
+            assert!(
+                text.contains("kubectl label namespace")
+                    && text.contains("pod-security.kubernetes.io/enforce=restricted"),
+                "{text}"
+            );
+        }
+        assert!(readme.contains("--create-namespace"), "{readme}");
+    }
 }
