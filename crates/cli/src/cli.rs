@@ -182,7 +182,8 @@ pub(crate) struct ArgoCdArgs {
     #[arg(long = "argocd-revision", default_value = "HEAD")]
     pub argocd_revision: String,
     /// Path in that repository of the build output (the directory holding kustomize/, helm/ and
-    /// argocd/; default: the output directory relative to the enclosing git checkout).
+    /// argocd/; default: the output directory relative to the enclosing git checkout; required
+    /// when the output directory is outside the checkout that holds the app).
     #[arg(long = "argocd-path", value_name = "PATH")]
     pub argocd_path: Option<String>,
 }

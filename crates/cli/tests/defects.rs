@@ -86,6 +86,8 @@ fn build_and_check_judge_every_environment_alike() {
                 dir.to_str().unwrap(),
                 "--out-dir",
                 out.to_str().unwrap(),
+                "--argocd-path",
+                "out",
                 "-o",
                 "json",
             ],
@@ -279,4 +281,85 @@ fn render_of_one_environment_is_not_blocked_by_another() {
     let broken = app(&spec.replace("health:", "uses: [nope], health:"));
     let o = berth_in(broken.path(), &["render", ".", "--env", "dev"]);
     assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+}
+
+// ------------------------------------------------ 11: Argo CD path of an out-of-checkout output
+
+fn git(dir: &Path, args: &[&str]) {
+    let o = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("git runs");
+    assert!(o.status.success(), "git {args:?}: {}", show(&o));
+}
+
+/// `--out-dir` outside the git checkout holding the app wrote Argo CD Applications whose
+/// `path` named a directory that is not in the repository. That is refused with the fix (write
+/// inside the checkout, or `--argocd-path`), before anything is written; inside the checkout
+/// the path is relative to its root.
+#[test]
+fn an_output_outside_the_checkout_needs_its_repository_path() {
+    let repo = tempfile::tempdir().unwrap();
+    git(repo.path(), &["init", "-q"]);
+    let app_dir = repo.path().join("apps/shop");
+    std::fs::create_dir_all(&app_dir).unwrap();
+    std::fs::write(
+        app_dir.join("berth.yaml"),
+        "app: shop\nversion: 1.0.0\nservices:\n  web: { image: web, port: 8080, health: { ready: /ready } }\nenvironments:\n  dev: {}\n",
+    )
+    .unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("out");
+    let o = berth_in(
+        &app_dir,
+        &["build", ".", "--out-dir", out.to_str().unwrap()],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("--argocd-path") && err.contains("outside"),
+        "{err}"
+    );
+    assert!(!out.exists(), "nothing is written");
+    let o = berth_in(
+        &app_dir,
+        &[
+            "render",
+            ".",
+            "--format",
+            "argocd",
+            "-o",
+            out.join("argocd").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+
+    // Told where it is committed: that path.
+    let o = berth_in(
+        &app_dir,
+        &[
+            "build",
+            ".",
+            "--out-dir",
+            out.to_str().unwrap(),
+            "--argocd-path",
+            "deploy/shop",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let app = std::fs::read_to_string(out.join("argocd/apps/dev.yaml")).unwrap();
+    assert!(
+        app.contains("path: deploy/shop/kustomize/overlays/dev"),
+        "{app}"
+    );
+
+    // Inside the checkout: relative to its root.
+    let o = berth_in(&app_dir, &["build", "."]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let app = std::fs::read_to_string(app_dir.join("out/argocd/apps/dev.yaml")).unwrap();
+    assert!(
+        app.contains("path: apps/shop/out/kustomize/overlays/dev"),
+        "{app}"
+    );
 }

@@ -112,6 +112,9 @@ fn build_writes_every_environment_and_summarises() {
         "examples/todo",
         "--out-dir",
         out_dir.to_str().unwrap(),
+        // Outside the checkout: say where the output would be committed.
+        "--argocd-path",
+        "deploy",
         "-o",
         "json",
     ]);
@@ -145,6 +148,9 @@ fn build_writes_every_environment_and_summarises() {
         "examples/todo",
         "--out-dir",
         out_dir.to_str().unwrap(),
+        // Outside the checkout: say where the output would be committed.
+        "--argocd-path",
+        "deploy",
     ]);
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(

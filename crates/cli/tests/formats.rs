@@ -34,6 +34,8 @@ fn render_writes_each_format_into_a_directory() {
             dir.to_str().unwrap(),
             "--argocd-repo",
             "https://github.com/acme/deploy.git",
+            "--argocd-path",
+            "deploy",
         ]);
         assert!(
             out.status.success(),
@@ -76,6 +78,9 @@ fn build_writes_every_format_and_reports_each() {
         "examples/gateway",
         "--out-dir",
         out_dir.to_str().unwrap(),
+        // Outside the checkout: say where the output would be committed.
+        "--argocd-path",
+        "deploy",
         "-o",
         "json",
     ]);
@@ -123,6 +128,9 @@ fn build_writes_every_format_and_reports_each() {
         "examples/gateway",
         "--out-dir",
         out_dir.to_str().unwrap(),
+        // Outside the checkout: say where the output would be committed.
+        "--argocd-path",
+        "deploy",
     ]);
     let text = String::from_utf8_lossy(&table.stdout);
     for name in ["kustomize", "helm", "argocd", "compose"] {

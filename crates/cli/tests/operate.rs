@@ -104,6 +104,9 @@ fn build_writes_and_reports_every_operating_output() {
         "examples/todo",
         "--out-dir",
         out_dir.to_str().unwrap(),
+        // Outside the checkout: say where the output would be committed.
+        "--argocd-path",
+        "deploy",
         "-o",
         "json",
     ]);

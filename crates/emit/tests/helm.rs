@@ -157,7 +157,11 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
             .arg(&chart)
             .arg("-f")
             .arg(&values)
-            .args(["--skip-tests", "--set", "syncWaves=true,namespace.create=true"]));
+            .args([
+                "--skip-tests",
+                "--set",
+                "syncWaves=true,namespace.create=true",
+            ]));
         for o in parse_stream(&out) {
             let kind = o["kind"].as_str().unwrap();
             assert_eq!(
@@ -332,9 +336,14 @@ fn the_namespace_object_is_opt_in() {
                 .collect::<Vec<_>>()
         };
         let default = template(&[]);
-        assert!(namespaces(&default).is_empty(), "{}: a Namespace by default", r.env);
-        assert!(default.iter().all(|o| o["kind"] == "Namespace"
-            || o["metadata"]["namespace"] == r.namespace.as_str()));
+        assert!(
+            namespaces(&default).is_empty(),
+            "{}: a Namespace by default",
+            r.env
+        );
+        assert!(default.iter().all(
+            |o| o["kind"] == "Namespace" || o["metadata"]["namespace"] == r.namespace.as_str()
+        ));
         let created = namespaces(&template(&["--set", "namespace.create=true"]));
         assert_eq!(created.len(), 1, "{}", r.env);
         let labels = &created[0]["metadata"]["labels"];

@@ -51,7 +51,7 @@ pub(super) fn run(args: BuildArgs) -> CmdResult {
             .collect();
         (emitted, checks)
     });
-    let (formats, written) = emitted;
+    let (formats, written) = emitted?;
     written.map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
     let checks = checks?;
 
@@ -135,11 +135,11 @@ fn emit_all(
     rendered: &[Rendered],
     argocd: &ArgoCdArgs,
     out_dir: &std::path::Path,
-) -> (Vec<FormatStatus>, std::io::Result<()>) {
+) -> Result<(Vec<FormatStatus>, std::io::Result<()>), Failure> {
     let mut files = FileSet::default();
     let mut formats = Vec::new();
     for format in FORMATS {
-        let emitted = emit(format, loaded, rendered, argocd, out_dir);
+        let emitted = emit(format, loaded, rendered, argocd, out_dir)?;
         let set = emitted.files;
         let name = format_name(format);
         formats.push(FormatStatus {
@@ -165,7 +165,7 @@ fn emit_all(
         });
         files.nest(name, set);
     }
-    (formats, berth_emit::write_atomic(out_dir, &files))
+    Ok((formats, berth_emit::write_atomic(out_dir, &files)))
 }
 
 fn check_env(tier: berth_spec::Tier, r: &Rendered) -> Result<CheckStatus, Failure> {

@@ -109,7 +109,7 @@ fn run_format(args: &RenderArgs, loaded: &Loaded) -> CmdResult {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let Emitted { files, note } = emit(args.format, loaded, &rendered, &args.argocd, build_dir);
+    let Emitted { files, note } = emit(args.format, loaded, &rendered, &args.argocd, build_dir)?;
     berth_emit::write_atomic(dir, &files)
         .map_err(|e| Failure::failed(miette!("cannot write {}: {e}", dir.display())))?;
     eprintln!(
@@ -140,7 +140,7 @@ pub(super) fn emit(
     rendered: &[Rendered],
     argocd: &ArgoCdArgs,
     build_dir: &Path,
-) -> Emitted {
+) -> Result<Emitted, Failure> {
     let mut note = None;
     let files = match format {
         EmitFormat::Manifests => {
@@ -159,10 +159,13 @@ pub(super) fn emit(
             berth_emit::compose(&loaded.apps)
         }
         EmitFormat::Argocd => {
+            let (path, path_note) = argocd_path(argocd, build_dir, &loaded.file)?;
             let repo_url = argocd.argocd_repo.clone().or_else(|| origin_url(build_dir));
+            let mut notes: Vec<String> = path_note.into_iter().collect();
             if repo_url.is_none() {
-                note = Some("placeholder repository: pass --argocd-repo URL".into());
+                notes.insert(0, "placeholder repository: pass --argocd-repo URL".into());
             }
+            note = (!notes.is_empty()).then(|| notes.join("; "));
             let opts = berth_emit::ArgoCdOptions {
                 source: match argocd.argocd_source {
                     ArgoCdSource::Kustomize => berth_emit::ArgoCdSource::Kustomize,
@@ -170,16 +173,13 @@ pub(super) fn emit(
                 },
                 repo_url: repo_url.unwrap_or_else(|| PLACEHOLDER_REPO.into()),
                 revision: argocd.argocd_revision.clone(),
-                path: argocd
-                    .argocd_path
-                    .clone()
-                    .unwrap_or_else(|| repo_path(build_dir)),
+                path,
                 image_updater: loaded.spec.argocd.as_ref().and_then(|a| a.image_updater),
             };
             berth_emit::argocd(&loaded.apps, &opts)
         }
     };
-    Emitted { files, note }
+    Ok(Emitted { files, note })
 }
 
 /// The `origin` remote of the git checkout holding `dir`, if any.
@@ -198,9 +198,52 @@ fn origin_url(dir: &Path) -> Option<String> {
     (out.status.success() && !url.is_empty()).then_some(url)
 }
 
-/// `dir` relative to the git checkout that holds it (for Argo CD source paths); `dir` itself,
-/// slash-separated, when it is in none.
-pub(super) fn repo_path(dir: &Path) -> String {
+/// The path of the build output in the repository Argo CD pulls: `--argocd-path`, else the
+/// output directory relative to the git checkout holding it. An output directory outside the
+/// checkout that holds the app has no path in that repository: refused, with the fix. With no
+/// checkout at all, the path is taken relative to the app directory, with a note.
+fn argocd_path(
+    argocd: &ArgoCdArgs,
+    build_dir: &Path,
+    spec: &Path,
+) -> Result<(String, Option<String>), Failure> {
+    if let Some(p) = &argocd.argocd_path {
+        return Ok((p.clone(), None));
+    }
+    let out = absolute(build_dir);
+    if let Some(root) = git_root(&out) {
+        return Ok((slash(out.strip_prefix(&root).unwrap_or(&out)), None));
+    }
+    let app_dir = absolute(spec.parent().unwrap_or(Path::new(".")));
+    if let Some(root) = git_root(&app_dir) {
+        return Err(Failure::bad_input(miette!(
+            help = format!(
+                "write the output inside the checkout (e.g. --out-dir {}), or say where it is committed: --argocd-path PATH",
+                app_dir.join("out").display()
+            ),
+            "the output directory {} is outside the git checkout {} that holds the app, so the Argo CD Applications cannot name its path in the repository",
+            out.display(),
+            root.display()
+        )));
+    }
+    match out.strip_prefix(&app_dir) {
+        Ok(rel) => Ok((
+            slash(rel),
+            Some(format!(
+                "no git checkout: the Argo CD path `{}` assumes the app directory is the repository root (else pass --argocd-path PATH)",
+                slash(rel)
+            )),
+        )),
+        Err(_) => Err(Failure::bad_input(miette!(
+            help = "pass --argocd-path PATH: where the output directory is committed in the repository Argo CD pulls",
+            "the output directory {} is in no git checkout and outside the app directory, so the Argo CD Applications cannot name its path in the repository",
+            out.display()
+        ))),
+    }
+}
+
+/// `dir` as an absolute path without `.` and `..`.
+fn absolute(dir: &Path) -> PathBuf {
     let abs: PathBuf = if dir.is_absolute() {
         dir.to_owned()
     } else {
@@ -216,17 +259,14 @@ pub(super) fn repo_path(dir: &Path) -> String {
             other => clean.push(other),
         }
     }
-    let mut root = clean.as_path();
-    loop {
-        if root.join(".git").exists() {
-            let rel = clean.strip_prefix(root).unwrap_or(&clean);
-            return slash(rel);
-        }
-        match root.parent() {
-            Some(p) => root = p,
-            None => return slash(dir),
-        }
-    }
+    clean
+}
+
+/// The root of the git checkout holding `dir` (absolute), if any.
+fn git_root(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .find(|p| p.join(".git").exists())
+        .map(Path::to_path_buf)
 }
 
 fn slash(p: &Path) -> String {
