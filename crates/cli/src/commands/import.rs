@@ -2,6 +2,7 @@
 //! and the report (table or JSON) on stdout. Input docker compose would refuse exits 2 with
 //! file:line:col. `berth init`: a starter spec.
 
+use super::atomic::write_atomically;
 use crate::cli::{ImportArgs, InitArgs};
 use crate::failure::{CmdResult, Failure};
 use berth_import::compose::{self, Options, RealFiles};
@@ -194,28 +195,4 @@ pub(super) fn init(args: InitArgs) -> CmdResult {
         args.dir.display()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Through a temporary file in the same directory, renamed into place.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }

@@ -4,6 +4,8 @@
 #[cfg(feature = "full")]
 mod app;
 #[cfg(feature = "full")]
+mod atomic;
+#[cfg(feature = "full")]
 mod build;
 #[cfg(feature = "full")]
 mod capacity;

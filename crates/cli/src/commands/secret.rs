@@ -6,6 +6,7 @@
 //! Values are never read into output.
 
 use super::app::load_app_with;
+use super::atomic::write_atomically;
 use super::seal::{fail, write_stdout};
 use crate::cli::{OutputFormat, SecretCommand, SecretListArgs, SecretSetArgs};
 use crate::failure::{CmdResult, Failure};
@@ -13,7 +14,7 @@ use berth_seal::values::{read_all, read_file};
 use berth_seal::{Scope, SealingCert, Zeroizing, seal_value};
 use berth_spec::{App, LoadOptions, Loaded, SecretDelivery};
 use miette::miette;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::SystemTime;
@@ -197,28 +198,6 @@ fn read_value(args: &SecretSetArgs) -> Result<(Zeroizing<Vec<u8>>, String), Fail
     let value = read_all(&mut stdin.lock(), 0)
         .map_err(|e| Failure::failed(miette!("cannot read the value from standard input: {e}")))?;
     Ok((value, "from standard input".to_owned()))
-}
-
-/// Writes `bytes` to `path` through a temporary file in the same directory, then renames it over
-/// the old file, so a reader sees the old or the new sealed value, never half of one.
-fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp{}", std::process::id()));
-    let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
 }
 
 fn list(args: SecretListArgs) -> CmdResult {
