@@ -86,3 +86,59 @@ fn a_spec_that_is_not_utf8_is_bad_input() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("not UTF-8"));
 }
+
+/// The data tier's bad inputs: each exits 2 with file:line:col, the spec path and a fix, and
+/// writes nothing.
+#[test]
+fn dependency_mistakes_exit_2_located_with_a_fix_and_write_nothing() {
+    let base = "app: shop\nversion: 1.0.0\nservices:\n  web: {image: web, port: 80, uses: [db]}\n";
+    let cases: &[(&str, &str, &str, &str)] = &[
+        (
+            "dependencies:\n  db: {type: postgres, mode: managed, host: db.example.com, pooler: {mode: transaction}}\n",
+            "berth.yaml:6:",
+            "dependencies.db.pooler",
+            "does not apply to `mode: managed`",
+        ),
+        (
+            "dependencies:\n  db: {type: postgres, backup: {schedule: \"0 0 3 * * *\"}}\n",
+            "berth.yaml:6:",
+            "dependencies.db.backup",
+            "missing required key `to`",
+        ),
+        (
+            "dependencies:\n  db: {type: postgres, host: db.example.com, ha: {instances: 3}}\n",
+            "berth.yaml:6:",
+            "dependencies.db.ha",
+            "does not apply to `mode: external`",
+        ),
+        (
+            "dependencies:\n  db: {type: postgres, databases: [shop]}\nservices:\n  web: {image: web, port: 80, uses: [db], migrate: {command: [goose, up], database: db/shpo}}\n",
+            "berth.yaml:",
+            "services.web.migrate.database",
+            "has no database `shpo`",
+        ),
+        (
+            "dependencies:\n  db: {type: postgres, backup: {to: s3://b/pg, schedule: \"0 3 * * *\", identity: arn:aws:iam::1:role/x}}\n",
+            "berth.yaml:6:",
+            "dependencies.db.backup.schedule",
+            "expected 6",
+        ),
+    ];
+    for (extra, at, path, message) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let spec = if extra.contains("\nservices:") {
+            format!("app: shop\nversion: 1.0.0\n{extra}")
+        } else {
+            format!("{base}{extra}")
+        };
+        std::fs::write(dir.path().join("berth.yaml"), &spec).unwrap();
+        let out = berth_in(dir.path(), &["render", ".", "-o", "out"]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(out.status.code(), Some(2), "{spec}\n{err}");
+        assert!(err.contains(at), "{at} in\n{err}");
+        assert!(err.contains(path), "{path} in\n{err}");
+        assert!(err.contains(message), "{message} in\n{err}");
+        assert!(err.contains("help") || err.contains("fix") || err.contains("e.g."), "a fix in\n{err}");
+        assert!(!dir.path().join("out").exists(), "{spec}: something was written");
+    }
+}

@@ -113,6 +113,12 @@ fn local(dep: &ResolvedDependency, app: &str) -> Option<Local> {
             data: "/var/lib/rabbitmq",
             health: sh("rabbitmq-diagnostics -q ping"),
         },
+        // No local container yet (the catalogue knows them; compose keeps the endpoint).
+        DependencyKind::Mariadb
+        | DependencyKind::Valkey
+        | DependencyKind::Elasticsearch
+        | DependencyKind::Memcached
+        | DependencyKind::Nats => return None,
         DependencyKind::Http | DependencyKind::Tcp => return None,
     })
 }

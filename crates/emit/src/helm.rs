@@ -452,6 +452,12 @@ fn decorate(node: &mut Node, key: &Key, chart: &str) {
             )]),
         ));
     }
+    // Objects that carry their own wave (the data tier, migration hooks) keep it.
+    if let Some((_, Node::Map(annotations))) = meta.iter().find(|(k, _)| k == "annotations")
+        && annotations.iter().any(|(k, _)| k == berth_kinds::WAVE_ANNOTATION)
+    {
+        return;
+    }
     let wave = berth_kinds::wave(&key.kind);
     let line = format!(
         "{}: {}",

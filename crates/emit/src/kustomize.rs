@@ -414,7 +414,8 @@ fn sync_waves_component(all: &[Variants]) -> FileSet {
                     "annotations": {berth_kinds::WAVE_ANNOTATION: berth_kinds::wave(&k.kind).to_string()},
                 },
             });
-            json!({"target": {"kind": k.kind}, "patch": to_yaml(&patch)})
+            // Objects that carry their own wave (the data tier, migration hooks) keep it.
+            json!({"target": {"kind": k.kind, "annotationSelector": format!("!{}", berth_kinds::WAVE_ANNOTATION)}, "patch": to_yaml(&patch)})
         })
         .collect();
     let mut files = FileSet::default();

@@ -19,8 +19,11 @@
 //! | 0 | Namespace, CustomResourceDefinition |
 //! | 1 | policies, quotas, RBAC, ServiceAccount, Secret, SealedSecret, ExternalSecret, ConfigMap, PersistentVolumeClaim, PodDisruptionBudget, IngressClass |
 //! | 2 | Service |
-//! | 3 | workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, …) and kinds the table does not know |
-//! | 4 | HorizontalPodAutoscaler, Certificate, Ingress |
+//! | 3–19 | the data tier (carried by its objects): servers 3, role setup 4, migrations 5 + step |
+//! | 20 | workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, …) and kinds the table does not know |
+//! | 21 | HorizontalPodAutoscaler, Certificate, Ingress |
+//!
+//! Objects that carry their own `argocd.argoproj.io/sync-wave` (the data tier) keep it.
 //!
 //! Argo CD applies lower waves first and waits for them to be healthy, so the namespace exists
 //! before anything goes in it, configuration before the pods that read it, Services before the
@@ -31,7 +34,7 @@ pub const WAVE_ANNOTATION: &str = "argocd.argoproj.io/sync-wave";
 
 /// Wave of a kind the table does not know: with the workloads (a custom resource is most often
 /// something an operator runs).
-pub const UNKNOWN_WAVE: i32 = 3;
+pub const UNKNOWN_WAVE: i32 = 20;
 
 /// When an applied object of a kind has done what it was applied for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,7 +97,8 @@ const fn workload(
 ) -> Kind {
     Kind {
         kind,
-        wave: 3,
+        // After the data tier and its migrations (waves 3–19, carried by those objects).
+        wave: 20,
         pod_template,
         scalable,
         ready,
@@ -140,9 +144,9 @@ pub const KINDS: &[Kind] = &[
         false,
         Exists,
     ),
-    row("HorizontalPodAutoscaler", 4, Exists),
-    row("Certificate", 4, Condition("Ready")),
-    row("Ingress", 4, Ingress),
+    row("HorizontalPodAutoscaler", 21, Exists),
+    row("Certificate", 21, Condition("Ready")),
+    row("Ingress", 21, Ingress),
 ];
 
 /// The row of `kind`, if the table knows it.

@@ -13,6 +13,7 @@ pub mod helm_test;
 mod hpa;
 mod ingress;
 pub mod kafka;
+pub mod data;
 mod labels;
 mod namespace;
 mod network_policy;
@@ -96,9 +97,12 @@ pub fn render(app: &App) -> Rendered {
             .map(Object::from_typed),
     );
     for dep in &app.dependencies {
-        objects.push(Object::from_typed(&service::external_service(app, dep)));
+        if dep.mode == berth_spec::dependency::DependencyMode::External {
+            objects.push(Object::from_typed(&service::external_service(app, dep)));
+        }
     }
     objects.extend(dapr::objects(app));
+    objects.extend(data::objects(app, &mut warnings));
     for svc in &app.services {
         let config = config_map::config_maps(app, svc);
         objects.extend(config.objects.iter().map(Object::from_typed));

@@ -164,17 +164,11 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
     }
     for used in &svc.uses_dependencies {
         if let Some(dep) = app.dependencies.iter().find(|d| &d.name == used) {
-            // External endpoints have no pod labels; allow their port to any address.
-            egress.push(NetworkPolicyEgressRule {
-                to: Some(vec![NetworkPolicyPeer {
-                    ip_block: Some(IPBlock {
-                        cidr: "0.0.0.0/0".into(),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }]),
-                ports: Some(vec![tcp(dep.port)]),
-            });
+            // In-cluster: its pods (or its pooler); managed/external: its `cidr`, else its
+            // port on any address (external endpoints have no pod labels).
+            if let Ok(rule) = serde_json::from_value(crate::data::egress_to(app, dep)) {
+                egress.push(rule);
+            }
         }
     }
     if svc.sync.as_ref().is_some_and(|s| s.cloud.is_some()) {

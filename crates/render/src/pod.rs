@@ -236,6 +236,18 @@ impl PodBuilder {
                 ..Default::default()
             });
         }
+        // Connections to the databases it uses (PG*, DATABASE_URL) and their CA bundles.
+        let wiring = crate::data::wiring(app, svc, &crate::data::service_connections(app, svc));
+        for v in wiring.env {
+            if let Ok(var) = serde_json::from_value::<EnvVar>(v) {
+                b.env_var(var);
+            }
+        }
+        for (v, m) in wiring.volumes.into_iter().zip(wiring.mounts) {
+            if let (Ok(vol), Some(path)) = (serde_json::from_value::<Volume>(v), m["mountPath"].as_str()) {
+                b.volume(vol, path);
+            }
+        }
         for w in &svc.writable {
             b.writable(&w.path, (w.size.value / 1048576.0).ceil() as u64);
         }

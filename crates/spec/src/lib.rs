@@ -12,6 +12,7 @@ mod connect;
 mod containers;
 pub mod dapr;
 mod de;
+pub mod dependency;
 mod error;
 mod expose;
 mod images;

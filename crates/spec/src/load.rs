@@ -306,7 +306,10 @@ fn load_text(
         let app = resolve(&ctx, &env_spec, &settings, read_file);
         match valid {
             Ok(()) => {
-                let secrets = resolve_secrets(&ctx, &env_spec, &settings, read_file, options);
+                let app = resolve(&ctx, &env_spec, &settings, read_file);
+                let deps = app.as_ref().map(|a| a.dependencies.as_slice()).unwrap_or(&[]);
+                let secrets =
+                    resolve_secrets(&ctx, &env_spec, &settings, read_file, options, deps);
                 match (app, secrets) {
                     (Ok(mut app), Ok(secrets)) => {
                         app.secrets = secrets;

@@ -36,7 +36,7 @@ pub struct Spec {
     /// Services, by name (each a DNS-1123 label).
     #[serde(default)]
     pub services: IndexMap<String, Service>,
-    /// External endpoints services `use`, by name.
+    /// Databases, caches, brokers and endpoints services `use`, by name.
     #[serde(default)]
     pub dependencies: IndexMap<String, Dependency>,
     /// Environments (dev, staging, prod, …) with their overrides.
@@ -208,6 +208,10 @@ pub struct Service {
     /// pubsub }`; components come from the Kafka and Redis/Valkey dependencies it `uses`.
     #[serde(default)]
     pub dapr: Option<crate::dapr::Dapr>,
+    /// Schema migrations run as a Job before this service's new version: `{ command: [...],
+    /// database: postgres/todo }`, or a list of them (one per database).
+    #[serde(default)]
+    pub migrate: Option<crate::dependency::Migrations>,
 }
 
 /// Health checks. Each is an HTTP path (`/healthz`), a command (`[cmd, arg]`), or the full form
@@ -291,19 +295,56 @@ pub struct Scale {
     pub metrics: Option<Vec<MetricSpec>>,
 }
 
-/// An external endpoint (database, cache, broker) that services use.
+/// A database, cache or broker that services use: run in the cluster (`mode: in-cluster`), a
+/// cloud provider's managed service (`mode: managed`) or any other endpoint (`mode: external`).
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dependency {
-    /// Kind of dependency: postgres, mysql, redis, kafka, mongodb, rabbitmq, http, tcp.
+    /// Kind of dependency: postgres, mysql, mariadb, redis, valkey, kafka, mongodb, rabbitmq,
+    /// elasticsearch, memcached, nats, http, tcp.
     #[serde(rename = "type", default)]
     pub kind: Option<DependencyKind>,
-    /// Host name of the endpoint.
+    /// `in-cluster`, `managed` or `external` (default: `external` when `host` is set, else
+    /// `in-cluster`).
+    #[serde(default)]
+    pub mode: Option<crate::dependency::DependencyMode>,
+    /// Host name of the endpoint (managed, external).
     #[serde(default)]
     pub host: Option<String>,
     /// Port (default: the kind's usual port).
     #[serde(default)]
     pub port: Option<u16>,
+    /// In-cluster: image tag of the type's image (`"16"`).
+    #[serde(default)]
+    pub version: Option<String>,
+    /// In-cluster: the image instead of the type's (`postgres:16.4`).
+    #[serde(default)]
+    pub image: Option<String>,
+    /// In-cluster: volume size per instance (default `10Gi`; `1Gi` in dev).
+    #[serde(default)]
+    pub storage: Option<String>,
+    /// postgres: the databases, each with its own owner role of the same name (default: one
+    /// database named after the dependency).
+    #[serde(default)]
+    pub databases: Option<Vec<String>>,
+    /// In-cluster: CPU and memory per instance as `request/limit`.
+    #[serde(default)]
+    pub resources: Option<Resources>,
+    /// In-cluster: `false`, or HA settings (postgres: `{ instances: 3, operator: cloudnative-pg | none }`).
+    #[serde(default)]
+    pub ha: Option<crate::dependency::HaSpec>,
+    /// postgres in-cluster: PgBouncer in front of the writer.
+    #[serde(default)]
+    pub pooler: Option<crate::dependency::PoolerSpec>,
+    /// postgres in-cluster: continuous backups to an object store, with restore and restore check.
+    #[serde(default)]
+    pub backup: Option<crate::dependency::BackupSpec>,
+    /// managed/external: the network (CIDR) the endpoint lives in; egress is allowed only there.
+    #[serde(default)]
+    pub cidr: Option<String>,
+    /// managed/external: TLS settings (`{ ca: certs/rds-ca.pem }` → `sslmode=verify-full`).
+    #[serde(default)]
+    pub tls: Option<crate::dependency::TlsSpec>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -311,35 +352,51 @@ pub struct Dependency {
 pub enum DependencyKind {
     Postgres,
     Mysql,
+    Mariadb,
     Redis,
+    Valkey,
     Kafka,
     Mongodb,
     Rabbitmq,
+    Elasticsearch,
+    Memcached,
+    Nats,
     Http,
     Tcp,
 }
 
 impl DependencyKind {
+    pub const ALL: &[DependencyKind] = &[
+        DependencyKind::Postgres,
+        DependencyKind::Mysql,
+        DependencyKind::Mariadb,
+        DependencyKind::Redis,
+        DependencyKind::Valkey,
+        DependencyKind::Kafka,
+        DependencyKind::Mongodb,
+        DependencyKind::Rabbitmq,
+        DependencyKind::Elasticsearch,
+        DependencyKind::Memcached,
+        DependencyKind::Nats,
+        DependencyKind::Http,
+        DependencyKind::Tcp,
+    ];
     pub fn default_port(self) -> Option<u16> {
-        match self {
-            DependencyKind::Postgres => Some(5432),
-            DependencyKind::Mysql => Some(3306),
-            DependencyKind::Redis => Some(6379),
-            DependencyKind::Kafka => Some(9092),
-            DependencyKind::Mongodb => Some(27017),
-            DependencyKind::Rabbitmq => Some(5672),
-            DependencyKind::Http => Some(80),
-            DependencyKind::Tcp => None,
-        }
+        crate::dependency::catalogue::entry(self).port
     }
     pub fn as_str(self) -> &'static str {
         match self {
             DependencyKind::Postgres => "postgres",
             DependencyKind::Mysql => "mysql",
+            DependencyKind::Mariadb => "mariadb",
             DependencyKind::Redis => "redis",
+            DependencyKind::Valkey => "valkey",
             DependencyKind::Kafka => "kafka",
             DependencyKind::Mongodb => "mongodb",
             DependencyKind::Rabbitmq => "rabbitmq",
+            DependencyKind::Elasticsearch => "elasticsearch",
+            DependencyKind::Memcached => "memcached",
+            DependencyKind::Nats => "nats",
             DependencyKind::Http => "http",
             DependencyKind::Tcp => "tcp",
         }

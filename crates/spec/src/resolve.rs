@@ -73,6 +73,10 @@ pub struct ResolvedService {
     pub uses_services: Vec<String>,
     /// Dependencies this one calls.
     pub uses_dependencies: Vec<String>,
+    /// PostgreSQL databases it connects to (dependency, database), in `uses` order.
+    pub uses_databases: Vec<(String, String)>,
+    /// Its schema migrations (one Job each).
+    pub migrations: Vec<crate::dependency::postgres::ResolvedMigration>,
     /// Plain environment: connection variables for what it uses, then the spec's `env` (which wins).
     pub env: Vec<(String, String)>,
     pub secrets: Vec<String>,
@@ -155,13 +159,7 @@ impl ResolvedService {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResolvedDependency {
-    pub name: String,
-    pub kind: DependencyKind,
-    pub host: String,
-    pub port: u16,
-}
+pub use crate::dependency::postgres::ResolvedDependency;
 
 /// An image reference split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -239,19 +237,15 @@ pub(crate) fn resolve(
             .unwrap_or_else(|| DEFAULT_INGRESS_NAMESPACE.into()),
         issuer: ingress_spec.issuer.unwrap_or_else(|| DEFAULT_ISSUER.into()),
     };
-    let dependencies: Vec<ResolvedDependency> = spec
-        .dependencies
-        .iter()
-        .filter_map(|(name, d)| {
-            let kind = d.kind?;
-            Some(ResolvedDependency {
-                name: name.clone(),
-                kind,
-                host: d.host.clone()?,
-                port: d.port.or(kind.default_port())?,
-            })
-        })
-        .collect();
+    let dependencies = crate::dependency::postgres::resolve_dependencies(
+        ctx,
+        spec,
+        tier,
+        read_file,
+        &mut errors,
+    );
+    let mut migrations =
+        crate::dependency::postgres::resolve_migrations(ctx, spec, &dependencies, &mut errors);
 
     let namespace = env
         .namespace
@@ -303,18 +297,46 @@ pub(crate) fn resolve(
             .filter(|u| spec.services.contains_key(*u))
             .cloned()
             .collect();
-        let uses_dependencies: Vec<String> = uses
-            .iter()
-            .filter(|u| spec.dependencies.contains_key(*u))
-            .cloned()
-            .collect();
+        let mut uses_dependencies: Vec<String> = Vec::new();
+        let mut uses_databases: Vec<(String, String)> = Vec::new();
+        for u in &uses {
+            // `DEP` (every database of it) or `DEP/DATABASE`.
+            let (dep, db) = match u.split_once('/') {
+                Some((d, db)) => (d, Some(db)),
+                None => (u.as_str(), None),
+            };
+            let Some(resolved) = dependencies.iter().find(|d| d.name == dep) else {
+                continue;
+            };
+            if !uses_dependencies.iter().any(|d| d == dep) {
+                uses_dependencies.push(dep.to_owned());
+            }
+            if let Some(pg) = &resolved.postgres {
+                for name in &pg.databases {
+                    if db.is_none_or(|db| db == name)
+                        && !uses_databases.iter().any(|(d, n)| d == dep && n == name)
+                    {
+                        uses_databases.push((dep.to_owned(), name.clone()));
+                    }
+                }
+            }
+        }
 
         let mut vars: Vec<(String, String)> = Vec::new();
         for used in &uses_dependencies {
             if let Some(d) = dependencies.iter().find(|d| &d.name == used) {
-                // The in-cluster name (an ExternalName Service) stays stable when the endpoint moves.
-                // The in-cluster name (an ExternalName Service) stays stable when the endpoint moves.
-                let host = crate::placement::service_host(used, &namespace, &own_ns);
+                // External: the in-cluster name (an ExternalName Service) stays stable when the
+                // endpoint moves. In-cluster: the Service clients use (writer or pooler).
+                // Managed: the endpoint itself, which its TLS certificate names.
+                let host = match d.mode {
+                    crate::dependency::DependencyMode::External => {
+                        crate::placement::service_host(used, &namespace, &own_ns)
+                    }
+                    crate::dependency::DependencyMode::InCluster => {
+                        crate::placement::service_host(&d.host, &namespace, &own_ns)
+                    }
+                    crate::dependency::DependencyMode::Managed => d.host.clone(),
+                };
                 vars.extend(crate::connect::dependency_vars(used, d.kind, &host, d.port));
             }
         }
@@ -477,6 +499,16 @@ pub(crate) fn resolve(
             meta,
             uses_services,
             uses_dependencies,
+            uses_databases,
+            migrations: {
+                let mine: Vec<_> = migrations
+                    .iter()
+                    .filter(|(s, _)| s == name)
+                    .map(|(_, m)| m.clone())
+                    .collect();
+                migrations.retain(|(s, _)| s != name);
+                mine
+            },
             env: vars,
             secrets: svc.secrets.clone().unwrap_or_default(),
             files,

@@ -160,6 +160,7 @@ pub(crate) fn resolve_secrets(
     env: &Environment,
     read_file: &dyn Fn(&Path) -> std::io::Result<Vec<u8>>,
     options: &LoadOptions,
+    dependencies: &[crate::dependency::postgres::ResolvedDependency],
 ) -> Result<SecretDelivery, Vec<SpecError>> {
     let Some(settings) = &env.secrets else {
         return Ok(SecretDelivery::References);
@@ -212,13 +213,27 @@ pub(crate) fn resolve_secrets(
 
     // The secret names each service reads, in spec order (only services that have some).
     // (`secret-files` keys count: they are keys of the same Secret.)
-    let keys: Vec<(&str, Vec<String>)> = spec
+    let mut owned: Vec<(String, Vec<String>)> = spec
         .services
         .iter()
-        .map(|(name, svc)| (name.as_str(), svc.secret_keys()))
+        .map(|(name, svc)| (name.clone(), svc.secret_keys()))
         .filter(|(_, k)| !k.is_empty())
         .collect();
-    let wanted: Vec<(&str, &[String])> = keys.iter().map(|(n, k)| (*n, k.as_slice())).collect();
+    // Database roles: their Secret is the owner; plain mode reads `DEP_ROLE_PASSWORD`, the
+    // others a `password` value.
+    for dep in dependencies {
+        for c in crate::dependency::postgres::credentials(dep) {
+            let key = match settings.mode {
+                SecretMode::Plain => c.dotenv_key,
+                _ => "password".to_owned(),
+            };
+            owned.push((c.secret, vec![key]));
+        }
+    }
+    let wanted: Vec<(&str, &[String])> = owned
+        .iter()
+        .map(|(n, k)| (n.as_str(), k.as_slice()))
+        .collect();
 
     let delivery = match settings.mode {
         SecretMode::Plain => {

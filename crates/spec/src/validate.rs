@@ -253,7 +253,7 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
         .copied()
         .collect();
 
-    for (name, dep) in &spec.dependencies {
+    for name in spec.dependencies.keys() {
         if !is_object_name(name) {
             errors.push(ctx.key_err(
                 "dependencies",
@@ -270,36 +270,7 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
                 Some("rename one of them; both become a Service object of that name".into()),
             ));
         }
-        if dep.kind.is_none() {
-            errors.push(ctx.err(&["dependencies", name], "missing required key `type`", Some("e.g. `type: postgres` (postgres, mysql, redis, kafka, mongodb, rabbitmq, http, tcp)".into())));
-        }
-        match &dep.host {
-            None => errors.push(ctx.err(
-                &["dependencies", name],
-                "missing required key `host`",
-                Some("the external host name, e.g. `host: db.example.internal`".into()),
-            )),
-            Some(h) if h.is_empty() || h.contains(['/', ' ', ':']) => errors.push(ctx.err(
-                &["dependencies", name, "host"],
-                format!("`{h}` is not a host name"),
-                Some("write only the host name; the port goes in `port:`".into()),
-            )),
-            _ => {}
-        }
-        if dep.port.is_none() && dep.kind.and_then(|k| k.default_port()).is_none() {
-            errors.push(ctx.err(
-                &["dependencies", name],
-                "missing required key `port`",
-                Some("a `tcp` dependency has no usual port; set `port:`".into()),
-            ));
-        }
-        if dep.port == Some(0) {
-            errors.push(ctx.err(
-                &["dependencies", name, "port"],
-                "port must be between 1 and 65535",
-                None,
-            ));
-        }
+        // Type, mode, host and port: crate::dependency::postgres::resolve_dependencies.
     }
 
     let mut exposed: HashMap<(String, String), &str> = HashMap::new();
@@ -380,6 +351,26 @@ pub(crate) fn validate(ctx: &Ctx, spec: &Spec, env: &Environment) -> Result<(), 
                     format!("`{name}` uses itself"),
                     Some("remove it from `uses`".into()),
                 ));
+            } else if let Some((dep, db)) = used.split_once('/')
+                && spec.dependencies.contains_key(dep)
+            {
+                let d = &spec.dependencies[dep];
+                let dbs = d.databases.clone().unwrap_or_else(|| {
+                    vec![crate::dependency::postgres::default_database(&spec.app)]
+                });
+                if !dbs.iter().any(|x| x == db) {
+                    errors.push(err(
+                        &["uses", &idx],
+                        format!("`{name}` uses `{used}`, but `{dep}` has no database `{db}`"),
+                        Some(format!(
+                            "one of: {}",
+                            dbs.iter()
+                                .map(|x| format!("`{dep}/{x}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                    ));
+                }
             } else if !all_targets.contains(&used.as_str()) {
                 errors.push(err(
                     &["uses", &idx],

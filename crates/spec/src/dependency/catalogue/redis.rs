@@ -1,0 +1,20 @@
+use super::{Check, Entry, HaShape};
+use crate::model::DependencyKind;
+
+pub const ENTRY: Entry = Entry {
+    kind: DependencyKind::Redis,
+    image: "redis",
+    version: "7.4",
+    port: Some(6379),
+    port_name: "redis",
+    data_path: Some("/data"),
+    user: 999,
+    ready: Check::Exec(&["redis-cli", "ping"]),
+    live: Check::Tcp,
+    env: &[],
+    credentials: &[],
+    writable: &["/tmp"],
+    ha: HaShape::Sentinel,
+    databases: false,
+    in_cluster: true,
+};
