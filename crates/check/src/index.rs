@@ -174,6 +174,9 @@ pub struct Index {
     pod_labels: HashMap<(String, String, String), Vec<usize>>,
     /// namespace → pod-template-bearing objects.
     workloads_by_ns: HashMap<String, Vec<usize>>,
+    /// Pods an operator creates from a resource in the input (CloudNativePG `Cluster` →
+    /// `cnpg.io/cluster: NAME`, `Pooler` → `cnpg.io/poolerName: NAME`): (namespace, labels).
+    operator_pods: Vec<(String, Vec<(String, String)>)>,
     /// (namespace, target kind, target name) → HPA.
     hpa_by_target: HashMap<(String, String, String), usize>,
     /// (file, kind) pairs present in the input.
@@ -210,6 +213,19 @@ impl Index {
             {
                 ix.hpa_by_target
                     .insert((o.ns().to_string(), k.to_string(), n.to_string()), i);
+            }
+            let made = match (o.root.str_at(&["apiVersion"]), o.kind.as_str()) {
+                (Some(v), "Cluster") if v.starts_with("postgresql.cnpg.io/") => {
+                    Some("cnpg.io/cluster")
+                }
+                (Some(v), "Pooler") if v.starts_with("postgresql.cnpg.io/") => {
+                    Some("cnpg.io/poolerName")
+                }
+                _ => None,
+            };
+            if let (Some(key), Some(name)) = (made, o.root.str_at(&["metadata", "name"])) {
+                ix.operator_pods
+                    .push((o.ns().to_string(), vec![(key.to_owned(), name.to_owned())]));
             }
             if berth_kinds::pod_template(&o.kind).is_some() {
                 ix.workloads_by_ns
@@ -321,6 +337,26 @@ impl Index {
     }
 
     /// Workloads in `ns` whose pod template a metav1.LabelSelector matches.
+    /// Whether a metav1.LabelSelector (`matchLabels` only) matches pods an operator creates from
+    /// a resource in the input (see `operator_pods`).
+    pub fn selects_operator_pods(&self, ns: &str, selector: &Node) -> bool {
+        if selector.get("matchExpressions").is_some() {
+            return false;
+        }
+        let Some(m) = selector.get("matchLabels") else {
+            return false;
+        };
+        self.operator_pods.iter().any(|(n, labels)| {
+            n == ns
+                && !m.entries().is_empty()
+                && m.entries().iter().all(|(k, v)| {
+                    labels
+                        .iter()
+                        .any(|(lk, lv)| *lk == k.name && Some(lv.clone()) == v.scalar_text())
+                })
+        })
+    }
+
     pub fn select(&self, ns: &str, selector: &Node) -> Vec<&Obj> {
         let first = selector
             .get("matchLabels")

@@ -133,12 +133,21 @@ fn dependency_mistakes_exit_2_located_with_a_fix_and_write_nothing() {
         };
         std::fs::write(dir.path().join("berth.yaml"), &spec).unwrap();
         let out = berth_in(dir.path(), &["render", ".", "-o", "out"]);
-        let err = String::from_utf8(out.stderr).unwrap();
+        // miette wraps long messages; join the lines back.
+        let err = String::from_utf8(out.stderr)
+            .unwrap()
+            .replace("\n  │ ", " ");
         assert_eq!(out.status.code(), Some(2), "{spec}\n{err}");
         assert!(err.contains(at), "{at} in\n{err}");
         assert!(err.contains(path), "{path} in\n{err}");
         assert!(err.contains(message), "{message} in\n{err}");
-        assert!(err.contains("help") || err.contains("fix") || err.contains("e.g."), "a fix in\n{err}");
-        assert!(!dir.path().join("out").exists(), "{spec}: something was written");
+        assert!(
+            err.contains("help") || err.contains("fix") || err.contains("e.g."),
+            "a fix in\n{err}"
+        );
+        assert!(
+            !dir.path().join("out").exists(),
+            "{spec}: something was written"
+        );
     }
 }

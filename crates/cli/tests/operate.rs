@@ -30,7 +30,8 @@ fn capacity_json_fit_and_exit_codes() {
     );
     let doc = json(&out);
     assert_eq!(doc["environments"].as_array().unwrap().len(), 3);
-    assert_eq!(doc["environments"][2]["max"]["pods"], 29);
+    // The service pods plus the data tier (CloudNativePG instances, PgBouncer pods).
+    assert_eq!(doc["environments"][2]["max"]["pods"], 32);
 
     let out = berth(&[
         "capacity",
@@ -72,6 +73,12 @@ fn quota_true_renders_the_quota_into_the_manifests() {
     assert_ne!(spec, src);
     std::fs::write(dir.path().join("berth.yaml"), spec).unwrap();
     std::fs::create_dir(dir.path().join("config")).unwrap();
+    std::fs::create_dir(dir.path().join("certs")).unwrap();
+    std::fs::copy(
+        repo().join("examples/gateway/certs/rds-ca.TEST-ONLY.pem"),
+        dir.path().join("certs/rds-ca.TEST-ONLY.pem"),
+    )
+    .unwrap();
     std::fs::copy(
         repo().join("examples/gateway/config/gateway.yaml"),
         dir.path().join("config/gateway.yaml"),

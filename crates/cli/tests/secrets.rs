@@ -127,8 +127,14 @@ fn committed_staging_values_decrypt_to_what_was_set() {
     );
     assert!(out.status.success(), "{}", text(&out));
     let stream = String::from_utf8(out.stdout).unwrap();
-    let unsealed = unseal_all(&stream);
-    assert_eq!(unsealed.len(), 1, "one SealedSecret (backend)");
+    let mut unsealed = unseal_all(&stream);
+    // The database role's credentials are sealed too (postgres-todo-credentials).
+    assert_eq!(
+        unsealed.len(),
+        2,
+        "two SealedSecrets (backend, the database role)"
+    );
+    unsealed.retain(|(name, _)| name != "postgres-todo-credentials");
     let (name, values) = &unsealed[0];
     assert_eq!(name, "backend-secrets");
     assert_eq!(

@@ -13,7 +13,6 @@ pub mod helm_test;
 mod hpa;
 mod ingress;
 pub mod kafka;
-pub mod data;
 mod labels;
 mod namespace;
 mod network_policy;

@@ -244,7 +244,9 @@ impl PodBuilder {
             }
         }
         for (v, m) in wiring.volumes.into_iter().zip(wiring.mounts) {
-            if let (Ok(vol), Some(path)) = (serde_json::from_value::<Volume>(v), m["mountPath"].as_str()) {
+            if let (Ok(vol), Some(path)) =
+                (serde_json::from_value::<Volume>(v), m["mountPath"].as_str())
+            {
                 b.volume(vol, path);
             }
         }

@@ -34,12 +34,19 @@ environments:
 "#;
 
 fn http_status(port: u16, path: &str) -> Option<u16> {
-    let mut s = TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300)).ok()?;
+    let mut s =
+        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(300))
+            .ok()?;
     s.set_read_timeout(Some(Duration::from_millis(800))).ok()?;
     write!(s, "GET {path} HTTP/1.0\r\nHost: x\r\n\r\n").ok()?;
     let mut buf = [0u8; 16];
     let n = s.read(&mut buf).ok()?;
-    std::str::from_utf8(&buf[..n]).ok()?.split_whitespace().nth(1)?.parse().ok()
+    std::str::from_utf8(&buf[..n])
+        .ok()?
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
 }
 
 struct Node {
@@ -58,7 +65,11 @@ fn writer_proxy(port: u16, nodes: Vec<(u16, u16)>, stop: Arc<AtomicBool>) -> Arc
         let (leader, stop, nodes) = (leader.clone(), stop.clone(), nodes.clone());
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let l = nodes.iter().find(|(_, r)| http_status(*r, "/primary") == Some(200)).map(|(p, _)| *p).unwrap_or(0);
+                let l = nodes
+                    .iter()
+                    .find(|(_, r)| http_status(*r, "/primary") == Some(200))
+                    .map(|(p, _)| *p)
+                    .unwrap_or(0);
                 leader.store(l, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(100));
             }
@@ -73,7 +84,9 @@ fn writer_proxy(port: u16, nodes: Vec<(u16, u16)>, stop: Arc<AtomicBool>) -> Arc
             if target == 0 {
                 continue;
             }
-            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else { continue };
+            let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                continue;
+            };
             let (mut c1, mut s1) = (client.try_clone().unwrap(), server.try_clone().unwrap());
             let (mut c2, mut s2) = (client, server);
             std::thread::spawn(move || {
@@ -96,21 +109,40 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
     let mut procs = Procs::default();
 
     // What berth renders.
-    let rendered: Value = serde_json::from_str(&config(&r, "db-scripts", "patroni.yml")).expect("patroni.yml is JSON");
+    let rendered: Value = serde_json::from_str(&config(&r, "db-scripts", "patroni.yml"))
+        .expect("patroni.yml is JSON");
     let sts = object(&r, "StatefulSet", "db");
     let instances = sts.body["spec"]["replicas"].as_u64().unwrap() as usize;
     assert_eq!(instances, 3);
     let container = &sts.body["spec"]["template"]["spec"]["containers"][0];
-    let env_names: Vec<&str> = container["env"].as_array().unwrap().iter().map(|e| e["name"].as_str().unwrap()).collect();
-    for needed in ["PATRONI_NAME", "PATRONI_KUBERNETES_POD_IP", "PATRONI_KUBERNETES_NAMESPACE", "PATRONI_POSTGRESQL_CONNECT_ADDRESS", "PATRONI_RESTAPI_CONNECT_ADDRESS", "PATRONI_SUPERUSER_PASSWORD", "PATRONI_REPLICATION_PASSWORD"] {
+    let env_names: Vec<&str> = container["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    for needed in [
+        "PATRONI_NAME",
+        "PATRONI_KUBERNETES_POD_IP",
+        "PATRONI_KUBERNETES_NAMESPACE",
+        "PATRONI_POSTGRESQL_CONNECT_ADDRESS",
+        "PATRONI_RESTAPI_CONNECT_ADDRESS",
+        "PATRONI_SUPERUSER_PASSWORD",
+        "PATRONI_REPLICATION_PASSWORD",
+    ] {
         assert!(env_names.contains(&needed), "{needed} not rendered");
     }
     assert_eq!(rendered["kubernetes"]["use_endpoints"], true);
-    assert_eq!(rendered["bootstrap"]["dcs"]["postgresql"]["use_pg_rewind"], true);
+    assert_eq!(
+        rendered["bootstrap"]["dcs"]["postgresql"]["use_pg_rewind"],
+        true
+    );
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readiness");
     let ttl = rendered["bootstrap"]["dcs"]["ttl"].as_u64().unwrap();
     let loop_wait = rendered["bootstrap"]["dcs"]["loop_wait"].as_u64().unwrap();
-    let retry = rendered["bootstrap"]["dcs"]["retry_timeout"].as_u64().unwrap();
+    let retry = rendered["bootstrap"]["dcs"]["retry_timeout"]
+        .as_u64()
+        .unwrap();
     assert!(loop_wait + 2 * retry <= ttl);
 
     // etcd in place of the Kubernetes API.
@@ -118,16 +150,26 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
     let etcd_data = mkdir(&dir.join("etcd"));
     let mut e = cmd(&tool("etcd"));
     e.args(["--name", "e", "--data-dir"]).arg(&etcd_data).args([
-        "--listen-client-urls", &format!("http://127.0.0.1:{ec}"),
-        "--advertise-client-urls", &format!("http://127.0.0.1:{ec}"),
-        "--listen-peer-urls", &format!("http://127.0.0.1:{ep}"),
-        "--initial-advertise-peer-urls", &format!("http://127.0.0.1:{ep}"),
-        "--initial-cluster", &format!("e=http://127.0.0.1:{ep}"),
+        "--listen-client-urls",
+        &format!("http://127.0.0.1:{ec}"),
+        "--advertise-client-urls",
+        &format!("http://127.0.0.1:{ec}"),
+        "--listen-peer-urls",
+        &format!("http://127.0.0.1:{ep}"),
+        "--initial-advertise-peer-urls",
+        &format!("http://127.0.0.1:{ep}"),
+        "--initial-cluster",
+        &format!("e=http://127.0.0.1:{ep}"),
     ]);
     procs.spawn("etcd", e, &dir.join("etcd.log"));
-    wait_until("etcd", Duration::from_secs(30), || http_status(ec, "/health") == Some(200));
+    wait_until("etcd", Duration::from_secs(30), || {
+        http_status(ec, "/health") == Some(200)
+    });
 
-    let pw = HashMap::from([("PATRONI_SUPERUSER_PASSWORD", "su-pw"), ("PATRONI_REPLICATION_PASSWORD", "repl-pw")]);
+    let pw = HashMap::from([
+        ("PATRONI_SUPERUSER_PASSWORD", "su-pw"),
+        ("PATRONI_REPLICATION_PASSWORD", "repl-pw"),
+    ]);
     let mut nodes: Vec<Node> = Vec::new();
     for i in 0..instances {
         let nd = mkdir(&dir.join(format!("n{i}")));
@@ -144,14 +186,27 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
         c["restapi"]["listen"] = json!(format!("127.0.0.1:{rest}"));
         let config = nd.join("patroni.yml");
         write(&config, &serde_json::to_string_pretty(&c).unwrap());
-        nodes.push(Node { name: format!("n{i}"), pg, rest, data: nd.join("data"), config, pid: 0 });
+        nodes.push(Node {
+            name: format!("n{i}"),
+            pg,
+            rest,
+            data: nd.join("data"),
+            config,
+            pid: 0,
+        });
     }
     let start = |procs: &mut Procs, n: &Node, log: &str| -> u32 {
         let mut c = cmd(&tool("patroni"));
         c.arg(&n.config)
             .env("PATRONI_NAME", &n.name)
-            .env("PATRONI_POSTGRESQL_CONNECT_ADDRESS", format!("127.0.0.1:{}", n.pg))
-            .env("PATRONI_RESTAPI_CONNECT_ADDRESS", format!("127.0.0.1:{}", n.rest));
+            .env(
+                "PATRONI_POSTGRESQL_CONNECT_ADDRESS",
+                format!("127.0.0.1:{}", n.pg),
+            )
+            .env(
+                "PATRONI_RESTAPI_CONNECT_ADDRESS",
+                format!("127.0.0.1:{}", n.rest),
+            );
         for (k, v) in &pw {
             c.env(k, v);
         }
@@ -162,52 +217,104 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
         nodes[i].pid = pid;
         procs.data_dirs.push(nodes[i].data.clone());
         if i == 0 {
-            wait_until("the first member to lead", Duration::from_secs(90), || http_status(nodes[0].rest, "/primary") == Some(200));
+            wait_until("the first member to lead", Duration::from_secs(90), || {
+                http_status(nodes[0].rest, "/primary") == Some(200)
+            });
         }
     }
     for n in &nodes[1..] {
-        wait_until(&format!("{} to replicate", n.name), Duration::from_secs(120), || http_status(n.rest, "/replica") == Some(200));
+        wait_until(
+            &format!("{} to replicate", n.name),
+            Duration::from_secs(120),
+            || http_status(n.rest, "/replica") == Some(200),
+        );
     }
 
     // Every replica streams before anything is killed (a replica that never caught up is
     // rightly not promoted).
     wait_until("both replicas streaming", Duration::from_secs(120), || {
-        psql(nodes[0].pg, "postgres", "su-pw", "postgres", "select count(*) from pg_stat_replication where state = 'streaming'")
-            .map(|v| v == (instances - 1).to_string())
-            .unwrap_or(false)
+        psql(
+            nodes[0].pg,
+            "postgres",
+            "su-pw",
+            "postgres",
+            "select count(*) from pg_stat_replication where state = 'streaming'",
+        )
+        .map(|v| v == (instances - 1).to_string())
+        .unwrap_or(false)
     });
 
     // The writer Service, and PgBouncer in front of it with the rendered ini and start script.
     let stop = Arc::new(AtomicBool::new(false));
     let writer = free_port();
-    let _leader = writer_proxy(writer, nodes.iter().map(|n| (n.pg, n.rest)).collect(), stop.clone());
+    let _leader = writer_proxy(
+        writer,
+        nodes.iter().map(|n| (n.pg, n.rest)).collect(),
+        stop.clone(),
+    );
     let setup = object(&r, "Job", "db-setup");
-    let cmdline = setup.body["spec"]["template"]["spec"]["containers"][0]["command"][2].as_str().unwrap().to_owned();
+    let cmdline = setup.body["spec"]["template"]["spec"]["containers"][0]["command"][2]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let scripts = mount_config(&r, "db-scripts", &dir.join("scripts"));
     let mut s = Command::new("sh");
-    s.args(["-c", &cmdline.replace("/etc/berth/postgres", &scripts.display().to_string())])
-        .env("PATH", format!("{}:/usr/bin:/bin", tools().join("bin").display()))
-        .env("PGHOST", "127.0.0.1").env("PGPORT", writer.to_string()).env("PGUSER", "postgres").env("PGDATABASE", "postgres")
-        .env("PGPASSWORD", "su-pw").env("PW_SHOP", "shop-pw");
+    s.args([
+        "-c",
+        &cmdline.replace("/etc/berth/postgres", &scripts.display().to_string()),
+    ])
+    .env(
+        "PATH",
+        format!("{}:/usr/bin:/bin", tools().join("bin").display()),
+    )
+    .env("PGHOST", "127.0.0.1")
+    .env("PGPORT", writer.to_string())
+    .env("PGUSER", "postgres")
+    .env("PGDATABASE", "postgres")
+    .env("PGPASSWORD", "su-pw")
+    .env("PW_SHOP", "shop-pw");
     ok(s, "role setup");
 
     let pool = mount_config(&r, "db-pooler", &dir.join("pgbouncer"));
     let bport = free_port();
     let ini = std::fs::read_to_string(pool.join("pgbouncer.ini")).unwrap();
-    for needed in ["server_lifetime = 300", "server_check_query = select 1", "pool_mode = transaction", "host=db port=5432"] {
-        assert!(ini.contains(needed), "pgbouncer.ini lacks `{needed}`:\n{ini}");
+    for needed in [
+        "server_lifetime = 300",
+        "server_check_query = select 1",
+        "pool_mode = transaction",
+        "host=db port=5432",
+    ] {
+        assert!(
+            ini.contains(needed),
+            "pgbouncer.ini lacks `{needed}`:\n{ini}"
+        );
     }
     let ini = ini
-        .replace("host=db port=5432", &format!("host=127.0.0.1 port={writer}"))
+        .replace(
+            "host=db port=5432",
+            &format!("host=127.0.0.1 port={writer}"),
+        )
         .replace("listen_addr = 0.0.0.0", "listen_addr = 127.0.0.1")
         .replace("listen_port = 5432", &format!("listen_port = {bport}"))
         .replace("/var/run/pgbouncer", &pool.display().to_string());
     write(&pool.join("pgbouncer.ini"), &ini);
     let mut b = cmd(Path::new("/bin/sh"));
-    b.arg(pool.join("start.sh")).env("PGBOUNCER_RUN", &pool).env("PGBOUNCER_INI", pool.join("pgbouncer.ini")).env("PW_SHOP", "shop-pw");
+    b.arg(pool.join("start.sh"))
+        .env("PGBOUNCER_RUN", &pool)
+        .env("PGBOUNCER_INI", pool.join("pgbouncer.ini"))
+        .env("PW_SHOP", "shop-pw");
     procs.spawn("pgbouncer", b, &dir.join("pgbouncer.log"));
-    wait_until("pgbouncer", Duration::from_secs(30), || psql(bport, "shop", "shop-pw", "shop", "select 1").is_ok());
-    psql(bport, "shop", "shop-pw", "shop", "create table w (seq int primary key, at timestamptz default clock_timestamp())").unwrap();
+    wait_until("pgbouncer", Duration::from_secs(30), || {
+        psql(bport, "shop", "shop-pw", "shop", "select 1").is_ok()
+    });
+    psql(
+        bport,
+        "shop",
+        "shop-pw",
+        "shop",
+        "create table w (seq int primary key, at timestamptz default clock_timestamp())",
+    )
+    .unwrap();
 
     // No two primaries, ever (sampled every 100 ms over the whole test).
     let worst = Arc::new(Mutex::new(0usize));
@@ -216,7 +323,10 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
         let rests: Vec<u16> = nodes.iter().map(|n| n.rest).collect();
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
-                let n = rests.iter().filter(|r| http_status(**r, "/primary") == Some(200)).count();
+                let n = rests
+                    .iter()
+                    .filter(|r| http_status(**r, "/primary") == Some(200))
+                    .count();
                 let mut w = worst.lock().unwrap();
                 *w = (*w).max(n);
                 drop(w);
@@ -232,7 +342,14 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
             let mut seq = 0;
             while !stop.load(Ordering::Relaxed) {
                 seq += 1;
-                let ok = psql(bport, "shop", "shop-pw", "shop", &format!("insert into w (seq) values ({seq})")).is_ok();
+                let ok = psql(
+                    bport,
+                    "shop",
+                    "shop-pw",
+                    "shop",
+                    &format!("insert into w (seq) values ({seq})"),
+                )
+                .is_ok();
                 log.lock().unwrap().push((seq, ok, Instant::now()));
                 std::thread::sleep(Duration::from_millis(50));
             }
@@ -241,7 +358,10 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
     std::thread::sleep(Duration::from_secs(3));
 
     // Kill the leader.
-    let li = nodes.iter().position(|n| http_status(n.rest, "/primary") == Some(200)).expect("a leader");
+    let li = nodes
+        .iter()
+        .position(|n| http_status(n.rest, "/primary") == Some(200))
+        .expect("a leader");
     let old = &nodes[li];
     let killed = Instant::now();
     kill(old.pid, "KILL");
@@ -249,15 +369,35 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
         kill(pm, "KILL");
     }
     let failover = wait_until("a replica to be promoted", Duration::from_secs(120), || {
-        nodes.iter().enumerate().any(|(i, n)| i != li && http_status(n.rest, "/primary") == Some(200))
+        nodes
+            .iter()
+            .enumerate()
+            .any(|(i, n)| i != li && http_status(n.rest, "/primary") == Some(200))
     });
-    wait_until("a write through PgBouncer after the failover", Duration::from_secs(60), || {
-        log.lock().unwrap().iter().any(|(_, ok, t)| *ok && *t > killed + failover)
-    });
+    wait_until(
+        "a write through PgBouncer after the failover",
+        Duration::from_secs(60),
+        || {
+            log.lock()
+                .unwrap()
+                .iter()
+                .any(|(_, ok, t)| *ok && *t > killed + failover)
+        },
+    );
     let gap = {
         let l = log.lock().unwrap();
-        let before = l.iter().filter(|(_, ok, t)| *ok && *t < killed).map(|(_, _, t)| *t).max().unwrap();
-        let after = l.iter().filter(|(_, ok, t)| *ok && *t > killed).map(|(_, _, t)| *t).min().unwrap();
+        let before = l
+            .iter()
+            .filter(|(_, ok, t)| *ok && *t < killed)
+            .map(|(_, _, t)| *t)
+            .max()
+            .unwrap();
+        let after = l
+            .iter()
+            .filter(|(_, ok, t)| *ok && *t > killed)
+            .map(|(_, _, t)| *t)
+            .min()
+            .unwrap();
         after - before
     };
 
@@ -265,29 +405,73 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
     let restarted = Instant::now();
     let pid = start(&mut procs, &nodes[li], &format!("n{li}-rejoin.log"));
     nodes[li].pid = pid;
-    let rejoin = wait_until("the old leader to rejoin as a replica", Duration::from_secs(180), || http_status(nodes[li].rest, "/replica") == Some(200));
+    let rejoin = wait_until(
+        "the old leader to rejoin as a replica",
+        Duration::from_secs(180),
+        || http_status(nodes[li].rest, "/replica") == Some(200),
+    );
     let _ = restarted;
     std::thread::sleep(Duration::from_secs(2));
     stop.store(true, Ordering::Relaxed);
     std::thread::sleep(Duration::from_millis(300));
 
-    let acked: Vec<u32> = log.lock().unwrap().iter().filter(|(_, ok, _)| *ok).map(|(s, _, _)| *s).collect();
-    let leader = nodes.iter().find(|n| http_status(n.rest, "/primary") == Some(200)).expect("a leader at the end");
-    let present = psql(leader.pg, "shop", "shop-pw", "shop", &format!("select count(*) from w where seq in ({})", acked.iter().map(u32::to_string).collect::<Vec<_>>().join(","))).unwrap();
+    let acked: Vec<u32> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|(_, ok, _)| *ok)
+        .map(|(s, _, _)| *s)
+        .collect();
+    let leader = nodes
+        .iter()
+        .find(|n| http_status(n.rest, "/primary") == Some(200))
+        .expect("a leader at the end");
+    let present = psql(
+        leader.pg,
+        "shop",
+        "shop-pw",
+        "shop",
+        &format!(
+            "select count(*) from w where seq in ({})",
+            acked
+                .iter()
+                .map(u32::to_string)
+                .collect::<Vec<_>>()
+                .join(",")
+        ),
+    )
+    .unwrap();
     let lost = acked.len() - present.parse::<usize>().unwrap();
     // The rejoined member follows the new timeline: it has the rows written after the failover.
     let last = *acked.last().unwrap();
-    wait_until("the rejoined member to replay the latest write", Duration::from_secs(30), || {
-        psql(nodes[li].pg, "shop", "shop-pw", "shop", &format!("select count(*) from w where seq = {last}")).map(|v| v == "1").unwrap_or(false)
-    });
+    wait_until(
+        "the rejoined member to replay the latest write",
+        Duration::from_secs(30),
+        || {
+            psql(
+                nodes[li].pg,
+                "shop",
+                "shop-pw",
+                "shop",
+                &format!("select count(*) from w where seq = {last}"),
+            )
+            .map(|v| v == "1")
+            .unwrap_or(false)
+        },
+    );
     let two = *worst.lock().unwrap();
     eprintln!(
         "MEASURED failover {:.1}s (ttl {ttl}, loop_wait {loop_wait}, retry_timeout {retry}), pooler reconnect gap {:.1}s, rejoin {:.1}s, {} writes acknowledged, {lost} lost, most primaries at once {two}",
-        failover.as_secs_f64(), gap.as_secs_f64(), rejoin.as_secs_f64(), acked.len()
+        failover.as_secs_f64(),
+        gap.as_secs_f64(),
+        rejoin.as_secs_f64(),
+        acked.len()
     );
     assert!(two <= 1, "two members answered as primary at once");
     // Asynchronous replication may lose what the killed primary acknowledged but had not yet
     // sent; on loopback that is at most the write in flight.
     assert!(lost <= 1, "{lost} acknowledged writes lost");
     drop(procs);
+    // Kept on failure for its logs.
+    let _ = std::fs::remove_dir_all(&dir);
 }

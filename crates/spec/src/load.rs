@@ -307,9 +307,11 @@ fn load_text(
         match valid {
             Ok(()) => {
                 let app = resolve(&ctx, &env_spec, &settings, read_file);
-                let deps = app.as_ref().map(|a| a.dependencies.as_slice()).unwrap_or(&[]);
-                let secrets =
-                    resolve_secrets(&ctx, &env_spec, &settings, read_file, options, deps);
+                let deps = app
+                    .as_ref()
+                    .map(|a| a.dependencies.as_slice())
+                    .unwrap_or(&[]);
+                let secrets = resolve_secrets(&ctx, &env_spec, &settings, read_file, options, deps);
                 match (app, secrets) {
                     (Ok(mut app), Ok(secrets)) => {
                         app.secrets = secrets;

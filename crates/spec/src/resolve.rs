@@ -237,13 +237,8 @@ pub(crate) fn resolve(
             .unwrap_or_else(|| DEFAULT_INGRESS_NAMESPACE.into()),
         issuer: ingress_spec.issuer.unwrap_or_else(|| DEFAULT_ISSUER.into()),
     };
-    let dependencies = crate::dependency::postgres::resolve_dependencies(
-        ctx,
-        spec,
-        tier,
-        read_file,
-        &mut errors,
-    );
+    let dependencies =
+        crate::dependency::postgres::resolve_dependencies(ctx, spec, tier, read_file, &mut errors);
     let mut migrations =
         crate::dependency::postgres::resolve_migrations(ctx, spec, &dependencies, &mut errors);
 

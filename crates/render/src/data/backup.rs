@@ -12,7 +12,10 @@
 //! pod's cloud identity (IRSA on the ServiceAccount), never static keys.
 
 use super::generic::{self, hardened};
-use super::postgres::{CNPG_API, BARMAN_PLUGIN, PGDATA, SCRIPTS_DIR, object_store, scripts_map, secret_env, server_selector, s3_egress};
+use super::postgres::{
+    BARMAN_PLUGIN, CNPG_API, PGDATA, SCRIPTS_DIR, object_store, s3_egress, scripts_map, secret_env,
+    server_selector,
+};
 use super::{dep_labels, obj, owner};
 use crate::Object;
 use crate::labels::selector_labels;
@@ -30,7 +33,12 @@ pub fn cloud_options(b: &Backup) -> String {
 
 /// The server's `archive_command`.
 pub fn archive_command(dep: &ResolvedDependency, b: &Backup) -> String {
-    format!("barman-cloud-wal-archive {} --gzip {} {} %p", cloud_options(b), b.destination, dep.name)
+    format!(
+        "barman-cloud-wal-archive {} --gzip {} {} %p",
+        cloud_options(b),
+        b.destination,
+        dep.name
+    )
 }
 
 /// `RECOVERY WINDOW OF 7 DAYS` from `7d`.
@@ -46,8 +54,14 @@ pub fn retention_policy(b: &Backup) -> String {
 
 /// Seconds after midnight UTC of a daily `S M H * * *` schedule.
 fn daily_seconds(schedule: &str) -> u32 {
-    let f: Vec<u32> = schedule.split_whitespace().take(3).map(|x| x.parse().unwrap_or(0)).collect();
-    f.first().copied().unwrap_or(0) + 60 * f.get(1).copied().unwrap_or(0) + 3600 * f.get(2).copied().unwrap_or(0)
+    let f: Vec<u32> = schedule
+        .split_whitespace()
+        .take(3)
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    f.first().copied().unwrap_or(0)
+        + 60 * f.get(1).copied().unwrap_or(0)
+        + 3600 * f.get(2).copied().unwrap_or(0)
 }
 
 /// `backup.sh`: once a day at the scheduled time (UTC), on the primary only, a base backup and
@@ -192,16 +206,30 @@ fn check_name(dep: &ResolvedDependency) -> String {
 
 /// The weekly restore check (own-pods topologies): a CronJob restoring the latest backup into a
 /// scratch volume and querying it.
-pub fn restore_check(app: &App, dep: &ResolvedDependency, pg: &Postgres, b: &Backup, image: &str) -> Vec<Object> {
+pub fn restore_check(
+    app: &App,
+    dep: &ResolvedDependency,
+    pg: &Postgres,
+    b: &Backup,
+    image: &str,
+) -> Vec<Object> {
     let name = check_name(dep);
     let mut labels = dep_labels(app, &name, "restore-check");
     labels.extend(selector_labels(app, &name));
-    let user = if super::own_pods(pg.topology) && matches!(pg.topology, Some(berth_spec::dependency::postgres::Topology::Patroni { .. })) {
+    let user = if super::own_pods(pg.topology)
+        && matches!(
+            pg.topology,
+            Some(berth_spec::dependency::postgres::Topology::Patroni { .. })
+        ) {
         super::postgres::PATRONI_UID
     } else {
         super::postgres::PG_UID
     };
-    let storage = dep.server.as_ref().map(|s| s.storage.text.clone()).unwrap_or_else(|| "10Gi".into());
+    let storage = dep
+        .server
+        .as_ref()
+        .map(|s| s.storage.text.clone())
+        .unwrap_or_else(|| "10Gi".into());
     let job = json!({
         "backoffLimit": 0,
         "activeDeadlineSeconds": 6 * 3600,
@@ -236,25 +264,45 @@ pub fn restore_check(app: &App, dep: &ResolvedDependency, pg: &Postgres, b: &Bac
             },
         },
     });
-    let cm = obj(app, "v1", "ConfigMap", &name, json!({
-        "metadata": {"labels": labels},
-        "data": {"restore.sh": restore_script(dep, b), "check.sh": check_script(pg)},
-    }));
-    let cron = obj(app, "batch/v1", "CronJob", &name, json!({
-        "metadata": {"labels": labels},
-        "spec": {
-            "schedule": b.restore_check,
-            "timeZone": "Etc/UTC",
-            "concurrencyPolicy": "Forbid",
-            "successfulJobsHistoryLimit": 1,
-            // Failed checks stay for their logs.
-            "failedJobsHistoryLimit": 3,
-            "jobTemplate": {"metadata": {"labels": labels}, "spec": job},
-        },
-    }));
+    let cm = obj(
+        app,
+        "v1",
+        "ConfigMap",
+        &name,
+        json!({
+            "metadata": {"labels": labels},
+            "data": {"restore.sh": restore_script(dep, b), "check.sh": check_script(pg)},
+        }),
+    );
+    let cron = obj(
+        app,
+        "batch/v1",
+        "CronJob",
+        &name,
+        json!({
+            "metadata": {"labels": labels},
+            "spec": {
+                "schedule": b.restore_check,
+                "timeZone": "Etc/UTC",
+                "concurrencyPolicy": "Forbid",
+                "successfulJobsHistoryLimit": 1,
+                // Failed checks stay for their logs.
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {"metadata": {"labels": labels}, "spec": job},
+            },
+        }),
+    );
     let mut egress = Vec::new();
     egress.extend(s3_egress(pg));
-    let policy = generic::policy(app, dep, &name, json!({"matchLabels": selector_labels(app, &name)}), vec![], &[], egress);
+    let policy = generic::policy(
+        app,
+        dep,
+        &name,
+        json!({"matchLabels": selector_labels(app, &name)}),
+        vec![],
+        &[],
+        egress,
+    );
     let _ = (scripts_map, server_selector, owner);
     vec![cm, cron, policy]
 }
@@ -262,9 +310,19 @@ pub fn restore_check(app: &App, dep: &ResolvedDependency, pg: &Postgres, b: &Bac
 /// CloudNativePG: the restore manifest (a new Cluster bootstrapped from the object store) in the
 /// ConfigMap `DEP-restore`, and a CronJob that applies it as a scratch cluster, waits for it,
 /// queries it and deletes it.
-pub fn cnpg_restore(app: &App, dep: &ResolvedDependency, pg: &Postgres, b: &Backup, image: &str) -> Vec<Object> {
+pub fn cnpg_restore(
+    app: &App,
+    dep: &ResolvedDependency,
+    pg: &Postgres,
+    b: &Backup,
+    image: &str,
+) -> Vec<Object> {
     let scratch = format!("{}-restore", dep.name);
-    let storage = dep.server.as_ref().map(|s| s.storage.text.clone()).unwrap_or_else(|| "10Gi".into());
+    let storage = dep
+        .server
+        .as_ref()
+        .map(|s| s.storage.text.clone())
+        .unwrap_or_else(|| "10Gi".into());
     let manifest = json!({
         "apiVersion": CNPG_API,
         "kind": "Cluster",
@@ -304,56 +362,94 @@ echo "restore check passed"
     let _ = (b, owner(dep, first));
     let rbac = dep_labels(app, &name, "restore-check");
     vec![
-        obj(app, "v1", "ConfigMap", &scratch, json!({
-            "metadata": {"labels": dep_labels(app, &dep.name, "restore")},
-            "data": {"cluster.json": text, "check.sh": script},
-        })),
-        obj(app, "v1", "ServiceAccount", &name, json!({"metadata": {"labels": rbac}, "automountServiceAccountToken": false})),
-        obj(app, "rbac.authorization.k8s.io/v1", "Role", &name, json!({
-            "metadata": {"labels": rbac},
-            "rules": [
-                {"apiGroups": ["postgresql.cnpg.io"], "resources": ["clusters"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
-                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
-                {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
-            ],
-        })),
-        obj(app, "rbac.authorization.k8s.io/v1", "RoleBinding", &name, json!({
-            "metadata": {"labels": rbac},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": app.namespace}],
-        })),
-        obj(app, "batch/v1", "CronJob", &name, json!({
-            "metadata": {"labels": labels},
-            "spec": {
-                "schedule": b.restore_check,
-                "timeZone": "Etc/UTC",
-                "concurrencyPolicy": "Forbid",
-                "successfulJobsHistoryLimit": 1,
-                "failedJobsHistoryLimit": 3,
-                "jobTemplate": {"metadata": {"labels": labels}, "spec": {
-                    "backoffLimit": 0,
-                    "activeDeadlineSeconds": 7 * 3600,
-                    "template": {"metadata": {"labels": labels}, "spec": {
-                        "restartPolicy": "Never",
-                        "serviceAccountName": name,
-                        "automountServiceAccountToken": true,
-                        "enableServiceLinks": false,
-                        "securityContext": generic::pod_security(65532),
-                        "containers": [{
-                            "name": "restore-check",
-                            "image": KUBECTL_IMAGE,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["sh", "/etc/berth/restore/check.sh"],
-                            "resources": {"requests": {"cpu": "10m", "memory": "32Mi", "ephemeral-storage": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi", "ephemeral-storage": "1Gi"}},
-                            "securityContext": hardened(65532),
-                            "volumeMounts": [{"name": "restore", "mountPath": "/etc/berth/restore", "readOnly": true}, {"name": "tmp", "mountPath": "/tmp"}],
-                        }],
-                        "volumes": [{"name": "restore", "configMap": {"name": scratch}}, {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+        obj(
+            app,
+            "v1",
+            "ConfigMap",
+            &scratch,
+            json!({
+                "metadata": {"labels": dep_labels(app, &dep.name, "restore")},
+                "data": {"cluster.json": text, "check.sh": script},
+            }),
+        ),
+        obj(
+            app,
+            "v1",
+            "ServiceAccount",
+            &name,
+            json!({"metadata": {"labels": rbac}, "automountServiceAccountToken": false}),
+        ),
+        obj(
+            app,
+            "rbac.authorization.k8s.io/v1",
+            "Role",
+            &name,
+            json!({
+                "metadata": {"labels": rbac},
+                "rules": [
+                    {"apiGroups": ["postgresql.cnpg.io"], "resources": ["clusters"], "verbs": ["get", "list", "watch", "create", "patch", "delete"]},
+                    {"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]},
+                    {"apiGroups": [""], "resources": ["pods/exec"], "verbs": ["create"]},
+                ],
+            }),
+        ),
+        obj(
+            app,
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+            &name,
+            json!({
+                "metadata": {"labels": rbac},
+                "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+                "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": app.namespace}],
+            }),
+        ),
+        obj(
+            app,
+            "batch/v1",
+            "CronJob",
+            &name,
+            json!({
+                "metadata": {"labels": labels},
+                "spec": {
+                    "schedule": b.restore_check,
+                    "timeZone": "Etc/UTC",
+                    "concurrencyPolicy": "Forbid",
+                    "successfulJobsHistoryLimit": 1,
+                    "failedJobsHistoryLimit": 3,
+                    "jobTemplate": {"metadata": {"labels": labels}, "spec": {
+                        "backoffLimit": 0,
+                        "activeDeadlineSeconds": 7 * 3600,
+                        "template": {"metadata": {"labels": labels}, "spec": {
+                            "restartPolicy": "Never",
+                            "serviceAccountName": name,
+                            "automountServiceAccountToken": true,
+                            "enableServiceLinks": false,
+                            "securityContext": generic::pod_security(65532),
+                            "containers": [{
+                                "name": "restore-check",
+                                "image": KUBECTL_IMAGE,
+                                "imagePullPolicy": "IfNotPresent",
+                                "command": ["sh", "/etc/berth/restore/check.sh"],
+                                "resources": {"requests": {"cpu": "10m", "memory": "32Mi", "ephemeral-storage": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi", "ephemeral-storage": "1Gi"}},
+                                "securityContext": hardened(65532),
+                                "volumeMounts": [{"name": "restore", "mountPath": "/etc/berth/restore", "readOnly": true}, {"name": "tmp", "mountPath": "/tmp"}],
+                            }],
+                            "volumes": [{"name": "restore", "configMap": {"name": scratch}}, {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
+                        }},
                     }},
-                }},
-            },
-        })),
-        generic::policy(app, dep, &name, json!({"matchLabels": selector_labels(app, &name)}), vec![], &[], vec![super::postgres::api_egress()]),
+                },
+            }),
+        ),
+        generic::policy(
+            app,
+            dep,
+            &name,
+            json!({"matchLabels": selector_labels(app, &name)}),
+            vec![],
+            &[],
+            vec![super::postgres::api_egress()],
+        ),
     ]
 }
 

@@ -81,25 +81,40 @@ pub fn statefulset(app: &App, dep: &ResolvedDependency, pod: ServerPod) -> Objec
             "podAffinityTerm": {"topologyKey": "kubernetes.io/hostname", "labelSelector": {"matchLabels": selector}},
         }]}},
     });
-    obj(app, "apps/v1", "StatefulSet", &dep.name, with_wave(json!({
-        "metadata": {"labels": pod.labels},
-        "spec": {
-            "replicas": pod.replicas,
-            "serviceName": pod.service_name,
-            "podManagementPolicy": "OrderedReady",
-            "updateStrategy": {"type": "RollingUpdate"},
-            "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
-            "selector": {"matchLabels": selector},
-            "template": {"metadata": {"labels": pod_labels}, "spec": spec},
-            "volumeClaimTemplates": [{
-                "metadata": {"name": "data"},
-                "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": s.storage.text}}},
-            }],
-        },
-    }), DATA_WAVE))
+    obj(
+        app,
+        "apps/v1",
+        "StatefulSet",
+        &dep.name,
+        with_wave(
+            json!({
+                "metadata": {"labels": pod.labels},
+                "spec": {
+                    "replicas": pod.replicas,
+                    "serviceName": pod.service_name,
+                    "podManagementPolicy": "OrderedReady",
+                    "updateStrategy": {"type": "RollingUpdate"},
+                    "persistentVolumeClaimRetentionPolicy": {"whenDeleted": "Retain", "whenScaled": "Retain"},
+                    "selector": {"matchLabels": selector},
+                    "template": {"metadata": {"labels": pod_labels}, "spec": spec},
+                    "volumeClaimTemplates": [{
+                        "metadata": {"name": "data"},
+                        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": s.storage.text}}},
+                    }],
+                },
+            }),
+            DATA_WAVE,
+        ),
+    )
 }
 
-pub fn service(app: &App, dep: &ResolvedDependency, name: &str, headless: bool, ports: &[(String, u16)]) -> Object {
+pub fn service(
+    app: &App,
+    dep: &ResolvedDependency,
+    name: &str,
+    headless: bool,
+    ports: &[(String, u16)],
+) -> Object {
     let ports: Vec<Value> = ports
         .iter()
         .map(|(n, p)| json!({"name": n, "port": p, "targetPort": p, "protocol": "TCP"}))
@@ -112,10 +127,19 @@ pub fn service(app: &App, dep: &ResolvedDependency, name: &str, headless: bool, 
     } else {
         spec["type"] = json!("ClusterIP");
     }
-    obj(app, "v1", "Service", name, with_wave(json!({
-        "metadata": {"labels": dep_labels(app, &dep.name, "database")},
-        "spec": spec,
-    }), DATA_WAVE))
+    obj(
+        app,
+        "v1",
+        "Service",
+        name,
+        with_wave(
+            json!({
+                "metadata": {"labels": dep_labels(app, &dep.name, "database")},
+                "spec": spec,
+            }),
+            DATA_WAVE,
+        ),
+    )
 }
 
 /// The users of `dep` (services that `use` it, and its migration Jobs) as policy peers.
@@ -146,7 +170,9 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
         .iter()
         .map(|(k, v)| match v {
             EnvValue::Literal(l) => json!({"name": k, "value": l}),
-            EnvValue::Secret(key) => json!({"name": k, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}),
+            EnvValue::Secret(key) => {
+                json!({"name": k, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}})
+            }
         })
         .collect();
     let mut mounts = Vec::new();
@@ -175,31 +201,79 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
         "volumeMounts": mounts,
     });
     let mut out = vec![
-        obj(app, "v1", "ServiceAccount", &dep.name, with_wave(json!({
-            "metadata": {"labels": dep_labels(app, &dep.name, "database")},
-            "automountServiceAccountToken": false,
-        }), DATA_WAVE - 1)),
-        service(app, dep, &format!("{}-headless", dep.name), true, &[(e.port_name.to_owned(), port)]),
-        service(app, dep, &dep.name, false, &[(e.port_name.to_owned(), port)]),
-        statefulset(app, dep, ServerPod {
-            replicas: 1,
-            service_name: format!("{}-headless", dep.name),
-            containers: vec![container],
-            volumes,
-            service_account: None,
-            user: e.user,
-            labels: dep_labels(app, &dep.name, "database"),
-        }),
+        obj(
+            app,
+            "v1",
+            "ServiceAccount",
+            &dep.name,
+            with_wave(
+                json!({
+                    "metadata": {"labels": dep_labels(app, &dep.name, "database")},
+                    "automountServiceAccountToken": false,
+                }),
+                DATA_WAVE - 1,
+            ),
+        ),
+        service(
+            app,
+            dep,
+            &format!("{}-headless", dep.name),
+            true,
+            &[(e.port_name.to_owned(), port)],
+        ),
+        service(
+            app,
+            dep,
+            &dep.name,
+            false,
+            &[(e.port_name.to_owned(), port)],
+        ),
+        statefulset(
+            app,
+            dep,
+            ServerPod {
+                replicas: 1,
+                service_name: format!("{}-headless", dep.name),
+                containers: vec![container],
+                volumes,
+                service_account: None,
+                user: e.user,
+                labels: dep_labels(app, &dep.name, "database"),
+            },
+        ),
     ];
-    out.push(policy(app, dep, &dep.name, json!({"matchLabels": selector_labels(app, &dep.name)}), user_peers(app, dep), &[port], vec![]));
+    out.push(policy(
+        app,
+        dep,
+        &dep.name,
+        json!({"matchLabels": selector_labels(app, &dep.name)}),
+        user_peers(app, dep),
+        &[port],
+        vec![],
+    ));
     out
 }
 
 /// A NetworkPolicy for server pods: ingress from `peers` on `ports` only; egress as given
 /// (DNS comes from the namespace policy).
-pub fn policy(app: &App, dep: &ResolvedDependency, name: &str, pods: Value, peers: Vec<Value>, ports: &[u16], egress: Vec<Value>) -> Object {
-    let ports: Vec<Value> = ports.iter().map(|p| json!({"port": p, "protocol": "TCP"})).collect();
-    let ingress: Vec<Value> = if peers.is_empty() { vec![] } else { vec![json!({"from": peers, "ports": ports})] };
+pub fn policy(
+    app: &App,
+    dep: &ResolvedDependency,
+    name: &str,
+    pods: Value,
+    peers: Vec<Value>,
+    ports: &[u16],
+    egress: Vec<Value>,
+) -> Object {
+    let ports: Vec<Value> = ports
+        .iter()
+        .map(|p| json!({"port": p, "protocol": "TCP"}))
+        .collect();
+    let ingress: Vec<Value> = if peers.is_empty() {
+        vec![]
+    } else {
+        vec![json!({"from": peers, "ports": ports})]
+    };
     let mut spec = json!({"podSelector": pods, "policyTypes": ["Ingress", "Egress"]});
     if !ingress.is_empty() {
         spec["ingress"] = json!(ingress);
@@ -207,8 +281,17 @@ pub fn policy(app: &App, dep: &ResolvedDependency, name: &str, pods: Value, peer
     if !egress.is_empty() {
         spec["egress"] = json!(egress);
     }
-    obj(app, "networking.k8s.io/v1", "NetworkPolicy", name, with_wave(json!({
-        "metadata": {"labels": dep_labels(app, &dep.name, "network-policy")},
-        "spec": spec,
-    }), DATA_WAVE - 1))
+    obj(
+        app,
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        name,
+        with_wave(
+            json!({
+                "metadata": {"labels": dep_labels(app, &dep.name, "network-policy")},
+                "spec": spec,
+            }),
+            DATA_WAVE - 1,
+        ),
+    )
 }

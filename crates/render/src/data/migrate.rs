@@ -38,26 +38,40 @@ pub fn hook_annotations(wave: i32) -> Value {
     })
 }
 
-pub fn objects(app: &App, svc: &ResolvedService, dep: &ResolvedDependency, m: &ResolvedMigration) -> Vec<Object> {
+pub fn objects(
+    app: &App,
+    svc: &ResolvedService,
+    dep: &ResolvedDependency,
+    m: &ResolvedMigration,
+) -> Vec<Object> {
     let Some(conn) = connection(dep, &m.database, true) else {
         return Vec::new();
     };
     let name = job_name(svc, m);
     let config = crate::config_map::config_maps(app, svc);
-    let template = crate::pod::PodBuilder::for_service(app, svc, &config)
+    let mut builder = crate::pod::PodBuilder::for_service(app, svc, &config);
+    builder
         .restart_policy(crate::pod::RestartPolicy::Never)
-        .command(m.command.clone())
-        .build();
+        .command(m.command.clone());
+    let template = builder.build();
     let mut pod = serde_json::to_value(&template).expect("json");
     // Its own labels: the service's Service, PDB and policies must not select migration pods.
     let mut labels = dep_labels(app, &name, "migration");
     labels.extend(selector_labels(app, &name));
-    labels.insert("berth.dev/migrates".into(), format!("{}.{}", m.dependency, m.database));
+    labels.insert(
+        "berth.dev/migrates".into(),
+        format!("{}.{}", m.dependency, m.database),
+    );
     pod["metadata"]["labels"] = json!(labels);
     let spec = &mut pod["spec"];
     spec["restartPolicy"] = json!("Never");
     if let Some(o) = spec.as_object_mut() {
-        for k in ["initContainers", "topologySpreadConstraints", "affinity", "shareProcessNamespace"] {
+        for k in [
+            "initContainers",
+            "topologySpreadConstraints",
+            "affinity",
+            "shareProcessNamespace",
+        ] {
             o.remove(k);
         }
     }
@@ -65,11 +79,21 @@ pub fn objects(app: &App, svc: &ResolvedService, dep: &ResolvedDependency, m: &R
     c["name"] = json!("migrate");
     c["command"] = json!(m.command);
     if let Some(o) = c.as_object_mut() {
-        for k in ["args", "ports", "readinessProbe", "livenessProbe", "startupProbe", "lifecycle"] {
+        for k in [
+            "args",
+            "ports",
+            "readinessProbe",
+            "livenessProbe",
+            "startupProbe",
+            "lifecycle",
+        ] {
             o.remove(k);
         }
     }
-    let taken = |n: &str| svc.secrets.iter().any(|s| s == n) || svc.env.iter().any(|(k, _)| k == n && !k.starts_with("PG"));
+    let taken = |n: &str| {
+        svc.secrets.iter().any(|s| s == n)
+            || svc.env.iter().any(|(k, _)| k == n && !k.starts_with("PG"))
+    };
     // The direct connection replaces the pooled one the service's pod has.
     let direct = connection_env(&[(String::new(), conn)], &taken);
     let mut env: Vec<Value> = c["env"].as_array().cloned().unwrap_or_default();
@@ -78,14 +102,20 @@ pub fn objects(app: &App, svc: &ResolvedService, dep: &ResolvedDependency, m: &R
     c["env"] = json!(env);
     let mut annotations = hook_annotations(wave(m));
     annotations["berth.dev/migrates"] = json!(format!("{}/{}", m.dependency, m.database));
-    let job = obj(app, "batch/v1", "Job", &name, json!({
-        "metadata": {"labels": labels, "annotations": annotations},
-        "spec": {
-            "backoffLimit": 1,
-            "activeDeadlineSeconds": m.timeout_seconds,
-            "template": pod,
-        },
-    }));
+    let job = obj(
+        app,
+        "batch/v1",
+        "Job",
+        &name,
+        json!({
+            "metadata": {"labels": labels, "annotations": annotations},
+            "spec": {
+                "backoffLimit": 1,
+                "activeDeadlineSeconds": m.timeout_seconds,
+                "template": pod,
+            },
+        }),
+    );
     // The Job reaches the writer (and nothing else but DNS).
     let writer = match super::client_target(app, dep) {
         Some(_) => {
@@ -94,6 +124,14 @@ pub fn objects(app: &App, svc: &ResolvedService, dep: &ResolvedDependency, m: &R
         }
         None => super::egress_to(app, dep),
     };
-    let policy = super::generic::policy(app, dep, &name, json!({"matchLabels": selector_labels(app, &name)}), vec![], &[], vec![writer]);
+    let policy = super::generic::policy(
+        app,
+        dep,
+        &name,
+        json!({"matchLabels": selector_labels(app, &name)}),
+        vec![],
+        &[],
+        vec![writer],
+    );
     vec![job, policy]
 }

@@ -22,7 +22,9 @@ use crate::labels::{app_labels, selector_labels};
 use crate::{Object, Warning};
 use berth_spec::dependency::DependencyMode;
 use berth_spec::dependency::postgres::{Credential, Topology, credentials, object_part};
-use berth_spec::{App, DependencyKind, ResolvedDependency, ResolvedService, SecretDelivery, env_prefix};
+use berth_spec::{
+    App, DependencyKind, ResolvedDependency, ResolvedService, SecretDelivery, env_prefix,
+};
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -73,7 +75,10 @@ pub fn client_target(app: &App, dep: &ResolvedDependency) -> Option<(Value, u16)
         }
         return Some((postgres::server_selector(app, dep, pg.topology), dep.port));
     }
-    Some((json!({"matchLabels": selector_labels(app, &dep.name)}), dep.port))
+    Some((
+        json!({"matchLabels": selector_labels(app, &dep.name)}),
+        dep.port,
+    ))
 }
 
 /// Every object of every dependency.
@@ -84,10 +89,16 @@ pub fn objects(app: &App, warnings: &mut Vec<Warning>) -> Vec<Object> {
             DependencyMode::External => {}
             DependencyMode::Managed => {
                 if let Some(ca) = &dep.tls_ca {
-                    out.push(obj(app, "v1", "ConfigMap", &ca_map(dep), json!({
-                        "metadata": {"labels": dep_labels(app, &dep.name, "database")},
-                        "data": {"ca.pem": String::from_utf8_lossy(ca)},
-                    })));
+                    out.push(obj(
+                        app,
+                        "v1",
+                        "ConfigMap",
+                        &ca_map(dep),
+                        json!({
+                            "metadata": {"labels": dep_labels(app, &dep.name, "database")},
+                            "data": {"ca.pem": String::from_utf8_lossy(ca)},
+                        }),
+                    ));
                 } else if dep.kind == DependencyKind::Postgres {
                     warnings.push(Warning {
                         path: format!("dependencies.{}.tls", dep.name),
@@ -134,7 +145,12 @@ fn credential_objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
         match &app.secrets {
             SecretDelivery::References => {}
             SecretDelivery::Plain(plain) => {
-                let Some(v) = plain.services.get(&c.secret).and_then(|v| v.first()).and_then(|(_, v)| v.as_ref()) else {
+                let Some(v) = plain
+                    .services
+                    .get(&c.secret)
+                    .and_then(|v| v.first())
+                    .and_then(|(_, v)| v.as_ref())
+                else {
                     continue;
                 };
                 let secret = k8s_openapi::api::core::v1::Secret {
@@ -142,20 +158,31 @@ fn credential_objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                         name: Some(c.secret.clone()),
                         namespace: Some(app.namespace.clone()),
                         labels: Some(labels),
-                        annotations: Some(BTreeMap::from([(WAVE_ANNOTATION.to_owned(), wave.to_string())])),
+                        annotations: Some(BTreeMap::from([(
+                            WAVE_ANNOTATION.to_owned(),
+                            wave.to_string(),
+                        )])),
                         ..Default::default()
                     },
                     type_: Some("kubernetes.io/basic-auth".into()),
                     data: Some(BTreeMap::from([
-                        ("username".to_owned(), k8s_openapi::ByteString(c.role.clone().into_bytes())),
-                        ("password".to_owned(), k8s_openapi::ByteString(v.expose().to_vec())),
+                        (
+                            "username".to_owned(),
+                            k8s_openapi::ByteString(c.role.clone().into_bytes()),
+                        ),
+                        (
+                            "password".to_owned(),
+                            k8s_openapi::ByteString(v.expose().to_vec()),
+                        ),
                     ])),
                     ..Default::default()
                 };
                 out.push(Object::from_typed(&secret));
             }
             SecretDelivery::Sealed(sealed) => {
-                let Some(values) = sealed.services.get(&c.secret) else { continue };
+                let Some(values) = sealed.services.get(&c.secret) else {
+                    continue;
+                };
                 let enc: serde_json::Map<String, Value> = values
                     .iter()
                     .filter_map(|(k, v)| Some((k.clone(), Value::String(v.clone()?))))
@@ -220,12 +247,19 @@ pub struct Connection {
 /// (migrations, which need session state a transaction pool drops).
 pub fn connection(dep: &ResolvedDependency, db: &str, direct: bool) -> Option<Connection> {
     let pg = dep.postgres.as_ref()?;
-    let host = if direct { pg.writer.clone() } else { dep.host.clone() };
+    let host = if direct {
+        pg.writer.clone()
+    } else {
+        dep.host.clone()
+    };
     let mut query = vec![("target_session_attrs".to_owned(), "read-write".to_owned())];
     if dep.mode == DependencyMode::Managed {
         if dep.tls_ca.is_some() {
             query.push(("sslmode".into(), "verify-full".into()));
-            query.push(("sslrootcert".into(), format!("{CA_DIR}/{}/ca.pem", dep.name)));
+            query.push((
+                "sslrootcert".into(),
+                format!("{CA_DIR}/{}/ca.pem", dep.name),
+            ));
         } else {
             query.push(("sslmode".into(), "require".into()));
         }
@@ -255,8 +289,16 @@ fn env_secret(name: &str, secret: &str, key: &str) -> Value {
 pub fn connection_env(conns: &[(String, Connection)], taken: &dyn Fn(&str) -> bool) -> Vec<Value> {
     let mut out = Vec::new();
     for (i, (prefix, c)) in conns.iter().enumerate() {
-        let p = if i == 0 { String::new() } else { format!("{prefix}_") };
-        let pw = if i == 0 { "PGPASSWORD".to_owned() } else { format!("{p}PGPASSWORD") };
+        let p = if i == 0 {
+            String::new()
+        } else {
+            format!("{prefix}_")
+        };
+        let pw = if i == 0 {
+            "PGPASSWORD".to_owned()
+        } else {
+            format!("{p}PGPASSWORD")
+        };
         let mut vars = Vec::new();
         if i == 0 {
             vars.push(env("PGHOST", &c.host));
@@ -278,7 +320,14 @@ pub fn connection_env(conns: &[(String, Connection)], taken: &dyn Fn(&str) -> bo
         let query: Vec<String> = c.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
         vars.push(env(
             &format!("{p}DATABASE_URL"),
-            &format!("postgresql://{}:$({pw})@{}:{}/{}?{}", c.role, c.host, c.port, c.database, query.join("&")),
+            &format!(
+                "postgresql://{}:$({pw})@{}:{}/{}?{}",
+                c.role,
+                c.host,
+                c.port,
+                c.database,
+                query.join("&")
+            ),
         ));
         for v in vars {
             let name = v["name"].as_str().unwrap_or_default().to_owned();
@@ -297,7 +346,10 @@ pub fn service_connections(app: &App, svc: &ResolvedService) -> Vec<(String, Con
         .iter()
         .filter_map(|(d, db)| {
             let dep = app.dependencies.iter().find(|x| &x.name == d)?;
-            Some((format!("{}_{}", env_prefix(d), env_prefix(&object_part(db))), connection(dep, db, false)?))
+            Some((
+                format!("{}_{}", env_prefix(d), env_prefix(&object_part(db))),
+                connection(dep, db, false)?,
+            ))
         })
         .collect()
 }
@@ -310,19 +362,28 @@ pub struct Wiring {
 }
 
 pub fn wiring(app: &App, svc: &ResolvedService, conns: &[(String, Connection)]) -> Wiring {
-    let taken = |n: &str| svc.secrets.iter().any(|s| s == n) || svc.env.iter().any(|(k, _)| k == n && !k.starts_with("PG"));
+    let taken = |n: &str| {
+        svc.secrets.iter().any(|s| s == n)
+            || svc.env.iter().any(|(k, _)| k == n && !k.starts_with("PG"))
+    };
     let env = connection_env(conns, &taken);
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
     for d in &svc.uses_dependencies {
-        let Some(dep) = app.dependencies.iter().find(|x| &x.name == d) else { continue };
+        let Some(dep) = app.dependencies.iter().find(|x| &x.name == d) else {
+            continue;
+        };
         if dep.mode == DependencyMode::Managed && dep.tls_ca.is_some() {
             let vol = format!("ca-{}", dep.name);
             volumes.push(json!({"name": vol, "configMap": {"name": ca_map(dep)}}));
             mounts.push(json!({"name": vol, "mountPath": format!("{CA_DIR}/{}", dep.name), "readOnly": true}));
         }
     }
-    Wiring { env, volumes, mounts }
+    Wiring {
+        env,
+        volumes,
+        mounts,
+    }
 }
 
 /// Egress rules from a user of `dep` to it: its pods (in-cluster), its network (managed/external

@@ -123,54 +123,112 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u3
     let cfg = serde_json::to_string_pretty(&config(app, dep, pg)).expect("json");
     let rbac_labels = dep_labels(app, &dep.name, "database");
     let mut out = vec![
-        obj(app, "v1", "ServiceAccount", &sa, with_wave(json!({
-            "metadata": {"labels": labels, "annotations": identity(pg)},
-            // Patroni talks to the API server: the token is mounted (and only here).
-            "automountServiceAccountToken": true,
-        }), DATA_WAVE - 1)),
+        obj(
+            app,
+            "v1",
+            "ServiceAccount",
+            &sa,
+            with_wave(
+                json!({
+                    "metadata": {"labels": labels, "annotations": identity(pg)},
+                    // Patroni talks to the API server: the token is mounted (and only here).
+                    "automountServiceAccountToken": true,
+                }),
+                DATA_WAVE - 1,
+            ),
+        ),
         // What Patroni's Kubernetes DCS needs (patroni/kubernetes/patroni_k8s.yaml).
-        obj(app, "rbac.authorization.k8s.io/v1", "Role", &role, with_wave(json!({
-            "metadata": {"labels": rbac_labels},
-            "rules": [
-                {"apiGroups": [""], "resources": ["endpoints", "configmaps"], "verbs": ["create", "get", "list", "patch", "update", "watch", "delete"]},
-                {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "patch", "update", "watch"]},
-                {"apiGroups": [""], "resources": ["services"], "verbs": ["create"]},
-            ],
-        }), DATA_WAVE - 1)),
-        obj(app, "rbac.authorization.k8s.io/v1", "RoleBinding", &role, with_wave(json!({
-            "metadata": {"labels": rbac_labels},
-            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
-            "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": app.namespace}],
-        }), DATA_WAVE - 1)),
+        obj(
+            app,
+            "rbac.authorization.k8s.io/v1",
+            "Role",
+            &role,
+            with_wave(
+                json!({
+                    "metadata": {"labels": rbac_labels},
+                    "rules": [
+                        {"apiGroups": [""], "resources": ["endpoints", "configmaps"], "verbs": ["create", "get", "list", "patch", "update", "watch", "delete"]},
+                        {"apiGroups": [""], "resources": ["pods"], "verbs": ["get", "list", "patch", "update", "watch"]},
+                        {"apiGroups": [""], "resources": ["services"], "verbs": ["create"]},
+                    ],
+                }),
+                DATA_WAVE - 1,
+            ),
+        ),
+        obj(
+            app,
+            "rbac.authorization.k8s.io/v1",
+            "RoleBinding",
+            &role,
+            with_wave(
+                json!({
+                    "metadata": {"labels": rbac_labels},
+                    "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": role},
+                    "subjects": [{"kind": "ServiceAccount", "name": sa, "namespace": app.namespace}],
+                }),
+                DATA_WAVE - 1,
+            ),
+        ),
         scripts_for(app, dep, pg, vec![("patroni.yml", cfg)]),
         // The writer: no selector; Patroni writes the leader's address into its Endpoints in the
         // same update that takes the leader lock.
-        obj(app, "v1", "Service", &dep.name, with_wave(json!({
-            "metadata": {"labels": labels},
-            "spec": {"type": "ClusterIP", "ports": [{"name": "postgresql", "port": dep.port, "targetPort": dep.port, "protocol": "TCP"}]},
-        }), DATA_WAVE)),
+        obj(
+            app,
+            "v1",
+            "Service",
+            &dep.name,
+            with_wave(
+                json!({
+                    "metadata": {"labels": labels},
+                    "spec": {"type": "ClusterIP", "ports": [{"name": "postgresql", "port": dep.port, "targetPort": dep.port, "protocol": "TCP"}]},
+                }),
+                DATA_WAVE,
+            ),
+        ),
         // Keeps `DEP-config` Endpoints (Patroni's cluster config) from the endpoints controller.
-        obj(app, "v1", "Service", &format!("{}-config", dep.name), with_wave(json!({
-            "metadata": {"labels": labels},
-            "spec": {"clusterIP": "None"},
-        }), DATA_WAVE)),
-        generic::service(app, dep, &format!("{}-headless", dep.name), true, &[("postgresql".into(), dep.port), ("patroni".into(), PATRONI_PORT)]),
+        obj(
+            app,
+            "v1",
+            "Service",
+            &format!("{}-config", dep.name),
+            with_wave(
+                json!({
+                    "metadata": {"labels": labels},
+                    "spec": {"clusterIP": "None"},
+                }),
+                DATA_WAVE,
+            ),
+        ),
+        generic::service(
+            app,
+            dep,
+            &format!("{}-headless", dep.name),
+            true,
+            &[
+                ("postgresql".into(), dep.port),
+                ("patroni".into(), PATRONI_PORT),
+            ],
+        ),
     ];
     let mut pod_labels = labels.clone();
     pod_labels.insert("berth.dev/patroni-scope".into(), dep.name.clone());
-    out.push(generic::statefulset(app, dep, ServerPod {
-        replicas: instances,
-        service_name: format!("{}-headless", dep.name),
-        containers,
-        volumes: vec![
-            json!({"name": "scripts", "configMap": {"name": scripts_map(dep)}}),
-            json!({"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}),
-            json!({"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}),
-        ],
-        service_account: Some(sa),
-        user: PATRONI_UID,
-        labels: pod_labels,
-    }));
+    out.push(generic::statefulset(
+        app,
+        dep,
+        ServerPod {
+            replicas: instances,
+            service_name: format!("{}-headless", dep.name),
+            containers,
+            volumes: vec![
+                json!({"name": "scripts", "configMap": {"name": scripts_map(dep)}}),
+                json!({"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}),
+                json!({"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}),
+            ],
+            service_account: Some(sa),
+            user: PATRONI_UID,
+            labels: pod_labels,
+        },
+    ));
     // One instance may be down at a time: a drain proceeds, and a quorum stays.
     out.push(obj(app, "policy/v1", "PodDisruptionBudget", &dep.name, with_wave(json!({
         "metadata": {"labels": labels},
@@ -182,7 +240,15 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u3
         json!({"to": [{"podSelector": server_selector(app, dep, pg.topology)}], "ports": [{"port": dep.port, "protocol": "TCP"}, {"port": PATRONI_PORT, "protocol": "TCP"}]}),
     ];
     egress.extend(s3_egress(pg));
-    let mut policy = generic::policy(app, dep, &dep.name, server_selector(app, dep, pg.topology), peers, &[dep.port], egress);
+    let mut policy = generic::policy(
+        app,
+        dep,
+        &dep.name,
+        server_selector(app, dep, pg.topology),
+        peers,
+        &[dep.port],
+        egress,
+    );
     if let Some(ing) = policy.body["spec"]["ingress"].as_array_mut() {
         // Members call each other's REST API (leader race, failsafe checks).
         ing.push(json!({"from": [{"podSelector": server_selector(app, dep, pg.topology)}], "ports": [{"port": PATRONI_PORT, "protocol": "TCP"}]}));

@@ -56,7 +56,10 @@ pub fn cnpg_parameters(p: &Pooler) -> Value {
 pub fn ini(dep: &ResolvedDependency, pg: &Postgres, p: &Pooler) -> String {
     let mut s = String::from("; berth: PgBouncer in front of the writer\n[databases]\n");
     for db in &pg.databases {
-        s.push_str(&format!("{db} = host={} port={} dbname={db}\n", pg.writer, dep.port));
+        s.push_str(&format!(
+            "{db} = host={} port={} dbname={db}\n",
+            pg.writer, dep.port
+        ));
     }
     s.push_str(&format!(
         "\n[pgbouncer]\nlisten_addr = 0.0.0.0\nlisten_port = {PORT}\nunix_socket_dir =\nauth_type = scram-sha-256\nauth_file = {RUN_DIR}/userlist.txt\nadmin_users =\nlog_connections = 0\nlog_disconnections = 0\n"
@@ -89,7 +92,10 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object
     labels.extend(selector_labels(app, &name));
     let mut env = Vec::new();
     for db in &pg.databases {
-        env.push(secret_env(&format!("PW_{}", db.to_ascii_uppercase()), &owner(dep, db).secret));
+        env.push(secret_env(
+            &format!("PW_{}", db.to_ascii_uppercase()),
+            &owner(dep, db).secret,
+        ));
     }
     let container = json!({
         "name": "pgbouncer",
@@ -110,48 +116,84 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object
         ],
     });
     let mut out = vec![
-        obj(app, "v1", "ConfigMap", &name, with_wave(json!({
-            "metadata": {"labels": labels},
-            "data": {"pgbouncer.ini": ini(dep, pg, p), "start.sh": start_script(pg)},
-        }), DATA_WAVE - 1)),
-        obj(app, "v1", "ServiceAccount", &name, with_wave(json!({
-            "metadata": {"labels": labels},
-            "automountServiceAccountToken": false,
-        }), DATA_WAVE - 1)),
-        obj(app, "apps/v1", "Deployment", &name, with_wave(json!({
-            "metadata": {"labels": labels},
-            "spec": {
-                "replicas": p.instances,
-                "selector": {"matchLabels": selector_labels(app, &name)},
-                "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-                "template": {
+        obj(
+            app,
+            "v1",
+            "ConfigMap",
+            &name,
+            with_wave(
+                json!({
+                    "metadata": {"labels": labels},
+                    "data": {"pgbouncer.ini": ini(dep, pg, p), "start.sh": start_script(pg)},
+                }),
+                DATA_WAVE - 1,
+            ),
+        ),
+        obj(
+            app,
+            "v1",
+            "ServiceAccount",
+            &name,
+            with_wave(
+                json!({
+                    "metadata": {"labels": labels},
+                    "automountServiceAccountToken": false,
+                }),
+                DATA_WAVE - 1,
+            ),
+        ),
+        obj(
+            app,
+            "apps/v1",
+            "Deployment",
+            &name,
+            with_wave(
+                json!({
                     "metadata": {"labels": labels},
                     "spec": {
-                        "serviceAccountName": name,
-                        "automountServiceAccountToken": false,
-                        "enableServiceLinks": false,
-                        "securityContext": generic::pod_security(UID),
-                        "containers": [container],
-                        "volumes": [
-                            {"name": "config", "configMap": {"name": name}},
-                            {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}},
-                        ],
-                        "topologySpreadConstraints": [{
-                            "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
-                            "labelSelector": {"matchLabels": selector_labels(app, &name)},
-                        }],
+                        "replicas": p.instances,
+                        "selector": {"matchLabels": selector_labels(app, &name)},
+                        "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                        "template": {
+                            "metadata": {"labels": labels},
+                            "spec": {
+                                "serviceAccountName": name,
+                                "automountServiceAccountToken": false,
+                                "enableServiceLinks": false,
+                                "securityContext": generic::pod_security(UID),
+                                "containers": [container],
+                                "volumes": [
+                                    {"name": "config", "configMap": {"name": name}},
+                                    {"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "8Mi"}},
+                                ],
+                                "topologySpreadConstraints": [{
+                                    "maxSkew": 1, "topologyKey": "kubernetes.io/hostname", "whenUnsatisfiable": "ScheduleAnyway",
+                                    "labelSelector": {"matchLabels": selector_labels(app, &name)},
+                                }],
+                            },
+                        },
                     },
-                },
-            },
-        }), DATA_WAVE)),
-        obj(app, "v1", "Service", &name, with_wave(json!({
-            "metadata": {"labels": labels},
-            "spec": {
-                "type": "ClusterIP",
-                "selector": selector_labels(app, &name),
-                "ports": [{"name": "postgresql", "port": PORT, "targetPort": PORT, "protocol": "TCP"}],
-            },
-        }), DATA_WAVE)),
+                }),
+                DATA_WAVE,
+            ),
+        ),
+        obj(
+            app,
+            "v1",
+            "Service",
+            &name,
+            with_wave(
+                json!({
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "type": "ClusterIP",
+                        "selector": selector_labels(app, &name),
+                        "ports": [{"name": "postgresql", "port": PORT, "targetPort": PORT, "protocol": "TCP"}],
+                    },
+                }),
+                DATA_WAVE,
+            ),
+        ),
     ];
     if p.instances >= 2 {
         out.push(obj(app, "policy/v1", "PodDisruptionBudget", &name, with_wave(json!({

@@ -36,7 +36,9 @@ pub const PATRONI_PORT: u16 = 8008;
 
 pub fn server_selector(app: &App, dep: &ResolvedDependency, topology: Option<Topology>) -> Value {
     match topology {
-        Some(Topology::CloudNativePg { .. }) => json!({"matchLabels": {"cnpg.io/cluster": dep.name}}),
+        Some(Topology::CloudNativePg { .. }) => {
+            json!({"matchLabels": {"cnpg.io/cluster": dep.name}})
+        }
         _ => json!({"matchLabels": selector_labels(app, &dep.name)}),
     }
 }
@@ -44,7 +46,9 @@ pub fn server_selector(app: &App, dep: &ResolvedDependency, topology: Option<Top
 pub fn pooler_selector(app: &App, dep: &ResolvedDependency) -> Value {
     let pg = dep.postgres.as_ref().expect("postgres");
     match pg.topology {
-        Some(Topology::CloudNativePg { .. }) => json!({"matchLabels": {"cnpg.io/poolerName": pooler_name(dep)}}),
+        Some(Topology::CloudNativePg { .. }) => {
+            json!({"matchLabels": {"cnpg.io/poolerName": pooler_name(dep)}})
+        }
         _ => json!({"matchLabels": selector_labels(app, &pooler_name(dep))}),
     }
 }
@@ -86,7 +90,17 @@ pub fn objects(app: &App, dep: &ResolvedDependency, warnings: &mut Vec<Warning>)
     if let Some(b) = &pg.backup
         && !matches!(pg.topology, Some(Topology::CloudNativePg { .. }))
     {
-        out.extend(super::backup::restore_check(app, dep, pg, b, &server_image(dep, pg, matches!(pg.topology, Some(Topology::Patroni { .. })))));
+        out.extend(super::backup::restore_check(
+            app,
+            dep,
+            pg,
+            b,
+            &server_image(
+                dep,
+                pg,
+                matches!(pg.topology, Some(Topology::Patroni { .. })),
+            ),
+        ));
     }
     out
 }
@@ -97,7 +111,11 @@ pub fn server_image(dep: &ResolvedDependency, pg: &Postgres, patroni: bool) -> S
     // The catalogue default (`postgres:N`) is replaced: berth starts the server itself and needs
     // barman-cloud in the image for WAL archiving.
     if s.image.starts_with("postgres:") {
-        if patroni { PATRONI_IMAGE.into() } else { cnpg_image(&pg.major) }
+        if patroni {
+            PATRONI_IMAGE.into()
+        } else {
+            cnpg_image(&pg.major)
+        }
     } else {
         s.image.clone()
     }
@@ -119,7 +137,10 @@ pub fn parameters(dep: &ResolvedDependency, pg: &Postgres) -> Vec<(String, Strin
     ];
     if let Some(b) = &pg.backup {
         p.push(("archive_mode".into(), "on".into()));
-        p.push(("archive_command".into(), super::backup::archive_command(dep, b)));
+        p.push((
+            "archive_command".into(),
+            super::backup::archive_command(dep, b),
+        ));
         // A WAL segment at least every 5 minutes: the recovery point objective.
         p.push(("archive_timeout".into(), "300".into()));
     }
@@ -155,7 +176,10 @@ exec postgres -D "$PGDATA" \
 }
 
 pub fn sh_quote(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-/:=%*".contains(c)) {
+    if !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-/:=%*".contains(c))
+    {
         s.to_owned()
     } else {
         format!("'{}'", s.replace('\'', r"'\''"))
@@ -166,7 +190,9 @@ pub fn sh_quote(s: &str) -> String {
 /// database itself, idempotent; run by psql with one `pw_ROLE` variable per role, so a password
 /// is never on a command line or in a log.
 pub fn setup_sql(pg: &Postgres) -> String {
-    let mut sql = String::from("-- berth: one owner role per database (idempotent; passwords from psql variables)\n\\set ON_ERROR_STOP on\n");
+    let mut sql = String::from(
+        "-- berth: one owner role per database (idempotent; passwords from psql variables)\n\\set ON_ERROR_STOP on\n",
+    );
     for db in &pg.databases {
         sql.push_str(&format!(
             "SELECT format('CREATE ROLE %I LOGIN', '{db}') WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{db}') \\gexec\n\
@@ -193,20 +219,40 @@ pub fn setup_command(pg: &Postgres) -> String {
     )
 }
 
-fn scripts(app: &App, dep: &ResolvedDependency, pg: &Postgres, extra: Vec<(&str, String)>) -> Object {
+fn scripts(
+    app: &App,
+    dep: &ResolvedDependency,
+    pg: &Postgres,
+    extra: Vec<(&str, String)>,
+) -> Object {
     let mut data = serde_json::Map::new();
     data.insert("setup.sql".into(), json!(setup_sql(pg)));
     if let Some(b) = &pg.backup {
-        data.insert("backup.sh".into(), json!(super::backup::backup_script(dep, b)));
-        data.insert("restore.sh".into(), json!(super::backup::restore_script(dep, b)));
+        data.insert(
+            "backup.sh".into(),
+            json!(super::backup::backup_script(dep, b)),
+        );
+        data.insert(
+            "restore.sh".into(),
+            json!(super::backup::restore_script(dep, b)),
+        );
     }
     for (k, v) in extra {
         data.insert(k.into(), json!(v));
     }
-    obj(app, "v1", "ConfigMap", &scripts_map(dep), with_wave(json!({
-        "metadata": {"labels": dep_labels(app, &dep.name, "database")},
-        "data": data,
-    }), DATA_WAVE - 1))
+    obj(
+        app,
+        "v1",
+        "ConfigMap",
+        &scripts_map(dep),
+        with_wave(
+            json!({
+                "metadata": {"labels": dep_labels(app, &dep.name, "database")},
+                "data": data,
+            }),
+            DATA_WAVE - 1,
+        ),
+    )
 }
 
 pub(crate) fn secret_env(name: &str, secret: &str) -> Value {
@@ -214,7 +260,13 @@ pub(crate) fn secret_env(name: &str, secret: &str) -> Value {
 }
 
 /// The role setup Job: a Sync hook after the server, before the migrations.
-pub(crate) fn setup_job(app: &App, dep: &ResolvedDependency, pg: &Postgres, image: &str, user: u32) -> Object {
+pub(crate) fn setup_job(
+    app: &App,
+    dep: &ResolvedDependency,
+    pg: &Postgres,
+    image: &str,
+    user: u32,
+) -> Object {
     let superuser = credentials_secret(&dep.name, "superuser");
     let mut env = vec![
         json!({"name": "PGHOST", "value": pg.writer}),
@@ -224,44 +276,53 @@ pub(crate) fn setup_job(app: &App, dep: &ResolvedDependency, pg: &Postgres, imag
         secret_env("PGPASSWORD", &superuser),
     ];
     for db in &pg.databases {
-        env.push(secret_env(&format!("PW_{}", db.to_ascii_uppercase()), &owner(dep, db).secret));
+        env.push(secret_env(
+            &format!("PW_{}", db.to_ascii_uppercase()),
+            &owner(dep, db).secret,
+        ));
     }
     let name = format!("{}-setup", dep.name);
     let mut labels = dep_labels(app, &name, "database-setup");
     labels.extend(selector_labels(app, &name));
-    obj(app, "batch/v1", "Job", &name, json!({
-        "metadata": {"labels": labels, "annotations": super::migrate::hook_annotations(SETUP_WAVE)},
-        "spec": {
-            "backoffLimit": 2,
-            "activeDeadlineSeconds": 600,
-            "template": {
-                "metadata": {"labels": labels},
-                "spec": {
-                    "restartPolicy": "Never",
-                    "automountServiceAccountToken": false,
-                    "enableServiceLinks": false,
-                    "securityContext": generic::pod_security(user),
-                    "containers": [{
-                        "name": "setup",
-                        "image": image,
-                        "imagePullPolicy": "IfNotPresent",
-                        "command": ["sh", "-c", setup_command(pg)],
-                        "env": env,
-                        "resources": {"requests": {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "1Gi"}},
-                        "securityContext": hardened(user),
-                        "volumeMounts": [
-                            {"name": "scripts", "mountPath": SCRIPTS_DIR, "readOnly": true},
-                            {"name": "tmp", "mountPath": "/tmp"},
+    obj(
+        app,
+        "batch/v1",
+        "Job",
+        &name,
+        json!({
+            "metadata": {"labels": labels, "annotations": super::migrate::hook_annotations(SETUP_WAVE)},
+            "spec": {
+                "backoffLimit": 2,
+                "activeDeadlineSeconds": 600,
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "automountServiceAccountToken": false,
+                        "enableServiceLinks": false,
+                        "securityContext": generic::pod_security(user),
+                        "containers": [{
+                            "name": "setup",
+                            "image": image,
+                            "imagePullPolicy": "IfNotPresent",
+                            "command": ["sh", "-c", setup_command(pg)],
+                            "env": env,
+                            "resources": {"requests": {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "64Mi"}, "limits": {"cpu": "500m", "memory": "256Mi", "ephemeral-storage": "1Gi"}},
+                            "securityContext": hardened(user),
+                            "volumeMounts": [
+                                {"name": "scripts", "mountPath": SCRIPTS_DIR, "readOnly": true},
+                                {"name": "tmp", "mountPath": "/tmp"},
+                            ],
+                        }],
+                        "volumes": [
+                            {"name": "scripts", "configMap": {"name": scripts_map(dep)}},
+                            {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
                         ],
-                    }],
-                    "volumes": [
-                        {"name": "scripts", "configMap": {"name": scripts_map(dep)}},
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-                    ],
+                    },
                 },
             },
-        },
-    }))
+        }),
+    )
 }
 
 /// Policy peers of the setup Job (it connects to the writer).
@@ -276,7 +337,9 @@ pub fn server_peers(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<V
         // Users reach the pooler; migrations still connect directly.
         let mut p = vec![json!({"podSelector": pooler_selector(app, dep)})];
         p.extend(user_peers(app, dep).into_iter().filter(|peer| {
-            let name = peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"].as_str().unwrap_or_default();
+            let name = peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+                .as_str()
+                .unwrap_or_default();
             app.services.iter().all(|s| s.name != name)
         }));
         p
@@ -300,9 +363,15 @@ pub fn s3_egress(pg: &Postgres) -> Option<Value> {
     let port = b
         .endpoint
         .as_deref()
-        .and_then(|e| e.trim_end_matches('/').rsplit_once(':').and_then(|(_, p)| p.parse::<u16>().ok()))
+        .and_then(|e| {
+            e.trim_end_matches('/')
+                .rsplit_once(':')
+                .and_then(|(_, p)| p.parse::<u16>().ok())
+        })
         .unwrap_or(443);
-    Some(json!({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": port, "protocol": "TCP"}]}))
+    Some(
+        json!({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": [{"port": port, "protocol": "TCP"}]}),
+    )
 }
 
 fn single(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object> {
@@ -335,31 +404,64 @@ fn single(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object> {
         containers.push(super::backup::sidecar(dep, b, &image, PG_UID));
     }
     let mut out = vec![
-        obj(app, "v1", "ServiceAccount", &dep.name, with_wave(json!({
-            "metadata": {"labels": dep_labels(app, &dep.name, "database"), "annotations": identity(pg)},
-            "automountServiceAccountToken": false,
-        }), DATA_WAVE - 1)),
+        obj(
+            app,
+            "v1",
+            "ServiceAccount",
+            &dep.name,
+            with_wave(
+                json!({
+                    "metadata": {"labels": dep_labels(app, &dep.name, "database"), "annotations": identity(pg)},
+                    "automountServiceAccountToken": false,
+                }),
+                DATA_WAVE - 1,
+            ),
+        ),
         scripts(app, dep, pg, vec![("start.sh", start_script(dep, pg))]),
-        generic::service(app, dep, &format!("{}-headless", dep.name), true, &[("postgresql".into(), dep.port)]),
-        generic::service(app, dep, &dep.name, false, &[("postgresql".into(), dep.port)]),
+        generic::service(
+            app,
+            dep,
+            &format!("{}-headless", dep.name),
+            true,
+            &[("postgresql".into(), dep.port)],
+        ),
+        generic::service(
+            app,
+            dep,
+            &dep.name,
+            false,
+            &[("postgresql".into(), dep.port)],
+        ),
     ];
     let mut labels = dep_labels(app, &dep.name, "database");
     labels.insert("berth.dev/failover".into(), "manual".into());
-    out.push(generic::statefulset(app, dep, ServerPod {
-        replicas: 1,
-        service_name: format!("{}-headless", dep.name),
-        containers,
-        volumes: vec![
-            json!({"name": "scripts", "configMap": {"name": scripts_map(dep)}}),
-            json!({"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}),
-            json!({"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}),
-        ],
-        service_account: None,
-        user: PG_UID,
-        labels,
-    }));
+    out.push(generic::statefulset(
+        app,
+        dep,
+        ServerPod {
+            replicas: 1,
+            service_name: format!("{}-headless", dep.name),
+            containers,
+            volumes: vec![
+                json!({"name": "scripts", "configMap": {"name": scripts_map(dep)}}),
+                json!({"name": "run", "emptyDir": {"medium": "Memory", "sizeLimit": "16Mi"}}),
+                json!({"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}),
+            ],
+            service_account: None,
+            user: PG_UID,
+            labels,
+        },
+    ));
     let egress: Vec<Value> = s3_egress(pg).into_iter().collect();
-    out.push(generic::policy(app, dep, &dep.name, server_selector(app, dep, pg.topology), server_peers(app, dep, pg), &[dep.port], egress));
+    out.push(generic::policy(
+        app,
+        dep,
+        &dep.name,
+        server_selector(app, dep, pg.topology),
+        server_peers(app, dep, pg),
+        &[dep.port],
+        egress,
+    ));
     out.push(setup_job(app, dep, pg, &image, PG_UID));
     out.push(setup_policy(app, dep, pg));
     out
@@ -367,9 +469,17 @@ fn single(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object> {
 
 pub fn setup_policy(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Object {
     let name = format!("{}-setup", dep.name);
-    generic::policy(app, dep, &name, json!({"matchLabels": selector_labels(app, &name)}), vec![], &[], vec![
-        json!({"to": [{"podSelector": server_selector(app, dep, pg.topology)}], "ports": [{"port": dep.port, "protocol": "TCP"}]}),
-    ])
+    generic::policy(
+        app,
+        dep,
+        &name,
+        json!({"matchLabels": selector_labels(app, &name)}),
+        vec![],
+        &[],
+        vec![
+            json!({"to": [{"podSelector": server_selector(app, dep, pg.topology)}], "ports": [{"port": dep.port, "protocol": "TCP"}]}),
+        ],
+    )
 }
 
 /// The ServiceAccount annotation that gives the pods the backup identity (IRSA).
@@ -380,7 +490,12 @@ pub fn identity(pg: &Postgres) -> Value {
     }
 }
 
-pub(crate) fn scripts_for(app: &App, dep: &ResolvedDependency, pg: &Postgres, extra: Vec<(&str, String)>) -> Object {
+pub(crate) fn scripts_for(
+    app: &App,
+    dep: &ResolvedDependency,
+    pg: &Postgres,
+    extra: Vec<(&str, String)>,
+) -> Object {
     scripts(app, dep, pg, extra)
 }
 
@@ -388,7 +503,10 @@ fn cnpg(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u32) -> V
     let s = dep.server.as_ref().expect("in-cluster");
     // The plugin's sidecar brings barman-cloud: the operand image need not.
     let image = if s.image.starts_with("postgres:") {
-        format!("ghcr.io/cloudnative-pg/postgresql:{}-standard-bookworm", pg.major)
+        format!(
+            "ghcr.io/cloudnative-pg/postgresql:{}-standard-bookworm",
+            pg.major
+        )
     } else {
         s.image.clone()
     };
@@ -420,7 +538,16 @@ fn cnpg(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u32) -> V
         spec["serviceAccountTemplate"] = json!({"metadata": {"annotations": identity(pg)}});
     }
     let labels = dep_labels(app, &dep.name, "database");
-    let mut out = vec![obj(app, CNPG_API, "Cluster", &dep.name, with_wave(json!({"metadata": {"labels": labels}, "spec": spec}), DATA_WAVE))];
+    let mut out = vec![obj(
+        app,
+        CNPG_API,
+        "Cluster",
+        &dep.name,
+        with_wave(
+            json!({"metadata": {"labels": labels}, "spec": spec}),
+            DATA_WAVE,
+        ),
+    )];
     for db in &pg.databases[1..] {
         out.push(obj(app, CNPG_API, "Database", &format!("{}-{}", dep.name, object_part(db)), with_wave(json!({
             "metadata": {"labels": labels},
@@ -448,22 +575,40 @@ fn cnpg(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u32) -> V
         if let Some(e) = &b.endpoint {
             config["endpointURL"] = json!(e);
         }
-        out.push(obj(app, BARMAN_API, "ObjectStore", &object_store(dep), with_wave(json!({
-            "metadata": {"labels": dep_labels(app, &dep.name, "backup")},
-            "spec": {"configuration": config, "retentionPolicy": b.retention},
-        }), DATA_WAVE - 1)));
-        out.push(obj(app, CNPG_API, "ScheduledBackup", &dep.name, with_wave(json!({
-            "metadata": {"labels": dep_labels(app, &dep.name, "backup")},
-            "spec": {
-                "schedule": b.schedule,
-                "cluster": {"name": dep.name},
-                "method": "plugin",
-                "pluginConfiguration": {"name": BARMAN_PLUGIN},
-                "backupOwnerReference": "self",
-                "target": "prefer-standby",
-                "immediate": true,
-            },
-        }), DATA_WAVE)));
+        out.push(obj(
+            app,
+            BARMAN_API,
+            "ObjectStore",
+            &object_store(dep),
+            with_wave(
+                json!({
+                    "metadata": {"labels": dep_labels(app, &dep.name, "backup")},
+                    "spec": {"configuration": config, "retentionPolicy": b.retention},
+                }),
+                DATA_WAVE - 1,
+            ),
+        ));
+        out.push(obj(
+            app,
+            CNPG_API,
+            "ScheduledBackup",
+            &dep.name,
+            with_wave(
+                json!({
+                    "metadata": {"labels": dep_labels(app, &dep.name, "backup")},
+                    "spec": {
+                        "schedule": b.schedule,
+                        "cluster": {"name": dep.name},
+                        "method": "plugin",
+                        "pluginConfiguration": {"name": BARMAN_PLUGIN},
+                        "backupOwnerReference": "self",
+                        "target": "prefer-standby",
+                        "immediate": true,
+                    },
+                }),
+                DATA_WAVE,
+            ),
+        ));
         out.extend(super::backup::cnpg_restore(app, dep, pg, b, &image));
     }
     // Operator → instances (status port 8000, PostgreSQL), instances ↔ instances, users → instances.
@@ -473,7 +618,15 @@ fn cnpg(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u32) -> V
         json!({"to": [{"podSelector": server_selector(app, dep, pg.topology)}], "ports": [{"port": dep.port, "protocol": "TCP"}, {"port": 8000, "protocol": "TCP"}]}),
     ];
     egress.extend(s3_egress(pg));
-    let mut policy = generic::policy(app, dep, &dep.name, server_selector(app, dep, pg.topology), server_peers(app, dep, pg), &[dep.port], egress);
+    let mut policy = generic::policy(
+        app,
+        dep,
+        &dep.name,
+        server_selector(app, dep, pg.topology),
+        server_peers(app, dep, pg),
+        &[dep.port],
+        egress,
+    );
     if let Some(ing) = policy.body["spec"]["ingress"].as_array_mut() {
         ing.push(json!({
             "from": [operator.clone(), {"podSelector": server_selector(app, dep, pg.topology)}],
@@ -482,10 +635,18 @@ fn cnpg(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u32) -> V
     }
     out.push(policy);
     if pg.pooler.is_some() {
-        let mut pooler = generic::policy(app, dep, &pooler_name(dep), pooler_selector(app, dep), user_peers(app, dep), &[5432], vec![
-            api_egress(),
-            json!({"to": [{"podSelector": server_selector(app, dep, pg.topology)}], "ports": [{"port": dep.port, "protocol": "TCP"}]}),
-        ]);
+        let mut pooler = generic::policy(
+            app,
+            dep,
+            &pooler_name(dep),
+            pooler_selector(app, dep),
+            user_peers(app, dep),
+            &[5432],
+            vec![
+                api_egress(),
+                json!({"to": [{"podSelector": server_selector(app, dep, pg.topology)}], "ports": [{"port": dep.port, "protocol": "TCP"}]}),
+            ],
+        );
         let rule = json!({"from": [operator], "ports": [{"port": 8000, "protocol": "TCP"}]});
         match pooler.body["spec"]["ingress"].as_array_mut() {
             Some(ing) => ing.push(rule),

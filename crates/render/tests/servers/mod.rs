@@ -37,16 +37,27 @@ pub fn tool(name: &str) -> PathBuf {
 
 pub fn moto() -> PathBuf {
     let p = tools().join("venv/bin/moto_server");
-    assert!(p.exists(), "moto_server is missing: run scripts/setup.d/00-python.sh (scripts/requirements/data.txt)");
+    assert!(
+        p.exists(),
+        "moto_server is missing: run scripts/setup.d/00-python.sh (scripts/requirements/data.txt)"
+    );
     p
 }
 
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn is_root() -> bool {
-    Command::new("id").arg("-u").output().map(|o| o.stdout.starts_with(b"0\n")).unwrap_or(false)
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .map(|o| o.stdout.starts_with(b"0\n"))
+        .unwrap_or(false)
 }
 
 fn ids() -> Option<(String, String)> {
@@ -54,7 +65,10 @@ fn ids() -> Option<(String, String)> {
         return None;
     }
     let id = |flag: &str| {
-        let o = Command::new("id").args([flag, "berthdata"]).output().expect("id");
+        let o = Command::new("id")
+            .args([flag, "berthdata"])
+            .output()
+            .expect("id");
         assert!(o.status.success(), "user berthdata is missing: run {SETUP}");
         String::from_utf8(o.stdout).unwrap().trim().to_owned()
     };
@@ -66,13 +80,24 @@ pub fn cmd(program: &Path) -> Command {
     let mut c = match ids() {
         Some((u, g)) => {
             let mut c = Command::new("setpriv");
-            c.args([format!("--reuid={u}"), format!("--regid={g}"), "--clear-groups".into(), "--".into()]);
+            c.args([
+                format!("--reuid={u}"),
+                format!("--regid={g}"),
+                "--clear-groups".into(),
+                "--".into(),
+            ]);
             c.arg(program);
             c
         }
         None => Command::new(program),
     };
-    c.env("PATH", format!("{}:/usr/lib/postgresql/15/bin:/usr/bin:/bin", tools().join("bin").display()));
+    c.env(
+        "PATH",
+        format!(
+            "{}:/usr/lib/postgresql/15/bin:/usr/bin:/bin",
+            tools().join("bin").display()
+        ),
+    );
     c.env("HOME", "/tmp");
     c
 }
@@ -83,7 +108,14 @@ pub fn scratch(name: &str) -> PathBuf {
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     if ids().is_some() {
-        assert!(Command::new("chown").args(["berthdata:berthdata"]).arg(&d).status().unwrap().success());
+        assert!(
+            Command::new("chown")
+                .args(["berthdata:berthdata"])
+                .arg(&d)
+                .status()
+                .unwrap()
+                .success()
+        );
     }
     d
 }
@@ -91,7 +123,11 @@ pub fn scratch(name: &str) -> PathBuf {
 pub fn mkdir(p: &Path) -> PathBuf {
     std::fs::create_dir_all(p).unwrap();
     if ids().is_some() {
-        Command::new("chown").args(["-R", "berthdata:berthdata"]).arg(p).status().unwrap();
+        Command::new("chown")
+            .args(["-R", "berthdata:berthdata"])
+            .arg(p)
+            .status()
+            .unwrap();
     }
     p.to_owned()
 }
@@ -99,7 +135,11 @@ pub fn mkdir(p: &Path) -> PathBuf {
 pub fn write(p: &Path, text: &str) {
     std::fs::write(p, text).unwrap();
     if ids().is_some() {
-        Command::new("chown").args(["berthdata:berthdata"]).arg(p).status().unwrap();
+        Command::new("chown")
+            .args(["berthdata:berthdata"])
+            .arg(p)
+            .status()
+            .unwrap();
     }
 }
 
@@ -114,8 +154,12 @@ pub struct Procs {
 impl Procs {
     pub fn spawn(&mut self, name: &str, mut c: Command, log: &Path) -> u32 {
         let f = std::fs::File::create(log).unwrap();
-        c.stdout(f.try_clone().unwrap()).stderr(f).stdin(Stdio::null());
-        let child = c.spawn().unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
+        c.stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .stdin(Stdio::null());
+        let child = c
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {name}: {e}"));
         let pid = child.id();
         self.children.push((name.to_owned(), child));
         pid
@@ -123,11 +167,19 @@ impl Procs {
 }
 
 pub fn kill(pid: u32, sig: &str) {
-    let _ = Command::new("kill").args([format!("-{sig}"), pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args([format!("-{sig}"), pid.to_string()])
+        .status();
 }
 
 pub fn postmaster_pid(data: &Path) -> Option<u32> {
-    std::fs::read_to_string(data.join("postmaster.pid")).ok()?.lines().next()?.trim().parse().ok()
+    std::fs::read_to_string(data.join("postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
 }
 
 impl Drop for Procs {
@@ -177,7 +229,23 @@ pub fn ok(c: Command, what: &str) -> String {
 /// `psql -tAc SQL` against 127.0.0.1:port.
 pub fn psql(port: u16, user: &str, pw: &str, db: &str, sql: &str) -> Result<String, String> {
     let mut c = Command::new(tool("psql"));
-    c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-tA", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", user, "-d", db, "-c", sql]);
+    c.args([
+        "-X",
+        "-q",
+        "-v",
+        "ON_ERROR_STOP=1",
+        "-tA",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        &port.to_string(),
+        "-U",
+        user,
+        "-d",
+        db,
+        "-c",
+        sql,
+    ]);
     c.env("PGPASSWORD", pw).env("PGCONNECT_TIMEOUT", "3");
     let o = run(c);
     if o.status.success() {
@@ -212,7 +280,10 @@ pub fn config(r: &Rendered, map: &str, key: &str) -> String {
 /// Writes every key of a rendered ConfigMap into `dir` (what a volume mount would show).
 pub fn mount_config(r: &Rendered, map: &str, dir: &Path) -> PathBuf {
     mkdir(dir);
-    for (k, v) in object(r, "ConfigMap", map).body["data"].as_object().unwrap() {
+    for (k, v) in object(r, "ConfigMap", map).body["data"]
+        .as_object()
+        .unwrap()
+    {
         write(&dir.join(k), v.as_str().unwrap());
     }
     dir.to_owned()
@@ -240,8 +311,15 @@ pub fn container_env(c: &Value, secrets: &HashMap<&str, &str>) -> Vec<(String, S
             s.push_str(rest);
             s
         } else if let Some(r) = e["valueFrom"]["secretKeyRef"].as_object() {
-            let key = format!("{}/{}", r["name"].as_str().unwrap(), r["key"].as_str().unwrap());
-            secrets.get(key.as_str()).unwrap_or_else(|| panic!("no test value for Secret key {key}")).to_string()
+            let key = format!(
+                "{}/{}",
+                r["name"].as_str().unwrap(),
+                r["key"].as_str().unwrap()
+            );
+            secrets
+                .get(key.as_str())
+                .unwrap_or_else(|| panic!("no test value for Secret key {key}"))
+                .to_string()
         } else {
             continue;
         };
@@ -261,14 +339,14 @@ pub fn place(env: &mut [(String, String)], addrs: &[(&str, u16, u16)]) {
             }
         }
     }
-    let host_ix = env.iter().position(|(k, _)| k == "PGHOST");
-    if let Some(i) = host_ix {
-        if env[i].1 == "127.0.0.1" {
-            for (host, port, local) in addrs {
-                let _ = host;
-                if let Some(p) = env.iter_mut().find(|(k, v)| k == "PGPORT" && *v == port.to_string()) {
-                    p.1 = local.to_string();
-                }
+    let on_loopback = env.iter().any(|(k, v)| k == "PGHOST" && v == "127.0.0.1");
+    if on_loopback {
+        for (_, port, local) in addrs {
+            if let Some(p) = env
+                .iter_mut()
+                .find(|(k, v)| k == "PGPORT" && *v == port.to_string())
+            {
+                p.1 = local.to_string();
             }
         }
     }

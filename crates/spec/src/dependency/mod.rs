@@ -204,11 +204,17 @@ impl<'de> Deserialize<'de> for Migrations {
             fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
                 f.write_str("a mapping `{ command: [...], database: DEP/DB }` or a list of them")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Migrations, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Migrations, A::Error> {
                 Migration::deserialize(serde::de::value::MapAccessDeserializer::new(map))
                     .map(Migrations::One)
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Migrations, A::Error> {
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Migrations, A::Error> {
                 let mut v = Vec::new();
                 while let Some(m) = seq.next_element::<Migration>()? {
                     v.push(m);

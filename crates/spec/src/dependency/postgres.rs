@@ -270,7 +270,9 @@ pub(crate) fn resolve_dependencies(
             if !entry.in_cluster {
                 err(
                     &[],
-                    format!("a `{t}` dependency is an endpoint; berth cannot run it in the cluster"),
+                    format!(
+                        "a `{t}` dependency is an endpoint; berth cannot run it in the cluster"
+                    ),
                     "add `host:` (the endpoint), which makes it `mode: external`".into(),
                 );
                 continue;
@@ -286,26 +288,54 @@ pub(crate) fn resolve_dependencies(
                 if set {
                     err(
                         &[key],
-                        format!("`{key}` applies to managed and external dependencies, not in-cluster ones"),
+                        format!(
+                            "`{key}` applies to managed and external dependencies, not in-cluster ones"
+                        ),
                         format!("remove `{key}`, or set `mode: managed` with `host:`"),
                     );
                 }
             }
         } else {
             for (key, set, why) in [
-                ("ha", dep.ha.as_ref().is_some_and(|h| *h != HaSpec::Flag(false)), "the provider (or whoever runs it) does failover"),
-                ("pooler", dep.pooler.is_some(), "run the provider's proxy (RDS Proxy, Cloud SQL connector), or make it in-cluster"),
-                ("backup", dep.backup.is_some(), "the provider takes the backups (RDS automated backups, Cloud SQL PITR)"),
-                ("storage", dep.storage.is_some(), "storage is the provider's"),
+                (
+                    "ha",
+                    dep.ha.as_ref().is_some_and(|h| *h != HaSpec::Flag(false)),
+                    "the provider (or whoever runs it) does failover",
+                ),
+                (
+                    "pooler",
+                    dep.pooler.is_some(),
+                    "run the provider's proxy (RDS Proxy, Cloud SQL connector), or make it in-cluster",
+                ),
+                (
+                    "backup",
+                    dep.backup.is_some(),
+                    "the provider takes the backups (RDS automated backups, Cloud SQL PITR)",
+                ),
+                (
+                    "storage",
+                    dep.storage.is_some(),
+                    "storage is the provider's",
+                ),
                 ("image", dep.image.is_some(), "berth runs no server for it"),
-                ("version", dep.version.is_some(), "the provider runs the server"),
-                ("resources", dep.resources.is_some(), "berth runs no server for it"),
+                (
+                    "version",
+                    dep.version.is_some(),
+                    "the provider runs the server",
+                ),
+                (
+                    "resources",
+                    dep.resources.is_some(),
+                    "berth runs no server for it",
+                ),
             ] {
                 if set {
                     err(
                         &[key],
                         format!("`{key}` does not apply to `mode: {m}`: {why}"),
-                        format!("remove `{key}` from this environment (e.g. `{key}: null` in its overrides), or use `mode: in-cluster`"),
+                        format!(
+                            "remove `{key}` from this environment (e.g. `{key}: null` in its overrides), or use `mode: in-cluster`"
+                        ),
                     );
                 }
             }
@@ -333,10 +363,18 @@ pub(crate) fn resolve_dependencies(
             }
         }
         if dep.port.is_none() && entry.port.is_none() {
-            err(&[], "missing required key `port`".into(), format!("a `{t}` dependency has no usual port; set `port:`"));
+            err(
+                &[],
+                "missing required key `port`".into(),
+                format!("a `{t}` dependency has no usual port; set `port:`"),
+            );
         }
         if dep.port == Some(0) {
-            err(&["port"], "port must be between 1 and 65535".into(), "e.g. `port: 5432`".into());
+            err(
+                &["port"],
+                "port must be between 1 and 65535".into(),
+                "e.g. `port: 5432`".into(),
+            );
         }
         let port = dep.port.or(entry.port).unwrap_or(1);
 
@@ -352,13 +390,24 @@ pub(crate) fn resolve_dependencies(
                 "remove `ha` (one instance), or use a managed service".into(),
             );
         }
-        for (key, set) in [("pooler", dep.pooler.is_some()), ("backup", dep.backup.is_some())] {
+        for (key, set) in [
+            ("pooler", dep.pooler.is_some()),
+            ("backup", dep.backup.is_some()),
+        ] {
             if set && kind != DependencyKind::Postgres {
-                err(&[key], format!("`{key}` applies to postgres only"), format!("remove `{key}`"));
+                err(
+                    &[key],
+                    format!("`{key}` applies to postgres only"),
+                    format!("remove `{key}`"),
+                );
             }
         }
         if dep.databases.is_some() && !entry.databases {
-            err(&["databases"], format!("`databases` does not apply to `{t}`"), "remove `databases`".into());
+            err(
+                &["databases"],
+                format!("`databases` does not apply to `{t}`"),
+                "remove `databases`".into(),
+            );
         }
 
         let server = if in_cluster {
@@ -374,7 +423,11 @@ pub(crate) fn resolve_dependencies(
             let storage = match Quantity::parse(dep.storage.as_deref().unwrap_or(default_storage)) {
                 Ok(q) => q,
                 Err(e) => {
-                    err(&["storage"], format!("storage: {e}"), "e.g. `storage: 10Gi`".into());
+                    err(
+                        &["storage"],
+                        format!("storage: {e}"),
+                        "e.g. `storage: 10Gi`".into(),
+                    );
                     Quantity::parse("1Gi").expect("valid")
                 }
             };
@@ -382,8 +435,12 @@ pub(crate) fn resolve_dependencies(
             Some(Server {
                 image,
                 storage,
-                cpu: res.cpu.unwrap_or_else(|| ResourcePair::parse("250m/1").expect("valid")),
-                memory: res.memory.unwrap_or_else(|| ResourcePair::parse("512Mi/1Gi").expect("valid")),
+                cpu: res
+                    .cpu
+                    .unwrap_or_else(|| ResourcePair::parse("250m/1").expect("valid")),
+                memory: res
+                    .memory
+                    .unwrap_or_else(|| ResourcePair::parse("512Mi/1Gi").expect("valid")),
             })
         } else {
             None
@@ -392,13 +449,21 @@ pub(crate) fn resolve_dependencies(
         let tls_ca = match dep.tls.as_ref().and_then(|t| t.ca.as_ref()) {
             None => None,
             Some(rel) => match read_file(Path::new(rel)) {
-                Ok(bytes) if String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") => Some(bytes),
+                Ok(bytes)
+                    if String::from_utf8_lossy(&bytes).contains("-----BEGIN CERTIFICATE-----") =>
+                {
+                    Some(bytes)
+                }
                 Ok(_) => {
                     err(&["tls", "ca"], format!("`{rel}` holds no PEM certificate"), "download the provider's CA bundle (e.g. https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem)".into());
                     None
                 }
                 Err(e) => {
-                    err(&["tls", "ca"], format!("cannot read the CA bundle `{rel}`: {e}"), "paths are relative to the directory holding berth.yaml".into());
+                    err(
+                        &["tls", "ca"],
+                        format!("cannot read the CA bundle `{rel}`: {e}"),
+                        "paths are relative to the directory holding berth.yaml".into(),
+                    );
                     None
                 }
             },
@@ -410,13 +475,30 @@ pub(crate) fn resolve_dependencies(
         let typed = mode != DependencyMode::External || dep.databases.is_some();
         let default_db = default_database(&spec.app);
         let postgres = if kind == DependencyKind::Postgres && typed {
-            let databases = dep.databases.clone().unwrap_or_else(|| vec![default_db.clone()]);
+            let databases = dep
+                .databases
+                .clone()
+                .unwrap_or_else(|| vec![default_db.clone()]);
             if databases.is_empty() {
-                err(&["databases"], "`databases` is empty".into(), format!("list at least one, e.g. `databases: [{default_db}]`"));
+                err(
+                    &["databases"],
+                    "`databases` is empty".into(),
+                    format!("list at least one, e.g. `databases: [{default_db}]`"),
+                );
             }
             let mut seen: Vec<String> = Vec::new();
             for (i, db) in databases.iter().enumerate() {
-                if !is_pg_name(db) || matches!(db.as_str(), "postgres" | "template0" | "template1" | "superuser" | "replication" | "replicator") {
+                if !is_pg_name(db)
+                    || matches!(
+                        db.as_str(),
+                        "postgres"
+                            | "template0"
+                            | "template1"
+                            | "superuser"
+                            | "replication"
+                            | "replicator"
+                    )
+                {
                     err(
                         &["databases", &i.to_string()],
                         format!("`{db}` is not a database name berth accepts"),
@@ -425,16 +507,25 @@ pub(crate) fn resolve_dependencies(
                 }
                 let part = object_part(db);
                 if seen.contains(&part) {
-                    err(&["databases", &i.to_string()], format!("`{db}` is listed twice (or clashes with another after `_` → `-`)"), "list each database once".into());
+                    err(
+                        &["databases", &i.to_string()],
+                        format!("`{db}` is listed twice (or clashes with another after `_` → `-`)"),
+                        "list each database once".into(),
+                    );
                 }
                 seen.push(part);
             }
             let topology = if in_cluster {
                 Some(match &dep.ha {
                     None | Some(HaSpec::Flag(false)) => Topology::Single,
-                    Some(HaSpec::Flag(true)) => Topology::CloudNativePg { instances: DEFAULT_INSTANCES },
+                    Some(HaSpec::Flag(true)) => Topology::CloudNativePg {
+                        instances: DEFAULT_INSTANCES,
+                    },
                     Some(HaSpec::Settings(s)) => {
-                        for (key, set) in [("replicas", s.replicas.is_some()), ("sentinel", s.sentinel.is_some())] {
+                        for (key, set) in [
+                            ("replicas", s.replicas.is_some()),
+                            ("sentinel", s.sentinel.is_some()),
+                        ] {
                             if set {
                                 err(&["ha", key], format!("`ha.{key}` is a Redis setting"), "postgres takes `ha: { instances: 3, operator: cloudnative-pg | none }`".into());
                             }
@@ -465,7 +556,12 @@ pub(crate) fn resolve_dependencies(
                         max_clients: p.max_clients.unwrap_or(DEFAULT_MAX_CLIENTS),
                     };
                     if pool.instances == 0 || pool.pool_size == 0 || pool.max_clients == 0 {
-                        err(&["pooler"], "pooler `instances`, `pool-size` and `max-clients` must be at least 1".into(), "e.g. `pooler: { mode: transaction, instances: 2 }`".into());
+                        err(
+                            &["pooler"],
+                            "pooler `instances`, `pool-size` and `max-clients` must be at least 1"
+                                .into(),
+                            "e.g. `pooler: { mode: transaction, instances: 2 }`".into(),
+                        );
                     }
                     pool
                 })
@@ -541,7 +637,14 @@ pub(crate) fn resolve_dependencies(
                     tag.split(['.', '-']).next().unwrap_or("16").to_owned()
                 })
                 .unwrap_or_else(|| "16".into());
-            Some(Postgres { databases, topology, writer, pooler, backup, major })
+            Some(Postgres {
+                databases,
+                topology,
+                writer,
+                pooler,
+                backup,
+                major,
+            })
         } else {
             None
         };
@@ -571,11 +674,17 @@ pub(crate) fn resolve_migrations(
     let order: Vec<(String, String)> = deps
         .iter()
         .filter_map(|d| d.postgres.as_ref().map(|p| (d, p)))
-        .flat_map(|(d, p)| p.databases.iter().map(move |db| (d.name.clone(), db.clone())))
+        .flat_map(|(d, p)| {
+            p.databases
+                .iter()
+                .map(move |db| (d.name.clone(), db.clone()))
+        })
         .collect();
     let mut found: Vec<(String, ResolvedMigration)> = Vec::new();
     for (svc_name, svc) in &spec.services {
-        let Some(migrations) = &svc.migrate else { continue };
+        let Some(migrations) = &svc.migrate else {
+            continue;
+        };
         let many = matches!(migrations, super::Migrations::Many(_));
         for (i, m) in migrations.list().into_iter().enumerate() {
             let idx = i.to_string();
@@ -602,7 +711,18 @@ pub(crate) fn resolve_migrations(
             let names: Vec<String> = order.iter().map(|(d, db)| format!("{d}/{db}")).collect();
             let name_refs: Vec<&str> = names.iter().map(String::as_str).collect();
             let Some(target) = &m.database else {
-                push(sub("database"), "a migration needs a `database`".into(), format!("name it as DEPENDENCY/DATABASE: {}", if names.is_empty() { "declare a postgres dependency first".into() } else { names.join(", ") }));
+                push(
+                    sub("database"),
+                    "a migration needs a `database`".into(),
+                    format!(
+                        "name it as DEPENDENCY/DATABASE: {}",
+                        if names.is_empty() {
+                            "declare a postgres dependency first".into()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
                 continue;
             };
             let (dep, db) = match target.split_once('/') {
@@ -610,22 +730,51 @@ pub(crate) fn resolve_migrations(
                 None => (target.clone(), None),
             };
             let Some(resolved) = deps.iter().find(|d| d.name == dep) else {
-                push(sub("database"), format!("`{target}` names no dependency: `{dep}` is not declared"), crate::de::suggest(target, &name_refs));
+                push(
+                    sub("database"),
+                    format!("`{target}` names no dependency: `{dep}` is not declared"),
+                    crate::de::suggest(target, &name_refs),
+                );
                 continue;
             };
             let Some(pg) = &resolved.postgres else {
-                push(sub("database"), format!("`{dep}` is a `{}` dependency; migrations run against postgres databases", resolved.kind.as_str()), crate::de::suggest(target, &name_refs));
+                push(
+                    sub("database"),
+                    format!(
+                        "`{dep}` is a `{}` dependency; migrations run against postgres databases",
+                        resolved.kind.as_str()
+                    ),
+                    crate::de::suggest(target, &name_refs),
+                );
                 continue;
             };
             let db = match db {
                 Some(db) if pg.databases.contains(&db) => db,
                 Some(db) => {
-                    push(sub("database"), format!("`{dep}` has no database `{db}`"), format!("{}; or add `{db}` to `dependencies.{dep}.databases`", crate::de::suggest(target, &name_refs)));
+                    push(
+                        sub("database"),
+                        format!("`{dep}` has no database `{db}`"),
+                        format!(
+                            "{}; or add `{db}` to `dependencies.{dep}.databases`",
+                            crate::de::suggest(target, &name_refs)
+                        ),
+                    );
                     continue;
                 }
                 None if pg.databases.len() == 1 => pg.databases[0].clone(),
                 None => {
-                    push(sub("database"), format!("`{dep}` has several databases; say which one"), format!("one of: {}", pg.databases.iter().map(|d| format!("`{dep}/{d}`")).collect::<Vec<_>>().join(", ")));
+                    push(
+                        sub("database"),
+                        format!("`{dep}` has several databases; say which one"),
+                        format!(
+                            "one of: {}",
+                            pg.databases
+                                .iter()
+                                .map(|d| format!("`{dep}/{d}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    );
                     continue;
                 }
             };
@@ -634,18 +783,35 @@ pub(crate) fn resolve_migrations(
                 Some(t) => match parse_duration(t) {
                     Some(s) => s,
                     None => {
-                        push(sub("timeout"), format!("`{t}` is not a duration"), "e.g. `timeout: 10m` (s, m or h)".into());
+                        push(
+                            sub("timeout"),
+                            format!("`{t}` is not a duration"),
+                            "e.g. `timeout: 10m` (s, m or h)".into(),
+                        );
                         continue;
                     }
                 },
             };
-            if let Some((other, _)) = found.iter().find(|(_, f)| f.dependency == dep && f.database == db) {
-                push(sub("database"), format!("`{dep}/{db}` is already migrated by `{other}`"), "one service owns each database's migrations; remove one of them".into());
+            if let Some((other, _)) = found
+                .iter()
+                .find(|(_, f)| f.dependency == dep && f.database == db)
+            {
+                push(
+                    sub("database"),
+                    format!("`{dep}/{db}` is already migrated by `{other}`"),
+                    "one service owns each database's migrations; remove one of them".into(),
+                );
                 continue;
             }
             found.push((
                 svc_name.clone(),
-                ResolvedMigration { dependency: dep, database: db, command, timeout_seconds, step: 0 },
+                ResolvedMigration {
+                    dependency: dep,
+                    database: db,
+                    command,
+                    timeout_seconds,
+                    step: 0,
+                },
             ));
         }
     }

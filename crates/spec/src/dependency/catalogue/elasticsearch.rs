@@ -1,4 +1,4 @@
-use super::{Check, EnvValue, Entry, HaShape};
+use super::{Check, Entry, EnvValue, HaShape};
 use crate::model::DependencyKind;
 
 pub const ENTRY: Entry = Entry {
@@ -16,7 +16,11 @@ pub const ENTRY: Entry = Entry {
         ("ELASTIC_PASSWORD", EnvValue::Secret("password")),
     ],
     credentials: &["password"],
-    writable: &["/tmp", "/usr/share/elasticsearch/logs", "/usr/share/elasticsearch/config"],
+    writable: &[
+        "/tmp",
+        "/usr/share/elasticsearch/logs",
+        "/usr/share/elasticsearch/config",
+    ],
     ha: HaShape::Single,
     databases: false,
     in_cluster: true,

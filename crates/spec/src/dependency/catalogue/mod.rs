@@ -114,7 +114,10 @@ mod tests {
             }
             for (_, v) in e.env {
                 if let EnvValue::Secret(k) = v {
-                    assert!(e.credentials.contains(k), "{kind:?}: {k} not a credential key");
+                    assert!(
+                        e.credentials.contains(k),
+                        "{kind:?}: {k} not a credential key"
+                    );
                 }
             }
         }

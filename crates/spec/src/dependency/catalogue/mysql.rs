@@ -1,4 +1,4 @@
-use super::{Check, EnvValue, Entry, HaShape};
+use super::{Check, Entry, EnvValue, HaShape};
 use crate::model::DependencyKind;
 
 pub const ENTRY: Entry = Entry {

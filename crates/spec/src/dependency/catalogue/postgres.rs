@@ -1,4 +1,4 @@
-use super::{Check, EnvValue, Entry, HaShape};
+use super::{Check, Entry, EnvValue, HaShape};
 use crate::model::DependencyKind;
 
 /// PostgreSQL (the Docker official image; HA through CloudNativePG or Patroni, see
@@ -14,7 +14,10 @@ pub const ENTRY: Entry = Entry {
     ready: Check::Exec(&["pg_isready", "-h", "127.0.0.1", "-p", "5432"]),
     live: Check::Exec(&["pg_isready", "-h", "127.0.0.1", "-p", "5432"]),
     env: &[
-        ("PGDATA", EnvValue::Literal("/var/lib/postgresql/data/pgdata")),
+        (
+            "PGDATA",
+            EnvValue::Literal("/var/lib/postgresql/data/pgdata"),
+        ),
         ("POSTGRES_USER", EnvValue::Secret("username")),
         ("POSTGRES_PASSWORD", EnvValue::Secret("password")),
     ],
