@@ -454,7 +454,9 @@ fn decorate(node: &mut Node, key: &Key, chart: &str) {
     }
     // Objects that carry their own wave (the data tier, migration hooks) keep it.
     if let Some((_, Node::Map(annotations))) = meta.iter().find(|(k, _)| k == "annotations")
-        && annotations.iter().any(|(k, _)| k == berth_kinds::WAVE_ANNOTATION)
+        && annotations
+            .iter()
+            .any(|(k, _)| k == berth_kinds::WAVE_ANNOTATION)
     {
         return;
     }

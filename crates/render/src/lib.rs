@@ -7,6 +7,7 @@
 // One module per kind; every workload kind builds its pod with [`pod::PodBuilder`].
 pub mod config_map;
 pub mod dapr;
+pub mod data;
 pub mod deployment;
 mod exposure;
 pub mod helm_test;

@@ -22,13 +22,18 @@ pub fn dependency_vars(
     ];
     let addr = format!("{host}:{port}");
     match kind {
-        DependencyKind::Redis => vars.push((format!("{p}_URL"), format!("redis://{addr}"))),
+        DependencyKind::Redis | DependencyKind::Valkey => {
+            vars.push((format!("{p}_URL"), format!("redis://{addr}")))
+        }
+        DependencyKind::Nats => vars.push((format!("{p}_URL"), format!("nats://{addr}"))),
+        DependencyKind::Elasticsearch => vars.push((format!("{p}_URL"), format!("http://{addr}"))),
+        DependencyKind::Memcached => vars.push((format!("{p}_ADDR"), addr)),
         DependencyKind::Mongodb => vars.push((format!("{p}_URL"), format!("mongodb://{addr}"))),
         DependencyKind::Rabbitmq => vars.push((format!("{p}_URL"), format!("amqp://{addr}"))),
         DependencyKind::Http => vars.push((format!("{p}_URL"), format!("http://{addr}"))),
         DependencyKind::Kafka => vars.push((format!("{p}_BOOTSTRAP_SERVERS"), addr)),
         DependencyKind::Tcp => vars.push((format!("{p}_ADDR"), addr)),
-        DependencyKind::Postgres | DependencyKind::Mysql => {}
+        DependencyKind::Postgres | DependencyKind::Mysql | DependencyKind::Mariadb => {}
     }
     vars
 }

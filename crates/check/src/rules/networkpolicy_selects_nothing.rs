@@ -32,8 +32,20 @@ impl Rule for R {
     }
     fn check_index(&self, ix: &Index, cx: &mut Cx) {
         for p in ix.kind("NetworkPolicy") {
-            if let Some(sel) = p.root.path(&["spec", "podSelector"]) && !sel.entries().is_empty() && ix.select(p.ns(), sel).is_empty() && !ix.selects_operator_pods(p.ns(), sel) {
-                cx.hit(p, Some(sel), "spec.podSelector", format!("podSelector matches no pod template in namespace {}", p.ns()));
+            if let Some(sel) = p.root.path(&["spec", "podSelector"])
+                && !sel.entries().is_empty()
+                && ix.select(p.ns(), sel).is_empty()
+                && !ix.selects_operator_pods(p.ns(), sel)
+            {
+                cx.hit(
+                    p,
+                    Some(sel),
+                    "spec.podSelector",
+                    format!(
+                        "podSelector matches no pod template in namespace {}",
+                        p.ns()
+                    ),
+                );
             }
             for dir in ["ingress", "egress"] {
                 let peers_key = if dir == "ingress" { "from" } else { "to" };
@@ -55,7 +67,11 @@ impl Rule for R {
                         if peer.get("namespaceSelector").is_some() {
                             continue;
                         }
-                        if let Some(sel) = peer.get("podSelector") && !sel.entries().is_empty() && ix.select(p.ns(), sel).is_empty() && !ix.selects_operator_pods(p.ns(), sel) {
+                        if let Some(sel) = peer.get("podSelector")
+                            && !sel.entries().is_empty()
+                            && ix.select(p.ns(), sel).is_empty()
+                            && !ix.selects_operator_pods(p.ns(), sel)
+                        {
                             cx.hit(p, Some(sel), format!("spec.{dir}[{i}].{peers_key}[{j}].podSelector"), format!("{dir} peer podSelector matches no pod template in namespace {}", p.ns()));
                         }
                     }
