@@ -263,7 +263,7 @@ mod tests {
                 assert!(w.wave < wave(after), "{after} is a wave after {}", w.kind);
             }
         }
-        assert!(KINDS.iter().filter(|k| k.scalable).all(|k| k.wave == 3));
+        assert!(KINDS.iter().filter(|k| k.scalable).all(|k| k.wave == 20));
         before("IngressClass", "Ingress");
         before("Service", "Ingress");
     }

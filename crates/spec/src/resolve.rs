@@ -2,7 +2,7 @@
 //! image resolved. The renderer reads only this.
 
 use crate::error::SpecError;
-use crate::model::{DependencyKind, Environment, Spec, Tier};
+use crate::model::{Environment, Spec, Tier};
 use crate::quantity::ResourcePair;
 use crate::validate::Ctx;
 use std::path::Path;
