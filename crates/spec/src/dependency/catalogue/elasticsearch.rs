@@ -1,7 +1,7 @@
 use super::{Check, Entry, EnvValue, HaShape};
 use crate::model::DependencyKind;
 
-pub const ENTRY: Entry = Entry {
+pub(super) const ENTRY: Entry = Entry {
     kind: DependencyKind::Elasticsearch,
     image: "docker.elastic.co/elasticsearch/elasticsearch",
     version: "8.15.3",

@@ -2,7 +2,7 @@ use super::{Check, Entry, HaShape};
 use crate::model::DependencyKind;
 
 /// An HTTP endpoint outside the cluster.
-pub const ENTRY: Entry = Entry {
+pub(super) const ENTRY: Entry = Entry {
     kind: DependencyKind::Http,
     image: "",
     version: "",

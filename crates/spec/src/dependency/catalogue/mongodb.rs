@@ -1,7 +1,7 @@
 use super::{Check, Entry, EnvValue, HaShape};
 use crate::model::DependencyKind;
 
-pub const ENTRY: Entry = Entry {
+pub(super) const ENTRY: Entry = Entry {
     kind: DependencyKind::Mongodb,
     image: "mongo",
     version: "7.0",

@@ -3,7 +3,7 @@ use crate::model::DependencyKind;
 
 /// PostgreSQL (the Docker official image; HA through CloudNativePG or Patroni, see
 /// `crate::dependency::postgres`).
-pub const ENTRY: Entry = Entry {
+pub(super) const ENTRY: Entry = Entry {
     kind: DependencyKind::Postgres,
     image: "postgres",
     version: "16",

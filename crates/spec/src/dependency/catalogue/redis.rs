@@ -1,7 +1,7 @@
 use super::{Check, Entry, HaShape};
 use crate::model::DependencyKind;
 
-pub const ENTRY: Entry = Entry {
+pub(super) const ENTRY: Entry = Entry {
     kind: DependencyKind::Redis,
     image: "redis",
     version: "7.4",

@@ -2,7 +2,7 @@ use super::{Check, Entry, HaShape};
 use crate::model::DependencyKind;
 
 /// A TCP endpoint outside the cluster (its port must be given).
-pub const ENTRY: Entry = Entry {
+pub(super) const ENTRY: Entry = Entry {
     kind: DependencyKind::Tcp,
     image: "",
     version: "",
