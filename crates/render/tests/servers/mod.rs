@@ -11,20 +11,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const SETUP: &str = "scripts/setup.d/50-data.sh";
+pub(crate) const SETUP: &str = "scripts/setup.d/50-data.sh";
 
-pub fn repo() -> PathBuf {
+pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
-pub fn tools() -> PathBuf {
+pub(crate) fn tools() -> PathBuf {
     std::env::var_os("BERTH_TOOLS")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo().join(".tools"))
 }
 
 /// A tool from `.tools/bin`; a missing one fails the test, naming the setup script.
-pub fn tool(name: &str) -> PathBuf {
+pub(crate) fn tool(name: &str) -> PathBuf {
     let p = tools().join("bin").join(name);
     assert!(
         p.exists(),
@@ -35,7 +35,7 @@ pub fn tool(name: &str) -> PathBuf {
     p
 }
 
-pub fn moto() -> PathBuf {
+pub(crate) fn moto() -> PathBuf {
     let p = tools().join("venv/bin/moto_server");
     assert!(
         p.exists(),
@@ -44,7 +44,7 @@ pub fn moto() -> PathBuf {
     p
 }
 
-pub fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -76,7 +76,7 @@ fn ids() -> Option<(String, String)> {
 }
 
 /// A command that runs as `berthdata` when the tests run as root (PostgreSQL refuses root).
-pub fn cmd(program: &Path) -> Command {
+pub(crate) fn cmd(program: &Path) -> Command {
     let mut c = match ids() {
         Some((u, g)) => {
             let mut c = Command::new("setpriv");
@@ -103,7 +103,7 @@ pub fn cmd(program: &Path) -> Command {
 }
 
 /// A scratch directory the servers may write.
-pub fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("berth-data-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
@@ -120,7 +120,7 @@ pub fn scratch(name: &str) -> PathBuf {
     d
 }
 
-pub fn mkdir(p: &Path) -> PathBuf {
+pub(crate) fn mkdir(p: &Path) -> PathBuf {
     std::fs::create_dir_all(p).unwrap();
     if ids().is_some() {
         Command::new("chown")
@@ -132,7 +132,7 @@ pub fn mkdir(p: &Path) -> PathBuf {
     p.to_owned()
 }
 
-pub fn write(p: &Path, text: &str) {
+pub(crate) fn write(p: &Path, text: &str) {
     std::fs::write(p, text).unwrap();
     if ids().is_some() {
         Command::new("chown")
@@ -145,14 +145,14 @@ pub fn write(p: &Path, text: &str) {
 
 /// Processes started by a test, stopped by PID (and the postmasters of `data_dirs`) at the end.
 #[derive(Default)]
-pub struct Procs {
-    pub children: Vec<(String, Child)>,
-    pub data_dirs: Vec<PathBuf>,
-    pub pids: Vec<u32>,
+pub(crate) struct Procs {
+    pub(crate) children: Vec<(String, Child)>,
+    pub(crate) data_dirs: Vec<PathBuf>,
+    pub(crate) pids: Vec<u32>,
 }
 
 impl Procs {
-    pub fn spawn(&mut self, name: &str, mut c: Command, log: &Path) -> u32 {
+    pub(crate) fn spawn(&mut self, name: &str, mut c: Command, log: &Path) -> u32 {
         let f = std::fs::File::create(log).unwrap();
         c.stdout(f.try_clone().unwrap())
             .stderr(f)
@@ -166,13 +166,13 @@ impl Procs {
     }
 }
 
-pub fn kill(pid: u32, sig: &str) {
+pub(crate) fn kill(pid: u32, sig: &str) {
     let _ = Command::new("kill")
         .args([format!("-{sig}"), pid.to_string()])
         .status();
 }
 
-pub fn postmaster_pid(data: &Path) -> Option<u32> {
+pub(crate) fn postmaster_pid(data: &Path) -> Option<u32> {
     std::fs::read_to_string(data.join("postmaster.pid"))
         .ok()?
         .lines()
@@ -199,7 +199,7 @@ impl Drop for Procs {
     }
 }
 
-pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) -> Duration {
+pub(crate) fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) -> Duration {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if f() {
@@ -210,12 +210,12 @@ pub fn wait_until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) ->
     panic!("timed out after {timeout:?} waiting for {what}");
 }
 
-pub fn run(mut c: Command) -> Output {
+pub(crate) fn run(mut c: Command) -> Output {
     c.stdin(Stdio::null());
     c.output().expect("spawn")
 }
 
-pub fn ok(c: Command, what: &str) -> String {
+pub(crate) fn ok(c: Command, what: &str) -> String {
     let o = run(c);
     assert!(
         o.status.success(),
@@ -227,7 +227,7 @@ pub fn ok(c: Command, what: &str) -> String {
 }
 
 /// `psql -tAc SQL` against 127.0.0.1:port.
-pub fn psql(port: u16, user: &str, pw: &str, db: &str, sql: &str) -> Result<String, String> {
+pub(crate) fn psql(port: u16, user: &str, pw: &str, db: &str, sql: &str) -> Result<String, String> {
     let mut c = Command::new(tool("psql"));
     c.args([
         "-X",
@@ -257,20 +257,20 @@ pub fn psql(port: u16, user: &str, pw: &str, db: &str, sql: &str) -> Result<Stri
 
 // ---- the rendered objects ----
 
-pub fn load(spec: &str, env: &str) -> Rendered {
+pub(crate) fn load(spec: &str, env: &str) -> Rendered {
     let loaded = berth_spec::load_str(Path::new("berth.yaml"), spec, &|_| Ok(Vec::new()))
         .unwrap_or_else(|e| panic!("spec: {e:?}"));
     berth_render::render(loaded.app(env).expect("env"))
 }
 
-pub fn object<'a>(r: &'a Rendered, kind: &str, name: &str) -> &'a Object {
+pub(crate) fn object<'a>(r: &'a Rendered, kind: &str, name: &str) -> &'a Object {
     r.objects
         .iter()
         .find(|o| o.kind == kind && o.name == name)
         .unwrap_or_else(|| panic!("berth rendered no {kind} {name}"))
 }
 
-pub fn config(r: &Rendered, map: &str, key: &str) -> String {
+pub(crate) fn config(r: &Rendered, map: &str, key: &str) -> String {
     object(r, "ConfigMap", map).body["data"][key]
         .as_str()
         .unwrap_or_else(|| panic!("ConfigMap {map} has no {key}"))
@@ -278,7 +278,7 @@ pub fn config(r: &Rendered, map: &str, key: &str) -> String {
 }
 
 /// Writes every key of a rendered ConfigMap into `dir` (what a volume mount would show).
-pub fn mount_config(r: &Rendered, map: &str, dir: &Path) -> PathBuf {
+pub(crate) fn mount_config(r: &Rendered, map: &str, dir: &Path) -> PathBuf {
     mkdir(dir);
     for (k, v) in object(r, "ConfigMap", map).body["data"]
         .as_object()
@@ -291,7 +291,7 @@ pub fn mount_config(r: &Rendered, map: &str, dir: &Path) -> PathBuf {
 
 /// A container's env as Kubernetes would build it: values, `secretKeyRef`s from `secrets`
 /// (Secret name → key → value), and `$(VAR)` references to earlier variables.
-pub fn container_env(c: &Value, secrets: &HashMap<&str, &str>) -> Vec<(String, String)> {
+pub(crate) fn container_env(c: &Value, secrets: &HashMap<&str, &str>) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for e in c["env"].as_array().into_iter().flatten() {
         let name = e["name"].as_str().unwrap().to_owned();
@@ -330,7 +330,7 @@ pub fn container_env(c: &Value, secrets: &HashMap<&str, &str>) -> Vec<(String, S
 }
 
 /// Replaces in-cluster addresses (`db:5432`, `PGHOST=db`) with loopback ones.
-pub fn place(env: &mut [(String, String)], addrs: &[(&str, u16, u16)]) {
+pub(crate) fn place(env: &mut [(String, String)], addrs: &[(&str, u16, u16)]) {
     for (k, v) in env.iter_mut() {
         for (host, port, local) in addrs {
             *v = v.replace(&format!("@{host}:{port}/"), &format!("@127.0.0.1:{local}/"));
@@ -352,6 +352,6 @@ pub fn place(env: &mut [(String, String)], addrs: &[(&str, u16, u16)]) {
     }
 }
 
-pub fn annotation<'a>(o: &'a Object, key: &str) -> Option<&'a str> {
+pub(crate) fn annotation<'a>(o: &'a Object, key: &str) -> Option<&'a str> {
     o.body["metadata"]["annotations"][key].as_str()
 }
