@@ -198,6 +198,28 @@ fn allowed(
     check(from, to, true) && check(to, from, false)
 }
 
+/// The ports a workload's pods listen on: its containers', or for the pods CloudNativePG makes
+/// (their spec is the operator's), the ports that operator documents.
+fn workload_ports(w: &k8s::Workload) -> Vec<(Port, Option<String>)> {
+    let tcp = |port: u16, name: &str| {
+        (
+            Port {
+                port,
+                protocol: "TCP".into(),
+            },
+            Some(name.to_owned()),
+        )
+    };
+    match (
+        w.object.api_version.starts_with("postgresql.cnpg.io/"),
+        w.object.kind.as_str(),
+    ) {
+        (true, "Cluster") => vec![tcp(5432, "postgresql"), tcp(8000, "status")],
+        (true, "Pooler") => vec![tcp(5432, "pgbouncer")],
+        _ => w.pod_spec.map(container_ports).unwrap_or_default(),
+    }
+}
+
 fn container_ports(pod_spec: &Value) -> Vec<(Port, Option<String>)> {
     let mut out = Vec::new();
     for c in pod_spec["containers"]
@@ -257,7 +279,7 @@ pub fn graph(r: &Rendered, ingress_namespace: &str) -> Graph {
             id: w.object.name.clone(),
             namespace: ns,
             labels: w.pod_labels.clone(),
-            ports: w.pod_spec.map(container_ports).unwrap_or_default(),
+            ports: workload_ports(&w),
         });
     }
     let governed: BTreeSet<String> = endpoints.iter().map(|e| e.id.clone()).collect();
@@ -884,8 +906,29 @@ pub fn declared(app: &berth_spec::App, r: &Rendered) -> BTreeSet<(String, String
     }
     for s in &app.services {
         for used in s.uses_services.iter().chain(&s.uses_dependencies) {
+            // A dependency reached at its own address (a managed database, whose certificate
+            // names its host) has no Service: its policy opens its range, `0.0.0.0/0` without one.
+            let dep = app.dependencies.iter().find(|d| &d.name == used);
+            let node = match dep {
+                // An in-cluster database behind a pooler is called through the pooler.
+                Some(d)
+                    if d.server.is_some()
+                        && d.postgres.as_ref().is_some_and(|p| p.pooler.is_some()) =>
+                {
+                    format!("{used}-pooler")
+                }
+                Some(d)
+                    if !r
+                        .objects
+                        .iter()
+                        .any(|o| o.kind == "Service" && &o.name == used) =>
+                {
+                    format!("cidr:{}", d.cidr.as_deref().unwrap_or("0.0.0.0/0"))
+                }
+                _ => used.clone(),
+            };
             for p in ports_of(used) {
-                out.insert((s.name.clone(), used.clone(), p));
+                out.insert((s.name.clone(), node.clone(), p));
             }
         }
         if s.expose.is_some() {
@@ -895,6 +938,60 @@ pub fn declared(app: &berth_spec::App, r: &Rendered) -> BTreeSet<(String, String
         }
         if s.sync.as_ref().is_some_and(|c| c.cloud.is_some()) {
             out.insert((s.name.clone(), "cidr:0.0.0.0/0".into(), "443/TCP".into()));
+        }
+    }
+    // The data tier's own paths: a pooler to its database; Patroni to the Kubernetes API (its
+    // configuration store, at an address no policy can name, hence any address on its ports).
+    for d in app.dependencies.iter().filter(|d| d.server.is_some()) {
+        let Some(pg) = &d.postgres else { continue };
+        if pg.pooler.is_some() {
+            out.insert((
+                format!("{}-pooler", d.name),
+                d.name.clone(),
+                format!("{}/TCP", d.port),
+            ));
+        }
+        use berth_spec::dependency::postgres::Topology;
+        // Patroni and CloudNativePG's instance manager (in its instances and its pooler pods).
+        let api_clients = match pg.topology {
+            Some(Topology::Patroni { .. }) => vec![d.name.clone()],
+            Some(Topology::CloudNativePg { .. }) if pg.pooler.is_some() => {
+                vec![d.name.clone(), format!("{}-pooler", d.name)]
+            }
+            Some(Topology::CloudNativePg { .. }) => vec![d.name.clone()],
+            _ => vec![],
+        };
+        for client in api_clients {
+            for p in ["443/TCP", "6443/TCP"] {
+                out.insert((client.clone(), "cidr:0.0.0.0/0".into(), p.into()));
+            }
+        }
+    }
+    // The data tier's own paths: a pooler to its database; Patroni to the Kubernetes API (its
+    // configuration store, at an address no policy can name, hence any address on its ports).
+    for d in app.dependencies.iter().filter(|d| d.server.is_some()) {
+        let Some(pg) = &d.postgres else { continue };
+        if pg.pooler.is_some() {
+            out.insert((
+                format!("{}-pooler", d.name),
+                d.name.clone(),
+                format!("{}/TCP", d.port),
+            ));
+        }
+        use berth_spec::dependency::postgres::Topology;
+        // Patroni and CloudNativePG's instance manager (in its instances and its pooler pods).
+        let api_clients = match pg.topology {
+            Some(Topology::Patroni { .. }) => vec![d.name.clone()],
+            Some(Topology::CloudNativePg { .. }) if pg.pooler.is_some() => {
+                vec![d.name.clone(), format!("{}-pooler", d.name)]
+            }
+            Some(Topology::CloudNativePg { .. }) => vec![d.name.clone()],
+            _ => vec![],
+        };
+        for client in api_clients {
+            for p in ["443/TCP", "6443/TCP"] {
+                out.insert((client.clone(), "cidr:0.0.0.0/0".into(), p.into()));
+            }
         }
     }
     for o in r.objects.iter().filter(|o| o.kind == "Ingress") {

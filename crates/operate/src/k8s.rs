@@ -317,13 +317,21 @@ pub fn workloads(r: &Rendered) -> Vec<Workload<'_>> {
     let mut out = Vec::new();
     for o in &r.objects {
         let b = &o.body;
-        let reference = format!("{}/{}", o.kind.to_ascii_lowercase(), o.name);
+        let reference = if o.kind == "Pooler" {
+            format!("pooler.postgresql.cnpg.io/{}", o.name)
+        } else {
+            format!("{}/{}", o.kind.to_ascii_lowercase(), o.name)
+        };
         let template = match o.kind.as_str() {
             "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
                 b.pointer("/spec/template")
             }
             "CronJob" => b.pointer("/spec/jobTemplate/spec/template"),
             "Pod" => Some(b),
+            // CloudNativePG's PgBouncer pods: `instances` copies of `template`.
+            "Pooler" if o.api_version.starts_with("postgresql.cnpg.io/") => {
+                b.pointer("/spec/template")
+            }
             _ => None,
         };
         if let Some(t) = template {
@@ -337,6 +345,7 @@ pub fn workloads(r: &Rendered) -> Vec<Workload<'_>> {
                     u32_at(b, "/spec/jobTemplate/spec/parallelism").unwrap_or(1),
                 ),
                 "Pod" => (Role::Service, 1),
+                "Pooler" => (Role::Service, u32_at(b, "/spec/instances").unwrap_or(1)),
                 _ => (Role::Service, u32_at(b, "/spec/replicas").unwrap_or(1)),
             };
             let (min, max) = match hpa {
@@ -362,7 +371,12 @@ pub fn workloads(r: &Rendered) -> Vec<Workload<'_>> {
                 object: o,
                 reference,
                 pod_spec: Some(pod_spec),
-                pod_labels: labels_of(&t["metadata"]["labels"]),
+                pod_labels: if o.kind == "Pooler" {
+                    // The operator labels its pods with the Pooler's name.
+                    Labels::from([("cnpg.io/poolerName".into(), o.name.clone())])
+                } else {
+                    labels_of(&t["metadata"]["labels"])
+                },
                 min,
                 max,
                 hpa,
@@ -465,31 +479,13 @@ pub fn workloads(r: &Rendered) -> Vec<Workload<'_>> {
 /// Kinds in a render that may run pods but that berth cannot size (an operator's custom
 /// resource it does not know), so a plan can say what it left out.
 pub fn unsized_kinds(r: &Rendered) -> Vec<String> {
-    const KNOWN: &[&str] = &[
-        "Namespace",
-        "NetworkPolicy",
-        "ResourceQuota",
-        "LimitRange",
-        "PodDisruptionBudget",
-        "ServiceAccount",
-        "Secret",
-        "SealedSecret",
-        "ExternalSecret",
-        "ConfigMap",
-        "PersistentVolumeClaim",
-        "Role",
-        "RoleBinding",
-        "ClusterRole",
-        "ClusterRoleBinding",
-        "Service",
-        "HorizontalPodAutoscaler",
-        "Ingress",
-        "Certificate",
+    // Custom resources berth renders that run no pods of their own (the kind table knows the
+    // built-in kinds and Dapr's).
+    const PODLESS_RESOURCES: &[&str] = &[
         "ServiceMonitor",
         "PodMonitor",
         "PrometheusRule",
         "ScheduledBackup",
-        "Pooler",
         "KafkaTopic",
         "KafkaUser",
         "Database",
@@ -497,13 +493,15 @@ pub fn unsized_kinds(r: &Rendered) -> Vec<String> {
         "VerticalPodAutoscaler",
         "GrafanaDashboard",
     ];
+    let podless = |kind: &str| {
+        berth_kinds::get(kind).is_some_and(|k| k.pod_template.is_none())
+            || PODLESS_RESOURCES.contains(&kind)
+    };
     let sized: Vec<&Object> = workloads(r).iter().map(|w| w.object).collect();
     let mut out: Vec<String> = r
         .objects
         .iter()
-        .filter(|o| {
-            !KNOWN.contains(&o.kind.as_str()) && !sized.iter().any(|s| std::ptr::eq(*s, *o))
-        })
+        .filter(|o| !podless(&o.kind) && !sized.iter().any(|s| std::ptr::eq(*s, *o)))
         .map(|o| format!("{}/{}", o.kind, o.name))
         .collect();
     out.dedup();

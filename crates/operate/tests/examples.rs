@@ -79,6 +79,31 @@ fn totals_match_an_independent_count() {
                         max * berth_operate::k8s::bytes(req["memory"].as_str().unwrap()).unwrap();
                 }
             }
+            // CloudNativePG runs `instances` pods of a Cluster (its `resources`) and of a Pooler
+            // (its template's containers).
+            for o in r
+                .objects
+                .iter()
+                .filter(|o| o.api_version.starts_with("postgresql.cnpg.io/"))
+            {
+                let n = o.body["spec"]["instances"].as_i64().unwrap_or(1);
+                let requests: Vec<&serde_json::Value> = match o.kind.as_str() {
+                    "Cluster" => vec![&o.body["spec"]["resources"]["requests"]],
+                    "Pooler" => o.body["spec"]["template"]["spec"]["containers"]
+                        .as_array()
+                        .expect("a Pooler berth renders bounds its containers")
+                        .iter()
+                        .map(|c| &c["resources"]["requests"])
+                        .collect(),
+                    _ => continue,
+                };
+                for req in requests {
+                    min_cpu +=
+                        n * berth_operate::k8s::millis(req["cpu"].as_str().unwrap()).unwrap();
+                    max_mem +=
+                        n * berth_operate::k8s::bytes(req["memory"].as_str().unwrap()).unwrap();
+                }
+            }
             let plan = capacity::plan(&r);
             assert_eq!(plan.min.cpu_request, min_cpu, "{name}/{}", r.env);
             assert_eq!(plan.max.memory_request, max_mem, "{name}/{}", r.env);

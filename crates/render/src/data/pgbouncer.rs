@@ -23,6 +23,14 @@ pub const SERVER_CHECK_DELAY: u32 = 10;
 pub const CONFIG_DIR: &str = "/etc/pgbouncer";
 pub const RUN_DIR: &str = "/var/run/pgbouncer";
 
+/// What one PgBouncer container asks for and may use (ours and CloudNativePG's Pooler pods).
+pub fn resources() -> Value {
+    json!({
+        "requests": {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "64Mi"},
+        "limits": {"cpu": "1", "memory": "256Mi", "ephemeral-storage": "1Gi"},
+    })
+}
+
 /// The settings berth gives PgBouncer (shared with CloudNativePG's Pooler `parameters`).
 pub fn settings(p: &Pooler) -> Vec<(&'static str, String)> {
     vec![
@@ -104,7 +112,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object
         "command": ["sh", format!("{CONFIG_DIR}/start.sh")],
         "ports": [{"name": "pgbouncer", "containerPort": PORT, "protocol": "TCP"}],
         "env": env,
-        "resources": {"requests": {"cpu": "50m", "memory": "64Mi", "ephemeral-storage": "64Mi"}, "limits": {"cpu": "1", "memory": "256Mi", "ephemeral-storage": "1Gi"}},
+        "resources": resources(),
         "readinessProbe": {"tcpSocket": {"port": PORT}, "periodSeconds": 5},
         "livenessProbe": {"tcpSocket": {"port": PORT}, "periodSeconds": 10, "failureThreshold": 6},
         // Let clients finish: PgBouncer stops accepting, then exits when its pools drain.

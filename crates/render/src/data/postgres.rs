@@ -562,6 +562,8 @@ fn cnpg(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u32) -> V
                 "instances": p.instances,
                 "type": "rw",
                 "pgbouncer": {"poolMode": p.mode.as_str(), "parameters": pgbouncer::cnpg_parameters(p)},
+                // The operator fills in the rest of the pod; without this it runs unbounded.
+                "template": {"spec": {"containers": [{"name": "pgbouncer", "resources": pgbouncer::resources()}]}},
             },
         }), DATA_WAVE)));
     }
