@@ -31,7 +31,7 @@ fn capacity_json_fit_and_exit_codes() {
     let doc = json(&out);
     assert_eq!(doc["environments"].as_array().unwrap().len(), 3);
     // The service pods plus the data tier (CloudNativePG instances, PgBouncer pods).
-    assert_eq!(doc["environments"][2]["max"]["pods"], 32);
+    assert_eq!(doc["environments"][2]["max"]["pods"], 34);
 
     let out = berth(&[
         "capacity",

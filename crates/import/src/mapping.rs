@@ -1886,7 +1886,24 @@ fn dependency(cx: &mut Ctx<'_>, name: &str, bname: &str, svc: &Node, k: &Known) 
         && !db.is_empty()
     {
         let dbname = db.to_ascii_lowercase().replace('-', "_");
-        body.push(Entry::new("databases", strs([dbname])));
+        if berth_spec::dependency::postgres::accepts_database_name(&dbname) {
+            body.push(Entry::new("databases", strs([dbname])));
+        } else {
+            // `postgres` is the server's maintenance database (and its superuser's name): berth
+            // gives the app a database and owner role of its own instead.
+            let pos = svc
+                .get("environment")
+                .and_then(|e| e.get(var))
+                .map_or(svc.pos, |v| v.pos);
+            cx.item(
+                Kind::Changed,
+                pos,
+                n,
+                &format!("environment.{var}"),
+                format!("database `{db}` → berth's default database (PostgreSQL's own names are not given to an app)"),
+                "services that `use` it get its name in their connection settings; set `databases:` to name it",
+            );
+        }
     }
     // What compose set that the catalogue decides.
     for (ek, ev) in entries(

@@ -174,6 +174,16 @@ pub fn default_database(app: &str) -> String {
 }
 
 /// A PostgreSQL identifier berth accepts for databases and roles: lowercase, no quoting needed.
+/// Whether berth can create `db` with an owner role of the same name: a plain identifier that
+/// is not one of PostgreSQL's own databases or roles.
+pub fn accepts_database_name(db: &str) -> bool {
+    is_pg_name(db)
+        && !matches!(
+            db,
+            "postgres" | "template0" | "template1" | "superuser" | "replication" | "replicator"
+        )
+}
+
 fn is_pg_name(s: &str) -> bool {
     let mut c = s.chars();
     matches!(c.next(), Some(f) if f.is_ascii_lowercase() || f == '_')
@@ -488,17 +498,7 @@ pub(crate) fn resolve_dependencies(
             }
             let mut seen: Vec<String> = Vec::new();
             for (i, db) in databases.iter().enumerate() {
-                if !is_pg_name(db)
-                    || matches!(
-                        db.as_str(),
-                        "postgres"
-                            | "template0"
-                            | "template1"
-                            | "superuser"
-                            | "replication"
-                            | "replicator"
-                    )
-                {
+                if !accepts_database_name(db) {
                     err(
                         &["databases", &i.to_string()],
                         format!("`{db}` is not a database name berth accepts"),
