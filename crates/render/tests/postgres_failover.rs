@@ -389,9 +389,16 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
     // so "first write after the kill" would understate it).
     let gap = {
         let l = log.lock().unwrap();
-        let mut oks: Vec<Instant> = l.iter().filter(|(_, ok, _)| *ok).map(|(_, _, t)| *t).collect();
+        let mut oks: Vec<Instant> = l
+            .iter()
+            .filter(|(_, ok, _)| *ok)
+            .map(|(_, _, t)| *t)
+            .collect();
         oks.sort();
-        let start = oks.iter().rposition(|t| *t < killed).expect("a write before the kill");
+        let start = oks
+            .iter()
+            .rposition(|t| *t < killed)
+            .expect("a write before the kill");
         oks[start..]
             .windows(2)
             .map(|w| w[1] - w[0])
