@@ -80,6 +80,10 @@ pub(crate) enum Command {
     /// and external endpoints, with the connections the rendered policies allow.
     #[cfg(feature = "full")]
     Graph(GraphArgs),
+    /// What to type at 3 a.m.: deploy, verify, roll back and troubleshoot one environment, with
+    /// every command complete (Markdown; `-o json` for the sections and commands as data).
+    #[cfg(feature = "full")]
+    Runbook(RunbookArgs),
     /// Run the config-sync sidecar: sync config from S3 or a folder into ROOT/current, validated,
     /// swapped atomically, reloaded, verified and rolled back on failure.
     ConfigSync(ConfigSyncArgs),
@@ -430,6 +434,36 @@ pub(crate) struct GraphArgs {
     /// Output format.
     #[arg(short = 'o', long = "output", value_enum, default_value_t = GraphFormat::Svg)]
     pub output: GraphFormat,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum RunbookFormat {
+    /// Markdown (what `berth build` writes to `out/runbook/ENV.md`).
+    #[default]
+    Markdown,
+    /// The sections, texts and commands (argv) for scripts.
+    Json,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  berth runbook examples/todo --env prod > RUNBOOK.md
+  berth runbook examples/todo --env prod -o json | jq -r '.sections[] | select(.id == \"roll-back-with-helm\") | .blocks[].commands[]?.pipeline[0] | join(\" \")'")]
+pub(crate) struct RunbookArgs {
+    /// App directory (holding berth.yaml) or the spec file itself.
+    #[arg(default_value = ".")]
+    pub app: PathBuf,
+    /// Environment (required when the spec has several).
+    #[arg(short = 'e', long = "env")]
+    pub env: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = RunbookFormat::Markdown)]
+    pub output: RunbookFormat,
+    /// Where the commands expect `berth build`'s output (default: APP/out).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: Option<PathBuf>,
 }
 
 /// `berth config-sync`: every flag can also be set by its `BERTH_SYNC_*` environment variable.

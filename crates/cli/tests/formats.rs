@@ -106,7 +106,8 @@ fn build_writes_every_format_and_reports_each() {
             "compose",
             "monitoring",
             "capacity",
-            "graph"
+            "graph",
+            "runbook"
         ]
     );
     for f in summary["formats"].as_array().unwrap() {

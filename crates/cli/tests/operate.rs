@@ -129,9 +129,11 @@ fn build_writes_and_reports_every_operating_output() {
         .iter()
         .map(|f| f["format"].as_str().unwrap())
         .collect();
-    for name in ["capacity", "graph"] {
+    for name in ["capacity", "graph", "runbook"] {
         assert!(formats.contains(&name), "{formats:?}");
     }
+    let runbook = std::fs::read_to_string(out_dir.join("runbook/prod.md")).unwrap();
+    assert!(runbook.starts_with("# Runbook: todo (prod)"), "{runbook}");
     let svg = std::fs::read_to_string(out_dir.join("graph/prod.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.contains("backend"));
     let readme = std::fs::read_to_string(out_dir.join("helm/README.md")).unwrap();

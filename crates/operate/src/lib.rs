@@ -10,3 +10,4 @@ pub mod capacity;
 pub mod graph;
 pub mod k8s;
 pub mod monitoring;
+pub mod runbook;

@@ -44,7 +44,11 @@ pub(super) fn run(args: BuildArgs) -> CmdResult {
             .zip(&rendered)
             .map(|(app, r)| scope.spawn(move || check_env(app.tier, r)))
             .collect();
-        let emitted = emit_all(&loaded, &rendered, &args.argocd, &out_dir);
+        let paths = berth_operate::runbook::Paths {
+            app: super::runbook::display(&super::runbook::app_dir(&args.app, &loaded.file)),
+            out: super::runbook::display(&out_dir),
+        };
+        let emitted = emit_all(&loaded, &rendered, &args.argocd, &out_dir, &paths);
         let checks: Result<Vec<CheckStatus>, Failure> = checks
             .into_iter()
             .map(|h| h.join().expect("check thread"))
@@ -135,6 +139,7 @@ fn emit_all(
     rendered: &[Rendered],
     argocd: &ArgoCdArgs,
     out_dir: &std::path::Path,
+    paths: &berth_operate::runbook::Paths,
 ) -> Result<(Vec<FormatStatus>, std::io::Result<()>), Failure> {
     let mut files = FileSet::default();
     let mut formats = Vec::new();
@@ -156,7 +161,7 @@ fn emit_all(
             _ => files.nest(name, set),
         }
     }
-    for (name, set) in super::operate::outputs(loaded, rendered) {
+    for (name, set) in super::operate::outputs(loaded, rendered, paths) {
         formats.push(FormatStatus {
             name,
             directory: out_dir.join(name),

@@ -23,6 +23,8 @@ mod operate;
 #[cfg(feature = "full")]
 mod render;
 #[cfg(feature = "full")]
+mod runbook;
+#[cfg(feature = "full")]
 mod seal;
 #[cfg(feature = "full")]
 mod secret;
@@ -50,6 +52,8 @@ pub(crate) fn run(command: Command) -> CmdResult {
         Command::Capacity(args) => capacity::run(args),
         #[cfg(feature = "full")]
         Command::Graph(args) => graph::run(args),
+        #[cfg(feature = "full")]
+        Command::Runbook(args) => runbook::run(args),
         Command::ConfigSync(args) => config_sync::run(args),
         #[cfg(feature = "full")]
         Command::Secret(command) => secret::run(command),

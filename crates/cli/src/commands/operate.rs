@@ -1,12 +1,18 @@
 //! The operating outputs `berth build` writes beside the deployable formats, each one a
-//! command's output for every environment: `capacity/ENV.{txt,json}`, `graph/ENV.{svg,mmd,dot}`.
+//! command's output for every environment: `capacity/ENV.{txt,json}`, `graph/ENV.{svg,mmd,dot}`,
+//! `runbook/ENV.md`.
 
 use berth_emit::FileSet;
 use berth_render::Rendered;
 use berth_spec::Loaded;
 
-/// Each output's directory name and files.
-pub(super) fn outputs(loaded: &Loaded, rendered: &[Rendered]) -> Vec<(&'static str, FileSet)> {
+/// Each output's directory name and files. `paths`: the app and output directories as the
+/// runbook's commands name them.
+pub(super) fn outputs(
+    loaded: &Loaded,
+    rendered: &[Rendered],
+    paths: &berth_operate::runbook::Paths,
+) -> Vec<(&'static str, FileSet)> {
     let mut capacity = FileSet::default();
     for r in rendered {
         let plan = berth_operate::capacity::plan(r);
@@ -22,7 +28,16 @@ pub(super) fn outputs(loaded: &Loaded, rendered: &[Rendered]) -> Vec<(&'static s
         graph.insert(format!("{}.mmd", r.env), g.to_mermaid());
         graph.insert(format!("{}.dot", r.env), g.to_dot());
     }
-    vec![("capacity", capacity), ("graph", graph)]
+    let mut runbook = FileSet::default();
+    for (app, r) in loaded.apps.iter().zip(rendered) {
+        let book = berth_operate::runbook::runbook(app, r, paths);
+        runbook.insert(format!("{}.md", r.env), book.to_markdown());
+    }
+    vec![
+        ("capacity", capacity),
+        ("graph", graph),
+        ("runbook", runbook),
+    ]
 }
 
 /// `monitoring/ENV/`: one file per monitoring object and all.yaml, per environment.
