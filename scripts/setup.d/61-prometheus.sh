@@ -6,8 +6,8 @@ set -euo pipefail
 if command -v promtool >/dev/null 2>&1 && promtool --version >/dev/null 2>&1; then
   exit 0
 fi
-export DEBIAN_FRONTEND=noninteractive
-apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
-# Only the package's binaries are needed; its service is not started in a container.
-apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends prometheus >&2
+# shellcheck source=../lib/apt.sh
+. "$(dirname "$0")/../lib/apt.sh"
+# Only the package's binaries are needed; its service is not started.
+apt_install_missing 61-prometheus.sh prometheus
 promtool --version >&2

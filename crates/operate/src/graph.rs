@@ -967,33 +967,6 @@ pub fn declared(app: &berth_spec::App, r: &Rendered) -> BTreeSet<(String, String
             }
         }
     }
-    // The data tier's own paths: a pooler to its database; Patroni to the Kubernetes API (its
-    // configuration store, at an address no policy can name, hence any address on its ports).
-    for d in app.dependencies.iter().filter(|d| d.server.is_some()) {
-        let Some(pg) = &d.postgres else { continue };
-        if pg.pooler.is_some() {
-            out.insert((
-                format!("{}-pooler", d.name),
-                d.name.clone(),
-                format!("{}/TCP", d.port),
-            ));
-        }
-        use berth_spec::dependency::postgres::Topology;
-        // Patroni and CloudNativePG's instance manager (in its instances and its pooler pods).
-        let api_clients = match pg.topology {
-            Some(Topology::Patroni { .. }) => vec![d.name.clone()],
-            Some(Topology::CloudNativePg { .. }) if pg.pooler.is_some() => {
-                vec![d.name.clone(), format!("{}-pooler", d.name)]
-            }
-            Some(Topology::CloudNativePg { .. }) => vec![d.name.clone()],
-            _ => vec![],
-        };
-        for client in api_clients {
-            for p in ["443/TCP", "6443/TCP"] {
-                out.insert((client.clone(), "cidr:0.0.0.0/0".into(), p.into()));
-            }
-        }
-    }
     for o in r.objects.iter().filter(|o| o.kind == "Ingress") {
         let tls = o.body["spec"]["tls"]
             .as_array()
