@@ -39,6 +39,8 @@ const CONTAINER: Keep = Keep::Fields(&[
     ("envFrom", Keep::All),
     // presence only matters (readiness-probe-missing)
     ("readinessProbe", Keep::All),
+    // an init container with `Always` is a native sidecar (its ports serve: service-target-port)
+    ("restartPolicy", Keep::All),
 ]);
 const POD_SPEC: Keep = Keep::Fields(&[
     ("containers", Keep::Each(&CONTAINER)),

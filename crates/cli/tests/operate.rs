@@ -30,8 +30,9 @@ fn capacity_json_fit_and_exit_codes() {
     );
     let doc = json(&out);
     assert_eq!(doc["environments"].as_array().unwrap().len(), 3);
-    // The service pods plus the data tier (CloudNativePG instances, PgBouncer pods).
-    assert_eq!(doc["environments"][2]["max"]["pods"], 34);
+    // The service pods plus the data tier (CloudNativePG instances, PgBouncer pods, three
+    // Valkey pods with their Sentinels, three Kafka brokers).
+    assert_eq!(doc["environments"][2]["max"]["pods"], 40);
 
     let out = berth(&[
         "capacity",

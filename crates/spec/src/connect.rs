@@ -38,6 +38,70 @@ pub fn dependency_vars(
     vars
 }
 
+/// The plain (non-secret) variables for a resolved dependency as a service in namespace
+/// `app_ns` reaches it at `host` (see [`dependency_vars`]), adjusted to its topology:
+/// - Redis/Valkey with Sentinel: `X_SENTINELS` (every Sentinel `host:26379`) and
+///   `X_MASTER_NAME`; no `X_URL`/`X_HOST` (there is no fixed master address).
+/// - Redis/Valkey in the cluster or managed: `X_URL` carries the password, so it is composed in
+///   the pod from `X_PASSWORD` (berth-render), not here; managed adds `X_TLS` and, in cluster
+///   mode, `X_CLUSTER_MODE=true`.
+/// - Kafka in the cluster: `X_BOOTSTRAP_SERVERS` lists every broker's stable name; managed adds
+///   `X_SECURITY_PROTOCOL` (`SSL` / `SASL_SSL`), `X_SASL_MECHANISM`, `X_SASL_USERNAME` (the
+///   password is `X_SASL_PASSWORD`, a Secret reference).
+pub fn resolved_dependency_vars(
+    dep: &crate::ResolvedDependency,
+    host: &str,
+    app_ns: &str,
+) -> Vec<(String, String)> {
+    use crate::dependency::DependencyMode;
+    let p = env_prefix(&dep.name);
+    let mut vars = dependency_vars(&dep.name, dep.kind, host, dep.port);
+    if let Some(r) = &dep.redis {
+        vars.retain(|(k, _)| *k != format!("{p}_URL"));
+        if let Some(s) = &r.sentinel {
+            vars.clear();
+            vars.push((
+                format!("{p}_SENTINELS"),
+                crate::dependency::cache::sentinels(&dep.name, app_ns, s),
+            ));
+            vars.push((format!("{p}_MASTER_NAME"), dep.name.clone()));
+        }
+        if dep.mode == DependencyMode::Managed {
+            vars.push((format!("{p}_TLS"), r.tls.to_string()));
+            if r.cluster_mode {
+                vars.push((format!("{p}_CLUSTER_MODE"), "true".into()));
+            }
+        }
+    }
+    if let Some(k) = &dep.kafka {
+        let servers = format!("{p}_BOOTSTRAP_SERVERS");
+        if dep.mode == DependencyMode::InCluster && k.operator.is_none() {
+            for (key, v) in vars.iter_mut() {
+                if *key == servers {
+                    *v = crate::dependency::kafka::bootstrap_servers(&dep.name, app_ns, k.brokers);
+                }
+            }
+        }
+        if dep.mode == DependencyMode::Managed {
+            let protocol = match (&k.sasl, k.tls) {
+                (Some(_), true) => "SASL_SSL",
+                (Some(_), false) => "SASL_PLAINTEXT",
+                (None, true) => "SSL",
+                (None, false) => "PLAINTEXT",
+            };
+            vars.push((format!("{p}_SECURITY_PROTOCOL"), protocol.into()));
+            if let Some(s) = &k.sasl {
+                vars.push((
+                    format!("{p}_SASL_MECHANISM"),
+                    s.mechanism.kafka_name().into(),
+                ));
+                vars.push((format!("{p}_SASL_USERNAME"), s.username.clone()));
+            }
+        }
+    }
+    vars
+}
+
 /// Images whose server is known not to speak HTTP: the protocol and port name `port: N` gets
 /// for them, and the URL scheme their clients read (if one carries no credentials).
 pub(crate) fn known_server(repository: &str) -> Option<(&'static str, Option<&'static str>)> {

@@ -32,7 +32,7 @@ mod storage;
 pub mod sync;
 mod validate;
 
-pub use connect::dependency_vars;
+pub use connect::{dependency_vars, resolved_dependency_vars};
 pub use containers::{ExtraContainer, RESERVED_CONTAINER_NAMES, ResolvedContainer};
 pub use error::{SpecError, SpecErrors};
 pub use expose::{DEFAULT_HSTS_SECONDS, Exposure, IngressControls, ResolvedCors};

@@ -345,6 +345,33 @@ pub struct Dependency {
     /// managed/external: TLS settings (`{ ca: certs/rds-ca.pem }` → `sslmode=verify-full`).
     #[serde(default)]
     pub tls: Option<crate::dependency::TlsSpec>,
+    /// kafka in-cluster: KRaft nodes, each broker and controller (default 1; 3 tolerate one down).
+    #[serde(default)]
+    pub brokers: Option<u32>,
+    /// kafka: declared topics (`task.created: { partitions: 3, retention: 7d }`), created by a Job
+    /// (or Strimzi `KafkaTopic`s); their partitions and replicas are kept in `berth.lock`.
+    #[serde(default)]
+    pub topics: Option<IndexMap<String, crate::dependency::TopicSpec>>,
+    /// kafka in-cluster: `strimzi` renders Strimzi `Kafka`, `KafkaNodePool` and `KafkaTopic`
+    /// resources for the Strimzi operator instead of berth's own StatefulSet and topic Job.
+    #[serde(default)]
+    pub operator: Option<crate::dependency::KafkaOperator>,
+    /// redis/valkey in-cluster: `aof` (default: append-only file, fsync every second) or `rdb`
+    /// (snapshots only).
+    #[serde(default)]
+    pub persistence: Option<crate::dependency::Persistence>,
+    /// managed redis/valkey: the endpoint is a Redis Cluster (ElastiCache cluster mode enabled,
+    /// Memorystore Cluster, Azure Cache clustering): clients must speak the cluster protocol.
+    #[serde(rename = "cluster-mode", default)]
+    pub cluster_mode: Option<bool>,
+    /// managed: the provider — elasticache, memorystore, azure-cache (redis/valkey); msk,
+    /// confluent, event-hubs (kafka). Sets the usual port, TLS and SASL mechanism.
+    #[serde(default)]
+    pub provider: Option<crate::dependency::Provider>,
+    /// managed kafka: SASL authentication (`{ mechanism: scram-sha-512, username: app }`); the
+    /// password comes through the environment's secret mode.
+    #[serde(default)]
+    pub sasl: Option<crate::dependency::SaslSpec>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]

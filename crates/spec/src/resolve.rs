@@ -332,7 +332,9 @@ pub(crate) fn resolve(
                     }
                     crate::dependency::DependencyMode::Managed => d.host.clone(),
                 };
-                vars.extend(crate::connect::dependency_vars(used, d.kind, &host, d.port));
+                vars.extend(crate::connect::resolved_dependency_vars(
+                    d, &host, &namespace,
+                ));
             }
         }
         for used in &uses_services {

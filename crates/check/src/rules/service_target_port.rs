@@ -48,7 +48,16 @@ impl Rule for R {
                 let mut pods = BTreeSet::new();
                 for w in ids.iter().map(|&i| &ix.objs[i]) {
                     pods.insert(format!("{} {}", w.kind, w.name));
-                    for c in pod::obj_containers(w).into_iter().filter(|c| !c.init) {
+                    // Native sidecars (init containers with `restartPolicy: Always`) serve
+                    // for the pod's whole life, so their ports are Service targets too.
+                    for c in pod::obj_containers(w).into_iter().filter(|c| {
+                        !c.init
+                            || c.node
+                                .get("restartPolicy")
+                                .and_then(|n| n.scalar_text())
+                                .as_deref()
+                                == Some("Always")
+                    }) {
                         for p in c.node.get("ports").map(|p| p.seq()).unwrap_or(&[]) {
                             if let Some(n) = p.str_at(&["name"]) {
                                 names.insert(n.to_string());

@@ -58,6 +58,7 @@ pub(super) fn run(args: BuildArgs) -> CmdResult {
     let (formats, written) = emitted?;
     written.map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
     let checks = checks?;
+    write_lock(&app_dir, &loaded);
 
     match args.output {
         OutputFormat::Json => {
@@ -104,6 +105,33 @@ pub(super) fn run(args: BuildArgs) -> CmdResult {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records the declared Kafka topics of every environment in `berth.lock` next to berth.yaml
+/// (the load already refused any partition decrease or replication change against the old one).
+/// Written only when it changes and only for apps with topics; a read-only checkout warns.
+fn write_lock(app_dir: &std::path::Path, loaded: &Loaded) {
+    use berth_spec::dependency::kafka::{LOCK_FILE, LockFile};
+    let path = app_dir.join(LOCK_FILE);
+    let old_text = std::fs::read_to_string(&path).ok();
+    let old = old_text
+        .as_deref()
+        .and_then(|t| LockFile::parse(t).ok())
+        .unwrap_or_default();
+    let new = old.updated(&loaded.apps);
+    if new.is_empty() && old_text.is_none() {
+        return;
+    }
+    let text = new.to_text();
+    if old_text.as_deref() == Some(text.as_str()) {
+        return;
+    }
+    if let Err(e) = super::atomic::write_atomically(&path, text.as_bytes()) {
+        eprintln!(
+            "warning: cannot write {}: {e}; the next render cannot check topic changes against this build",
+            path.display()
+        );
+    }
 }
 
 fn plural(n: usize, word: &str) -> String {

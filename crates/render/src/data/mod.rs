@@ -12,7 +12,9 @@
 //! before the workloads (berth-emit's waves).
 
 pub mod backup;
+pub mod cache;
 pub mod generic;
+pub mod kafka;
 pub mod migrate;
 pub mod patroni;
 pub mod pgbouncer;
@@ -75,10 +77,41 @@ pub fn client_target(app: &App, dep: &ResolvedDependency) -> Option<(Value, u16)
         }
         return Some((postgres::server_selector(app, dep, pg.topology), dep.port));
     }
+    if dep.kafka.is_some() {
+        return Some((kafka::broker_selector(app, dep), dep.port));
+    }
     Some((
         json!({"matchLabels": selector_labels(app, &dep.name)}),
         dep.port,
     ))
+}
+
+/// One broker or one cache node outside dev: a drain takes it down.
+fn single_warning(app: &App, dep: &ResolvedDependency, warnings: &mut Vec<Warning>) {
+    if app.tier == berth_spec::Tier::Dev {
+        return;
+    }
+    let single = match (&dep.kafka, &dep.redis) {
+        (Some(k), _) => k.brokers == 1 && k.operator.is_none(),
+        (_, Some(r)) => r.sentinel.is_none(),
+        _ => false,
+    };
+    if single {
+        let fix = if dep.kafka.is_some() {
+            "use `brokers: 3`"
+        } else {
+            "use `ha: { replicas: 2, sentinel: true }`"
+        };
+        warnings.push(Warning {
+            path: format!("dependencies.{}", dep.name),
+            message: format!(
+                "`{}` is a single {} in {}: nothing fails over, and a node drain takes it down; {fix}",
+                dep.name,
+                if dep.kafka.is_some() { "broker" } else { "instance" },
+                app.env
+            ),
+        });
+    }
 }
 
 /// Every object of every dependency.
@@ -114,6 +147,14 @@ pub fn objects(app: &App, warnings: &mut Vec<Warning>) -> Vec<Object> {
             }
             DependencyMode::InCluster => match dep.kind {
                 DependencyKind::Postgres => out.extend(postgres::objects(app, dep, warnings)),
+                DependencyKind::Redis | DependencyKind::Valkey if dep.redis.is_some() => {
+                    single_warning(app, dep, warnings);
+                    out.extend(cache::objects(app, dep))
+                }
+                DependencyKind::Kafka if dep.kafka.is_some() => {
+                    single_warning(app, dep, warnings);
+                    out.extend(kafka::objects(app, dep))
+                }
                 _ => out.extend(generic::objects(app, dep)),
             },
         }
@@ -366,7 +407,36 @@ pub fn wiring(app: &App, svc: &ResolvedService, conns: &[(String, Connection)]) 
         svc.secrets.iter().any(|s| s == n)
             || svc.env.iter().any(|(k, _)| k == n && !k.starts_with("PG"))
     };
-    let env = connection_env(conns, &taken);
+    let mut env = connection_env(conns, &taken);
+    // Redis/Valkey password (and the URL composed from it), Kafka SASL password.
+    for d in &svc.uses_dependencies {
+        let Some(dep) = app.dependencies.iter().find(|x| &x.name == d) else {
+            continue;
+        };
+        let host = match dep.mode {
+            DependencyMode::InCluster => {
+                berth_spec::service_host(&dep.host, &app.namespace, &svc.namespace)
+            }
+            _ => dep.host.clone(),
+        };
+        let mut extra = cache::client_env(dep, &host);
+        if let Some(c) = credentials(dep)
+            .into_iter()
+            .find(|_| dep.kafka.as_ref().is_some_and(|k| k.sasl.is_some()))
+        {
+            extra.push(env_secret(
+                &format!("{}_SASL_PASSWORD", env_prefix(&dep.name)),
+                &c.secret,
+                "password",
+            ));
+        }
+        for v in extra {
+            let name = v["name"].as_str().unwrap_or_default().to_owned();
+            if !taken(&name) && !env.iter().any(|o: &Value| o["name"] == name.as_str()) {
+                env.push(v);
+            }
+        }
+    }
     let mut volumes = Vec::new();
     let mut mounts = Vec::new();
     for d in &svc.uses_dependencies {
@@ -391,6 +461,13 @@ pub fn wiring(app: &App, svc: &ResolvedService, conns: &[(String, Connection)]) 
 pub fn egress_to(app: &App, dep: &ResolvedDependency) -> Value {
     let port = |p: u16| json!([{"port": p, "protocol": "TCP"}]);
     match client_target(app, dep) {
+        Some((selector, _)) if dep.redis.is_some() => {
+            let ports: Vec<Value> = cache::client_ports(dep)
+                .into_iter()
+                .map(|p| json!({"port": p, "protocol": "TCP"}))
+                .collect();
+            json!({"to": [{"podSelector": selector}], "ports": ports})
+        }
         Some((selector, p)) => json!({"to": [{"podSelector": selector}], "ports": port(p)}),
         None => {
             let cidr = dep.cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into());

@@ -2,7 +2,9 @@
 //! the settings of the in-cluster kinds (`ha`, `pooler`, `backup`). What each type *is* — image,
 //! port, data path, probes, credentials, HA shape — lives in the [`catalogue`], one file per type.
 
+pub mod cache;
 pub mod catalogue;
+pub mod kafka;
 pub mod postgres;
 
 use schemars::JsonSchema;
@@ -57,6 +59,14 @@ pub struct HaSettings {
     /// Redis/Valkey: run Sentinels for automatic failover.
     #[serde(default)]
     pub sentinel: Option<bool>,
+    /// Redis/Valkey with Sentinel: how long the master must be unreachable before a Sentinel
+    /// calls it down (default `5s`; failover takes about this plus 1–1.5 s).
+    #[serde(rename = "down-after", default)]
+    pub down_after: Option<String>,
+    /// Redis/Valkey with Sentinel: failover timeout (default `18s`; also the retry delay after a
+    /// failed election, halved).
+    #[serde(rename = "failover-timeout", default)]
+    pub failover_timeout: Option<String>,
 }
 
 /// Who runs PostgreSQL failover.
@@ -224,4 +234,136 @@ impl<'de> Deserialize<'de> for Migrations {
         }
         d.deserialize_any(V)
     }
+}
+
+/// A declared Kafka topic.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TopicSpec {
+    /// Partitions (default 3). Can only grow: a decrease is refused against `berth.lock`.
+    #[serde(default)]
+    pub partitions: Option<u32>,
+    /// How long messages are kept: `7d`, `12h`, `30m`, or `-1` for ever (default: the broker's, 7d).
+    #[serde(default)]
+    pub retention: Option<String>,
+    /// Replication factor (default: derived from the broker count, at most 3). At most the
+    /// number of brokers; a change is refused against `berth.lock` (it needs a reassignment).
+    #[serde(default)]
+    pub replicas: Option<u32>,
+    /// Other topic configs (`cleanup.policy: compact`, `max.message.bytes: "2097152"`).
+    #[serde(default)]
+    pub config: Option<indexmap::IndexMap<String, String>>,
+}
+
+/// Who runs an in-cluster Kafka.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum KafkaOperator {
+    /// The Strimzi operator (`Kafka`, `KafkaNodePool`, `KafkaTopic`, API `kafka.strimzi.io/v1`).
+    Strimzi,
+}
+
+/// How Redis/Valkey persists its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Persistence {
+    /// Append-only file, fsync every second: at most about a second of writes lost on a crash.
+    Aof,
+    /// Snapshots only: minutes of writes lost on a crash; smaller files, faster restarts.
+    Rdb,
+}
+
+/// A managed service's provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Provider {
+    /// Amazon ElastiCache (Redis OSS / Valkey), in-transit encryption and an AUTH token.
+    Elasticache,
+    /// Google Cloud Memorystore (Redis / Valkey), in-transit encryption (port 6378) and AUTH.
+    Memorystore,
+    /// Azure Cache for Redis (TLS port 6380, access key as password).
+    AzureCache,
+    /// Amazon MSK, SASL/SCRAM over TLS (port 9096).
+    Msk,
+    /// Confluent Cloud, SASL/PLAIN over TLS with an API key and secret (port 9092).
+    Confluent,
+    /// Azure Event Hubs' Kafka endpoint, SASL/PLAIN over TLS, username `$ConnectionString`,
+    /// the connection string as password (port 9093).
+    EventHubs,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Elasticache => "elasticache",
+            Provider::Memorystore => "memorystore",
+            Provider::AzureCache => "azure-cache",
+            Provider::Msk => "msk",
+            Provider::Confluent => "confluent",
+            Provider::EventHubs => "event-hubs",
+        }
+    }
+}
+
+/// SASL settings of a managed Kafka.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaslSpec {
+    /// `scram-sha-512` (MSK), `scram-sha-256`, or `plain` (Confluent Cloud, Event Hubs).
+    #[serde(default)]
+    pub mechanism: Option<SaslMechanism>,
+    /// The SASL user (Confluent: the API key; Event Hubs: `$ConnectionString`, the default there).
+    #[serde(default)]
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum SaslMechanism {
+    ScramSha512,
+    ScramSha256,
+    Plain,
+}
+
+impl SaslMechanism {
+    /// As Kafka clients name it (`sasl.mechanism`).
+    pub fn kafka_name(self) -> &'static str {
+        match self {
+            SaslMechanism::ScramSha512 => "SCRAM-SHA-512",
+            SaslMechanism::ScramSha256 => "SCRAM-SHA-256",
+            SaslMechanism::Plain => "PLAIN",
+        }
+    }
+    /// As Dapr's pubsub.kafka names it (`saslMechanism`).
+    pub fn dapr_name(self) -> &'static str {
+        match self {
+            SaslMechanism::ScramSha512 => "SHA-512",
+            SaslMechanism::ScramSha256 => "SHA-256",
+            SaslMechanism::Plain => "PLAIN",
+        }
+    }
+}
+
+/// A duration in milliseconds: `500ms`, `5s`, `10m`, `12h`, `7d`, `2w`. None if not one.
+pub fn parse_duration_ms(s: &str) -> Option<u32> {
+    let v = parse_duration_ms_u64(s)?;
+    u32::try_from(v).ok()
+}
+
+/// [`parse_duration_ms`] without the 32-bit bound (topic retention may be years).
+pub fn parse_duration_ms_u64(s: &str) -> Option<u64> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    let mult: u64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 7 * 86_400_000,
+        _ => return None,
+    };
+    n.checked_mul(mult).filter(|v| *v > 0)
 }

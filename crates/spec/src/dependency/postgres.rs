@@ -40,6 +40,10 @@ pub struct ResolvedDependency {
     pub cidr: Option<String>,
     /// managed/external: the CA bundle (PEM) that signs the server's certificate.
     pub tls_ca: Option<Vec<u8>>,
+    /// Redis/Valkey settings (in-cluster and managed).
+    pub redis: Option<super::cache::Redis>,
+    /// Kafka settings (in-cluster and managed).
+    pub kafka: Option<super::kafka::Kafka>,
 }
 
 /// An in-cluster server.
@@ -136,10 +140,26 @@ pub struct Credential {
 
 /// Every role of a dependency whose password the environment delivers.
 pub fn credentials(dep: &ResolvedDependency) -> Vec<Credential> {
+    let prefix = crate::resolve::env_prefix(&dep.name);
+    // Redis/Valkey: the password of the `default` user (in-cluster `requirepass`, managed the
+    // AUTH token or access key); Kafka: the SASL user's password.
+    if dep.redis.is_some() {
+        return vec![Credential {
+            secret: credentials_secret(&dep.name, super::cache::ROLE),
+            role: super::cache::ROLE.into(),
+            dotenv_key: format!("{prefix}_DEFAULT_PASSWORD"),
+        }];
+    }
+    if let Some(sasl) = dep.kafka.as_ref().and_then(|k| k.sasl.as_ref()) {
+        return vec![Credential {
+            secret: credentials_secret(&dep.name, super::kafka::SASL_ROLE),
+            role: sasl.username.clone(),
+            dotenv_key: format!("{prefix}_SASL_PASSWORD"),
+        }];
+    }
     let Some(pg) = &dep.postgres else {
         return Vec::new();
     };
-    let prefix = crate::resolve::env_prefix(&dep.name);
     let mut roles: Vec<(String, String)> = pg
         .databases
         .iter()
@@ -250,6 +270,8 @@ pub(crate) fn resolve_dependencies(
     errors: &mut Vec<SpecError>,
 ) -> Vec<ResolvedDependency> {
     let mut out = Vec::new();
+    // Read only when a Kafka dependency declares topics.
+    let mut lock: Option<Result<Option<super::kafka::LockFile>, String>> = None;
     for (name, dep) in &spec.dependencies {
         let at = |rest: &[&str]| -> Vec<String> {
             let mut v = vec!["dependencies".to_owned(), name.clone()];
@@ -386,13 +408,85 @@ pub(crate) fn resolve_dependencies(
                 "e.g. `port: 5432`".into(),
             );
         }
-        let port = dep.port.or(entry.port).unwrap_or(1);
+        let provider_port = dep.provider.and_then(|p| {
+            super::cache::provider_port(p).or(super::kafka::provider_defaults(p).map(|d| d.0))
+        });
+        let port = dep.port.or(provider_port).or(entry.port).unwrap_or(1);
+        // Keys of one type only.
+        let redis_like = matches!(kind, DependencyKind::Redis | DependencyKind::Valkey);
+        for (key, set, applies, types) in [
+            (
+                "brokers",
+                dep.brokers.is_some(),
+                kind == DependencyKind::Kafka,
+                "kafka",
+            ),
+            (
+                "topics",
+                dep.topics.is_some(),
+                kind == DependencyKind::Kafka,
+                "kafka",
+            ),
+            (
+                "operator",
+                dep.operator.is_some(),
+                kind == DependencyKind::Kafka,
+                "kafka (`operator: strimzi`; postgres: `ha: { operator: … }`)",
+            ),
+            (
+                "sasl",
+                dep.sasl.is_some(),
+                kind == DependencyKind::Kafka,
+                "kafka",
+            ),
+            (
+                "persistence",
+                dep.persistence.is_some(),
+                redis_like,
+                "redis and valkey",
+            ),
+            (
+                "cluster-mode",
+                dep.cluster_mode.is_some(),
+                redis_like,
+                "redis and valkey",
+            ),
+            (
+                "provider",
+                dep.provider.is_some(),
+                redis_like || kind == DependencyKind::Kafka,
+                "redis, valkey and kafka",
+            ),
+        ] {
+            if set && !applies {
+                err(
+                    &[key],
+                    format!("`{key}` does not apply to `{t}`"),
+                    format!("remove `{key}`; it applies to {types}"),
+                );
+            }
+        }
+        let redis = if redis_like {
+            super::cache::resolve(dep, mode, tier, &mut err)
+        } else {
+            None
+        };
+        let kafka = if kind == DependencyKind::Kafka {
+            let lock: &Result<_, _> = if dep.topics.as_ref().is_some_and(|t| !t.is_empty()) {
+                lock.get_or_insert_with(|| super::kafka::read_lock(read_file))
+            } else {
+                &Ok(None)
+            };
+            super::kafka::resolve(name, dep, mode, ctx.env, lock, &mut err)
+        } else {
+            None
+        };
 
         // `ha` per type.
         if let Some(ha) = &dep.ha
             && in_cluster
             && !matches!(ha, HaSpec::Flag(false))
-            && entry.ha != HaShape::Postgres
+            && entry.ha == HaShape::Single
         {
             err(
                 &["ha"],
@@ -480,6 +574,14 @@ pub(crate) fn resolve_dependencies(
         };
 
         let mut host = dep.host.clone().unwrap_or_else(|| name.clone());
+        if in_cluster
+            && kafka
+                .as_ref()
+                .is_some_and(|k| k.operator == Some(super::KafkaOperator::Strimzi))
+        {
+            // Strimzi's bootstrap Service.
+            host = format!("{name}-kafka-bootstrap");
+        }
         // An external postgres without `databases` keeps the endpoint-only wiring (`NAME_HOST`,
         // `NAME_PORT`); the app brings its own connection string.
         let typed = mode != DependencyMode::External || dep.databases.is_some();
@@ -525,6 +627,8 @@ pub(crate) fn resolve_dependencies(
                         for (key, set) in [
                             ("replicas", s.replicas.is_some()),
                             ("sentinel", s.sentinel.is_some()),
+                            ("down-after", s.down_after.is_some()),
+                            ("failover-timeout", s.failover_timeout.is_some()),
                         ] {
                             if set {
                                 err(&["ha", key], format!("`ha.{key}` is a Redis setting"), "postgres takes `ha: { instances: 3, operator: cloudnative-pg | none }`".into());
@@ -658,6 +762,8 @@ pub(crate) fn resolve_dependencies(
             postgres,
             cidr: dep.cidr.clone(),
             tls_ca,
+            redis,
+            kafka,
         });
     }
     out

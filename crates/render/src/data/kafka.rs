@@ -1,0 +1,372 @@
+//! In-cluster Kafka from the generators of [`crate::kafka`]: KRaft combined-mode brokers in a
+//! StatefulSet whose pods come from [`PodBuilder`] (per-pod `node.id` and `advertised.listeners`
+//! on the headless names, storage formatted only when `meta.properties` is missing, one
+//! `CLUSTER_ID` from a Secret, required anti-affinity), the declared topics by an idempotent Job,
+//! a PodDisruptionBudget and NetworkPolicies — or, with `operator: strimzi`, Strimzi's `Kafka`,
+//! `KafkaNodePool` and `KafkaTopic`s.
+//!
+//! Objects (dependency `NAME`): ServiceAccount `NAME`, ConfigMap `NAME-config` (server.properties,
+//! entrypoint.sh), immutable ConfigMap `NAME-cluster-id` (key `CLUSTER_ID`), Services `NAME-headless` (9092,
+//! 9093) and `NAME` (9092), StatefulSet `NAME`, PodDisruptionBudget `NAME` (2+ brokers),
+//! NetworkPolicies `NAME` and `NAME-topics`, ConfigMap `NAME-topics` (topics.sh) and Job
+//! `NAME-topics` (a Sync / post-install,post-upgrade hook). Pods carry
+//! `app.kubernetes.io/name: NAME`, `app.kubernetes.io/component: broker`; the topic Job's
+//! `app.kubernetes.io/name: NAME-topics`.
+
+use super::generic::{self, user_peers};
+use super::{DATA_WAVE, SETUP_WAVE, dep_labels, obj, with_wave};
+use crate::Object;
+use crate::kafka::{CLIENT_PORT, CONTROLLER_PORT, Cluster, Topic, USER};
+use crate::labels::selector_labels;
+use crate::pod::{PodBuilder, RestartPolicy};
+use berth_spec::dependency::KafkaOperator;
+use berth_spec::{App, ResolvedDependency};
+use k8s_openapi::api::core::v1::{Affinity, Container, Volume};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+pub const COMPONENT: &str = "broker";
+/// Partitions of a topic created without one (the broker's `num.partitions`).
+pub const DEFAULT_PARTITIONS: u32 = berth_spec::dependency::kafka::DEFAULT_PARTITIONS;
+
+/// The generator's cluster of an in-cluster Kafka dependency.
+pub fn cluster(app: &App, dep: &ResolvedDependency) -> Option<Cluster> {
+    let k = dep.kafka.as_ref()?;
+    Some(Cluster {
+        name: dep.name.clone(),
+        namespace: app.namespace.clone(),
+        brokers: k.brokers,
+        topics: k
+            .topics
+            .iter()
+            .map(|t| Topic {
+                name: t.name.clone(),
+                partitions: t.partitions,
+                replication_factor: t.replicas,
+                config: t.config.clone(),
+            })
+            .collect(),
+    })
+}
+
+pub fn cluster_id_map(dep: &ResolvedDependency) -> String {
+    format!("{}-cluster-id", dep.name)
+}
+
+pub fn topics_job_name(dep: &ResolvedDependency) -> String {
+    format!("{}-topics", dep.name)
+}
+
+/// The brokers' pods as a policy peer / client target (Strimzi labels its own).
+pub fn broker_selector(app: &App, dep: &ResolvedDependency) -> Value {
+    if dep.kafka.as_ref().and_then(|k| k.operator) == Some(KafkaOperator::Strimzi) {
+        json!({"matchLabels": {"strimzi.io/cluster": dep.name, "strimzi.io/kind": "Kafka"}})
+    } else {
+        json!({"matchLabels": selector_labels(app, &dep.name)})
+    }
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    serde_json::from_value(v).expect("generator JSON is a Kubernetes type")
+}
+
+fn image_version(image: &str) -> &str {
+    image
+        .rsplit_once(':')
+        .map(|(_, t)| t)
+        .unwrap_or(crate::kafka::VERSION)
+}
+
+pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
+    let (Some(c), Some(k), Some(s)) = (cluster(app, dep), dep.kafka.as_ref(), dep.server.as_ref())
+    else {
+        return Vec::new();
+    };
+    let labels = dep_labels(app, &dep.name, COMPONENT);
+    if k.operator == Some(KafkaOperator::Strimzi) {
+        let resources = generic::resources(dep);
+        return c
+            .strimzi(
+                image_version(&s.image),
+                &s.storage.text,
+                resources,
+                DEFAULT_PARTITIONS,
+            )
+            .into_iter()
+            .map(|mut v| {
+                let kind = v["kind"].as_str().unwrap_or_default().to_owned();
+                let name = v["metadata"]["name"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let mut l = labels.clone();
+                if let Some(own) = v["metadata"]["labels"].as_object() {
+                    for (k, val) in own {
+                        l.insert(k.clone(), val.as_str().unwrap_or_default().to_owned());
+                    }
+                }
+                v["metadata"]["labels"] = json!(l);
+                let wave = if kind == "KafkaTopic" {
+                    SETUP_WAVE
+                } else {
+                    DATA_WAVE
+                };
+                let api = v["apiVersion"].as_str().unwrap_or_default().to_owned();
+                obj(app, &api, &kind, &name, with_wave(v, wave))
+            })
+            .collect();
+    }
+    let selector = selector_labels(app, &dep.name);
+    let heap_mib = ((s.memory.limit.value / 1048576.0) / 2.0).max(256.0) as u64;
+    let main: Container = from_json(c.container(
+        &s.image,
+        generic::resources(dep),
+        heap_mib,
+        &(cluster_id_map(dep), "CLUSTER_ID".into()),
+    ));
+    let mut pod = PodBuilder::new(&main.name, s.image.clone(), USER);
+    pod.command(main.command.clone().unwrap_or_default())
+        .resources(
+            (&s.cpu.request.text, &s.cpu.limit.text),
+            (&s.memory.request.text, &s.memory.limit.text),
+        )
+        .readiness(main.readiness_probe.clone())
+        .liveness(main.liveness_probe.clone())
+        .startup(main.startup_probe.clone())
+        // A broker moves its partition leaderships away and flushes its log on SIGTERM.
+        .grace_seconds(120)
+        .service_account(&dep.name);
+    for p in main.ports.iter().flatten() {
+        pod.port(
+            p.name.as_deref().unwrap_or("kafka"),
+            p.container_port as u16,
+        );
+    }
+    for e in main.env.iter().flatten() {
+        let mut e = e.clone();
+        // CLUSTER_ID is not a secret; it comes from an immutable ConfigMap (see objects()).
+        if e.name == "CLUSTER_ID" {
+            e.value_from = Some(from_json(
+                json!({"configMapKeyRef": {"name": cluster_id_map(dep), "key": "CLUSTER_ID"}}),
+            ));
+        }
+        pod.env_var(e);
+    }
+    for m in main.volume_mounts.iter().flatten() {
+        match m.name.as_str() {
+            "tmp" => {}
+            "data" => {
+                pod.claim("data", &m.mount_path);
+            }
+            _ => {
+                pod.mount(m.clone());
+            }
+        }
+    }
+    pod.extra_volume(from_json(json!({"name": "config", "configMap": {"name": format!("{}-config", dep.name), "defaultMode": 0o444}})))
+        .extra_volume(from_json(json!({"name": "run", "emptyDir": {"sizeLimit": "16Mi"}})));
+    for l in [&labels, &selector] {
+        for (k, v) in l {
+            pod.label(k, v);
+        }
+    }
+    pod.spread(crate::labels::selector(app, &dep.name));
+    let mut template = pod.build();
+    {
+        // Required, not preferred: two brokers on one node cost two replicas of a partition at
+        // once (with RF 3 and min.insync.replicas 2, writes stop).
+        let spec = template.spec.as_mut().expect("pod spec");
+        let affinity: Affinity = from_json(c.affinity(&json!(selector)));
+        spec.affinity = Some(affinity);
+    }
+    let sts = crate::statefulset::stateful_set(crate::statefulset::StatefulParts {
+        metadata: crate::labels::meta(app, &dep.name, labels.clone()),
+        selector: crate::labels::selector(app, &dep.name),
+        claim_labels: selector.clone(),
+        replicas: Some(c.brokers as i32),
+        template,
+        volumes: vec![berth_spec::ResolvedVolume {
+            name: "data".into(),
+            path: crate::kafka::DATA_DIR.into(),
+            size: s.storage.clone(),
+            class: None,
+            access: berth_spec::AccessMode::ReadWriteOnce,
+        }],
+        // Parallel: a KRaft controller becomes ready only once a majority of the voters runs,
+        // so OrderedReady would wait for ever on pod 0.
+        settings: berth_spec::StatefulSettings {
+            pod_management: berth_spec::PodManagement::Parallel,
+            ..Default::default()
+        },
+        service_name: crate::statefulset::headless_name(&dep.name),
+    });
+    let mut sts = Object::from_typed(&sts);
+    sts.body = with_wave(sts.body, DATA_WAVE);
+
+    let relabel = |mut o: Object| {
+        o.body["metadata"]["labels"] = json!(labels);
+        o
+    };
+    let mut out = vec![
+        obj(
+            app,
+            "v1",
+            "ServiceAccount",
+            &dep.name,
+            with_wave(
+                json!({"metadata": {"labels": labels}, "automountServiceAccountToken": false}),
+                DATA_WAVE - 1,
+            ),
+        ),
+        obj(
+            app,
+            "v1",
+            "ConfigMap",
+            &format!("{}-config", dep.name),
+            with_wave(
+                json!({"metadata": {"labels": labels}, "data": c.config_files(DEFAULT_PARTITIONS)}),
+                DATA_WAVE - 1,
+            ),
+        ),
+        // It must never drift (it is written once into every broker's meta.properties; a broker
+        // whose ID differs refuses to start), and it is not a secret: an immutable ConfigMap,
+        // which the API server refuses to change, rather than a Secret the secret mode would
+        // have to deliver or a plain Secret in git.
+        obj(
+            app,
+            "v1",
+            "ConfigMap",
+            &cluster_id_map(dep),
+            with_wave(
+                json!({
+                    "metadata": {"labels": labels},
+                    "immutable": true,
+                    "data": {"CLUSTER_ID": crate::kafka::cluster_id(&app.name, &app.env, &dep.name)},
+                }),
+                DATA_WAVE - 1,
+            ),
+        ),
+        relabel(generic::service(
+            app,
+            dep,
+            &crate::statefulset::headless_name(&dep.name),
+            true,
+            &[
+                ("kafka".into(), CLIENT_PORT),
+                ("controller".into(), CONTROLLER_PORT),
+            ],
+        )),
+        relabel(generic::service(
+            app,
+            dep,
+            &dep.name,
+            false,
+            &[("kafka".into(), CLIENT_PORT)],
+        )),
+        sts,
+    ];
+    if c.brokers >= 2 {
+        out.push(super::cache::pdb(app, dep, &labels));
+    }
+    let own = json!({"podSelector": {"matchLabels": selector}});
+    let both: Vec<Value> = [CLIENT_PORT, CONTROLLER_PORT]
+        .iter()
+        .map(|p| json!({"port": p, "protocol": "TCP"}))
+        .collect();
+    let mut peers = user_peers(app, dep);
+    if !c.topics.is_empty() {
+        peers.push(
+            json!({"podSelector": {"matchLabels": selector_labels(app, &topics_job_name(dep))}}),
+        );
+    }
+    let mut policy = generic::policy(
+        app,
+        dep,
+        &dep.name,
+        json!({"matchLabels": selector}),
+        peers,
+        &[CLIENT_PORT],
+        vec![json!({"to": [own.clone()], "ports": both.clone()})],
+    );
+    let rule = json!({"from": [own], "ports": both});
+    match policy.body["spec"]["ingress"].as_array_mut() {
+        Some(a) => a.push(rule),
+        None => policy.body["spec"]["ingress"] = json!([rule]),
+    }
+    out.push(policy);
+    if !c.topics.is_empty() {
+        out.extend(topics_job(app, dep, &c, &s.image));
+    }
+    out
+}
+
+/// The topic Job (an Argo CD Sync hook after the brokers, a Helm post-install/post-upgrade
+/// hook), its script's ConfigMap and its NetworkPolicy (egress to the brokers only).
+fn topics_job(app: &App, dep: &ResolvedDependency, c: &Cluster, image: &str) -> Vec<Object> {
+    let name = topics_job_name(dep);
+    let mut labels = dep_labels(app, &name, "topics");
+    labels.extend(selector_labels(app, &name));
+    let main: Container = from_json(c.topic_container(image));
+    let mut pod = PodBuilder::new(&main.name, image, USER);
+    pod.restart_policy(RestartPolicy::Never)
+        .command(main.command.clone().unwrap_or_default())
+        .resources(("50m", "500m"), ("256Mi", "384Mi"))
+        .volume(
+            from_json::<Volume>(
+                json!({"name": "topics", "configMap": {"name": name, "defaultMode": 0o444}}),
+            ),
+            crate::kafka::CONFIG_MOUNT,
+        );
+    for e in main.env.iter().flatten() {
+        pod.env_var(e.clone());
+    }
+    for (k, v) in &labels {
+        pod.label(k, v);
+    }
+    let template = pod.build();
+    let mut annotations = super::migrate::hook_annotations(SETUP_WAVE);
+    // After the brokers on install too (a pre-upgrade hook would run before new brokers exist).
+    annotations["helm.sh/hook"] = json!("post-install,post-upgrade");
+    let job = obj(
+        app,
+        "batch/v1",
+        "Job",
+        &name,
+        json!({
+            "metadata": {"labels": labels, "annotations": annotations},
+            "spec": {
+                "backoffLimit": 2,
+                // The script waits up to 5 minutes for the brokers.
+                "activeDeadlineSeconds": 900,
+                "template": serde_json::to_value(&template).expect("pod template"),
+            },
+        }),
+    );
+    let script = BTreeMap::from([(
+        "topics.sh".to_string(),
+        crate::kafka::topic_script(&c.topics),
+    )]);
+    let config = obj(
+        app,
+        "v1",
+        "ConfigMap",
+        &name,
+        with_wave(
+            json!({"metadata": {"labels": dep_labels(app, &dep.name, "topics")}, "data": script}),
+            DATA_WAVE - 1,
+        ),
+    );
+    let mut policy = generic::policy(
+        app,
+        dep,
+        &name,
+        json!({"matchLabels": selector_labels(app, &name)}),
+        vec![],
+        &[],
+        vec![
+            json!({"to": [{"podSelector": broker_selector(app, dep)}], "ports": [{"port": CLIENT_PORT, "protocol": "TCP"}]}),
+        ],
+    );
+    policy.body["metadata"]["labels"] = json!(dep_labels(app, &dep.name, "network-policy"));
+    vec![config, job, policy]
+}
