@@ -128,13 +128,26 @@ fn committed_staging_values_decrypt_to_what_was_set() {
     assert!(out.status.success(), "{}", text(&out));
     let stream = String::from_utf8(out.stdout).unwrap();
     let mut unsealed = unseal_all(&stream);
-    // The database role's credentials are sealed too (postgres-todo-credentials).
+    // The database role's and the Valkey password's credentials are sealed too.
     assert_eq!(
         unsealed.len(),
-        2,
-        "two SealedSecrets (backend, the database role)"
+        3,
+        "three SealedSecrets (backend, the database role, the Valkey password)"
     );
-    unsealed.retain(|(name, _)| name != "postgres-todo-credentials");
+    let valkey = unsealed
+        .iter()
+        .find(|(name, _)| name == "redis-default-credentials")
+        .expect("the Valkey password is sealed");
+    assert_eq!(
+        valkey.1,
+        vec![(
+            "password".to_owned(),
+            b"staging-test-valkey-password".to_vec()
+        )]
+    );
+    unsealed.retain(|(name, _)| {
+        name != "postgres-todo-credentials" && name != "redis-default-credentials"
+    });
     let (name, values) = &unsealed[0];
     assert_eq!(name, "backend-secrets");
     assert_eq!(
