@@ -69,9 +69,15 @@ pub(crate) enum Command {
     /// and cross-resource rules.
     #[cfg(feature = "full")]
     Check(CheckArgs),
-    /// Explain a `berth check` rule: what it checks, why it matters, how to fix it.
+    /// Explain a `berth check` rule (what it checks, why, how to fix it), or where a rendered
+    /// field's value came from: its berth.yaml line, a documented default, or the rule that
+    /// derived it.
     #[cfg(feature = "full")]
     Explain(ExplainArgs),
+    /// The fields that differ between two environments' renders, each with both values and
+    /// both origins.
+    #[cfg(feature = "full")]
+    DiffEnv(DiffEnvArgs),
     /// How much cluster an app needs: pods, CPU, memory and storage per environment at its
     /// minimum and maximum replicas; with --nodes, whether that fits a node pool.
     #[cfg(feature = "full")]
@@ -371,9 +377,65 @@ pub(crate) struct CheckArgs {
 
 #[cfg(feature = "full")]
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  berth explain pdb-blocks-drain                     # a `berth check` rule
+  berth explain examples/todo --env prod deployment/backend spec.template.spec.containers[0].resources.limits.cpu
+  berth explain examples/todo --env prod deployment/backend          # every field with its origin
+  berth explain examples/todo --env prod hpa/frontend spec.behavior  # a subtree
+  berth explain examples/todo --env prod deploy/backend 'metadata.labels[\"app.kubernetes.io/name\"]'
+  berth explain examples/todo --env prod deployment/backend spec.replicas -o json | jq .fields[0].origin")]
 pub(crate) struct ExplainArgs {
-    /// Rule id, e.g. `pdb-blocks-drain` (`berth check --list-rules` lists them).
+    /// A `berth check` rule id (`pdb-blocks-drain`; `berth check --list-rules` lists them), or an
+    /// app directory (or berth.yaml) followed by a rendered object.
+    #[arg(value_name = "RULE|APP")]
     pub rule: String,
+    /// The rendered object, `KIND/NAME` as kubectl names it (`deployment/backend`,
+    /// `deploy/backend`, `hpa/frontend`, `cm/backend-env`).
+    #[arg(value_name = "KIND/NAME")]
+    pub object: Option<String>,
+    /// A field of it, kubectl style: `spec.template.spec.containers[0].image`,
+    /// `metadata.labels["app.kubernetes.io/name"]`, `containers[backend]` for the container
+    /// named `backend`, or a JSON pointer (`/spec/replicas`). Without it: every field.
+    #[arg(value_name = "FIELD")]
+    pub field: Option<String>,
+    /// Environment (required when the spec has several).
+    #[arg(short = 'e', long = "env")]
+    pub env: Option<String>,
+    /// Namespace of the object, when several namespaces hold one by that name.
+    #[arg(short = 'n', long = "namespace")]
+    pub namespace: Option<String>,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ProvenanceFormat::Text)]
+    pub output: ProvenanceFormat,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Default)]
+pub(crate) enum ProvenanceFormat {
+    /// For people.
+    #[default]
+    Text,
+    /// For scripts.
+    Json,
+}
+
+#[cfg(feature = "full")]
+#[derive(Debug, Args)]
+#[command(after_help = "Examples:
+  berth diff-env examples/todo dev prod
+  berth diff-env examples/todo dev prod -o json | jq '.objects[] | select(.kind == \"Deployment\")'")]
+pub(crate) struct DiffEnvArgs {
+    /// App directory (holding berth.yaml) or the spec file itself.
+    pub app: PathBuf,
+    /// The environment to compare from.
+    #[arg(value_name = "ENV")]
+    pub from: String,
+    /// The environment to compare to.
+    #[arg(value_name = "ENV")]
+    pub to: String,
+    /// Output format.
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = ProvenanceFormat::Text)]
+    pub output: ProvenanceFormat,
 }
 
 #[cfg(feature = "full")]

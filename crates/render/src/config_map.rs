@@ -22,6 +22,48 @@ pub struct ServiceConfig {
     pub checksum: String,
 }
 
+/// The origins of a ConfigMap of `svc` ([`config_maps`]): each variable is the spec's `env`
+/// entry, else a connection variable of what it `uses`; each file a `config.files` entry.
+pub(crate) fn trace(o: &mut crate::origin::ObjectOrigins, svc: &ResolvedService, c: &ConfigMap) {
+    use crate::origin::{Origin, docs, escape, spec_path};
+    let s = |rest: &[&str]| {
+        let mut p = spec_path(&["services", svc.name.as_str()]);
+        p.extend(rest.iter().map(|r| (*r).to_owned()));
+        p
+    };
+    let env = c.metadata.name.as_deref() == Some(&format!("{}-env", svc.name));
+    for k in c
+        .data
+        .iter()
+        .flatten()
+        .map(|(k, _)| k)
+        .chain(c.binary_data.iter().flatten().map(|(k, _)| k))
+    {
+        let origin = if env {
+            Origin::Spec {
+                paths: vec![s(&["env", k])],
+                otherwise: Some(Box::new(Origin::rule(
+                    "a connection variable of a service or dependency it uses",
+                    docs::CONNECTIONS,
+                    vec![s(&["uses"])],
+                ))),
+            }
+        } else {
+            Origin::rule(
+                "the contents of the config file",
+                docs::SERVICES,
+                vec![s(&["config", "files", k])],
+            )
+        };
+        let field = if c.data.as_ref().is_some_and(|d| d.contains_key(k)) {
+            "data"
+        } else {
+            "binaryData"
+        };
+        o.set(format!("/{field}/{}", escape(k)), origin);
+    }
+}
+
 /// `NAME-secrets`: the Secret a service's `secrets` are read from.
 pub fn secret_name(svc: &ResolvedService) -> String {
     format!("{}-secrets", svc.name)

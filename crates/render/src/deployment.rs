@@ -3,6 +3,7 @@
 
 use crate::config_map::ServiceConfig;
 use crate::labels::{selector, service_meta};
+use crate::origin::{ObjectOrigins, Origin, docs};
 use crate::pod::PodBuilder;
 use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::apps::v1::{
@@ -11,8 +12,18 @@ use k8s_openapi::api::apps::v1::{
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
-pub(crate) fn deployment(app: &App, svc: &ResolvedService, config: &ServiceConfig) -> Deployment {
-    let template = PodBuilder::for_service(app, svc, config).build();
+pub(crate) fn deployment(
+    app: &App,
+    svc: &ResolvedService,
+    config: &ServiceConfig,
+    o: &mut ObjectOrigins,
+) -> Deployment {
+    let (template, pod) = PodBuilder::for_service(app, svc, config).build_traced();
+    o.nest("/spec/template", pod)
+        .set("/spec/replicas", crate::origin::replicas(app, svc))
+        .set("/spec/revisionHistoryLimit", Origin::rule("5 old ReplicaSets kept for rollbacks", docs::RENDERS, vec![]))
+        .set("/spec/selector", Origin::rule("selector labels `name` and `instance` (or `adopt.selector`)", docs::RENDERS, vec![crate::origin::spec_path(&["services", svc.name.as_str(), "adopt"])]))
+        .set("/spec/strategy", Origin::rule("RollingUpdate with maxUnavailable 0 and maxSurge 25% (Recreate when the pod mounts a claim)", docs::RENDERS, vec![]));
     Deployment {
         metadata: service_meta(app, svc, &svc.name),
         spec: Some(DeploymentSpec {

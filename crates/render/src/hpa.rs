@@ -10,8 +10,57 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::LabelSelector;
 
-pub(crate) fn hpa(app: &App, svc: &ResolvedService) -> Option<HorizontalPodAutoscaler> {
+pub(crate) fn hpa(
+    app: &App,
+    svc: &ResolvedService,
+    o: &mut crate::origin::ObjectOrigins,
+) -> Option<HorizontalPodAutoscaler> {
+    use crate::origin::{Origin, docs, spec_path};
     let auto = svc.autoscale.as_ref()?;
+    let s = |rest: &[&str]| {
+        let mut p = spec_path(&["services", svc.name.as_str(), "scale"]);
+        p.extend(rest.iter().map(|r| (*r).to_owned()));
+        p
+    };
+    o.set("/spec/minReplicas", Origin::spec_or_default(s(&["min"]), "2", docs::SERVICES))
+        .set("/spec/maxReplicas", Origin::spec(s(&["max"])))
+        .set("/spec/scaleTargetRef", Origin::rule("the service's Deployment (StatefulSet with storage)", docs::RENDERS, vec![]))
+        .set("/spec/behavior", Origin::rule("HPA behaviour: scale up at once (double or +4 pods per 15 s), down after 5 quiet minutes by at most 10% a minute", docs::RENDERS, vec![]));
+    let mut i = 0;
+    for (key, set) in [
+        ("cpu", auto.cpu.is_some()),
+        ("memory", auto.memory.is_some()),
+    ] {
+        if set {
+            o.set(
+                format!("/spec/metrics/{i}"),
+                Origin::rule(
+                    "a resource utilisation target",
+                    docs::SERVICES,
+                    vec![s(&[key])],
+                ),
+            )
+            .set(
+                format!("/spec/metrics/{i}/resource/name"),
+                Origin::spec(s(&[key])),
+            )
+            .set(
+                format!("/spec/metrics/{i}/resource/target/averageUtilization"),
+                Origin::spec(s(&[key])),
+            );
+            i += 1;
+        }
+    }
+    for j in 0..auto.metrics.len() {
+        o.set(
+            format!("/spec/metrics/{}", i + j),
+            Origin::rule(
+                "a custom metric (`scale.metrics`)",
+                docs::SERVICES,
+                vec![s(&["metrics", &j.to_string()])],
+            ),
+        );
+    }
     let metric = |name: &str, pct: u8| MetricSpec {
         type_: "Resource".into(),
         resource: Some(ResourceMetricSource {

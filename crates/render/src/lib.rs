@@ -17,6 +17,7 @@ pub mod kafka;
 mod labels;
 mod namespace;
 mod network_policy;
+pub mod origin;
 mod pdb;
 pub mod pod;
 pub mod redis;
@@ -81,6 +82,15 @@ pub struct Rendered {
 
 /// Renders one environment.
 pub fn render(app: &App) -> Rendered {
+    render_traced(app).0
+}
+
+/// [`render`], with the origin of every field of every object ([`origin`]).
+pub fn render_traced(app: &App) -> (Rendered, origin::Provenance) {
+    use origin::{ObjectOrigins, Origin, docs, spec_path};
+    let mut t = origin::Tracer::default();
+    let rule =
+        |what: &str, doc: &'static str, from: Vec<origin::SpecPath>| Origin::rule(what, doc, from);
     let mut objects = Vec::new();
     let mut warnings: Vec<Warning> = app
         .warnings
@@ -91,42 +101,176 @@ pub fn render(app: &App) -> Rendered {
         })
         .collect();
     objects.extend(namespace::namespaces(app).iter().map(Object::from_typed));
+    t.took(
+        &objects,
+        rule(
+            "the environment's namespaces, Pod Security `restricted`",
+            docs::RENDERS,
+            vec![
+                spec_path(&["environments", &app.env, "namespace"]),
+                spec_path(&["environments", &app.env, "namespaces"]),
+            ],
+        ),
+    );
     objects.extend(
         network_policy::namespace_policies(app)
             .iter()
             .map(Object::from_typed),
     );
+    t.took(
+        &objects,
+        rule(
+            "default-deny and DNS policies of each namespace",
+            docs::RENDERS,
+            vec![],
+        ),
+    );
     for dep in &app.dependencies {
         if dep.mode == berth_spec::dependency::DependencyMode::External {
             objects.push(Object::from_typed(&service::external_service(app, dep)));
+            let mut o = ObjectOrigins::default();
+            let d = |rest: &[&str]| {
+                let mut p = spec_path(&["dependencies", dep.name.as_str()]);
+                p.extend(rest.iter().map(|r| (*r).to_owned()));
+                p
+            };
+            o.set("/metadata/name", Origin::spec(d(&[])))
+                .set("/spec/externalName", Origin::spec(d(&["host"])))
+                .set(
+                    "/spec/ports/0/port",
+                    Origin::Spec {
+                        paths: vec![d(&["port"])],
+                        otherwise: Some(Box::new(rule(
+                            "the dependency type's default port",
+                            docs::DEPENDENCIES,
+                            vec![d(&["type"])],
+                        ))),
+                    },
+                )
+                .set("/spec/ports/0/name", Origin::spec(d(&["type"])));
+            t.took_one(
+                &objects,
+                o,
+                rule(
+                    "an external dependency as an ExternalName Service",
+                    docs::DEPENDENCIES,
+                    vec![d(&[])],
+                ),
+            );
         }
     }
     objects.extend(dapr::objects(app));
+    t.took(
+        &objects,
+        rule(
+            "Dapr Components, Configuration and Subscriptions of the services that use Dapr",
+            docs::DAPR,
+            vec![spec_path(&["dapr"])],
+        ),
+    );
     objects.extend(data::objects(app, &mut warnings));
+    t.took(
+        &objects,
+        rule(
+            "the data tier: in-cluster dependencies, poolers, backups, migrations",
+            docs::DEPENDENCIES,
+            vec![spec_path(&["dependencies"])],
+        ),
+    );
     for svc in &app.services {
+        let from = || vec![spec_path(&["services", svc.name.as_str()])];
+        let meta = |named: bool| {
+            let mut o = ObjectOrigins::default();
+            origin::service_meta(&mut o, app, svc, named);
+            o
+        };
         let config = config_map::config_maps(app, svc);
-        objects.extend(config.objects.iter().map(Object::from_typed));
+        for c in &config.objects {
+            objects.push(Object::from_typed(c));
+            let mut o = meta(false);
+            config_map::trace(&mut o, svc, c);
+            t.took_one(
+                &objects,
+                o,
+                rule("the service's ConfigMaps", docs::RENDERS, from()),
+            );
+        }
         objects.extend(secrets::object(app, svc));
+        t.took(
+            &objects,
+            rule(
+                "the service's Secret, delivered by the environment's `secrets.mode`",
+                docs::SECRETS,
+                vec![
+                    spec_path(&["services", svc.name.as_str(), "secrets"]),
+                    spec_path(&["environments", &app.env, "secrets"]),
+                ],
+            ),
+        );
+        let mut o = meta(true);
         objects.push(Object::from_typed(&service_account::service_account(
-            app, svc,
+            app, svc, &mut o,
         )));
-        let service = service::service(app, svc);
+        t.took_one(
+            &objects,
+            o,
+            rule(
+                "the service's ServiceAccount, without a token",
+                docs::RENDERS,
+                from(),
+            ),
+        );
+        let mut so = meta(true);
+        let service = service::service(app, svc, &mut so);
+        let mut o = meta(true);
         if svc.is_stateful() {
             objects.push(Object::from_typed(&statefulset::service_stateful_set(
-                app, svc, &config,
+                app, svc, &config, &mut o,
             )));
+            t.took_one(
+                &objects,
+                o,
+                rule(
+                    "a service with storage runs as a StatefulSet",
+                    docs::STORAGE,
+                    from(),
+                ),
+            );
             objects.push(Object::from_typed(&statefulset::service_headless(
                 app,
                 svc,
                 service.as_ref(),
             )));
+            t.took_one(
+                &objects,
+                meta(false),
+                rule(
+                    "the StatefulSet's headless Service, on the ports of its Service",
+                    docs::STORAGE,
+                    from(),
+                ),
+            );
         } else {
             objects.push(Object::from_typed(&deployment::deployment(
-                app, svc, &config,
+                app, svc, &config, &mut o,
             )));
+            t.took_one(
+                &objects,
+                o,
+                rule("the service's Deployment", docs::RENDERS, from()),
+            );
         }
         if let Some(s) = service {
             objects.push(Object::from_typed(&s));
+            t.took_one(
+                &objects,
+                so,
+                rule(
+                    "the service's ClusterIP Service, one port per declared port",
+                    docs::RENDERS,
+                    from(),
+                ),
+            );
         }
         if let Some(s) = exposure::external_service(app, svc) {
             objects.push(Object::from_typed(&s));
@@ -134,14 +278,46 @@ pub fn render(app: &App) -> Rendered {
         if let Some(c) = exposure::headers_config_map(app, svc) {
             objects.push(Object::from_typed(&c));
         }
+        t.took(
+            &objects,
+            rule(
+                "the service's exposure (`expose.type`, `security-headers`)",
+                docs::EXPOSURE,
+                vec![spec_path(&["services", svc.name.as_str(), "expose"])],
+            ),
+        );
+        let mut o = meta(true);
         objects.push(Object::from_typed(&network_policy::service_policy(
-            app, svc,
+            app, svc, &mut o,
         )));
-        if let Some(i) = ingress::ingress(app, svc) {
+        t.took_one(
+            &objects,
+            o,
+            rule(
+                "the service's NetworkPolicy: ingress from what uses it, egress to what it uses",
+                docs::RENDERS,
+                vec![spec_path(&["services", svc.name.as_str(), "uses"])],
+            ),
+        );
+        let mut o = meta(true);
+        if let Some(i) = ingress::ingress(app, svc, &mut o) {
             objects.push(Object::from_typed(&i));
+            t.took_one(
+                &objects,
+                o,
+                rule(
+                    "the service's Ingress (`expose`)",
+                    docs::EXPOSURE,
+                    vec![spec_path(&["services", svc.name.as_str(), "expose"])],
+                ),
+            );
         }
-        match pdb::pdb(app, svc) {
-            Some(p) => objects.push(Object::from_typed(&p)),
+        let mut o = meta(true);
+        match pdb::pdb(app, svc, &mut o) {
+            Some(p) => {
+                objects.push(Object::from_typed(&p));
+                t.took_one(&objects, o, rule("a PodDisruptionBudget for a service with 2 or more replicas", docs::RENDERS, from()));
+            }
             // A single replica is the point of a dev environment; elsewhere it is a risk.
             None if app.tier == berth_spec::Tier::Dev => {}
             None => warnings.push(Warning {
@@ -152,8 +328,18 @@ pub fn render(app: &App) -> Rendered {
                 ),
             }),
         }
-        if let Some(h) = hpa::hpa(app, svc) {
+        let mut o = meta(true);
+        if let Some(h) = hpa::hpa(app, svc, &mut o) {
             objects.push(Object::from_typed(&h));
+            t.took_one(
+                &objects,
+                o,
+                rule(
+                    "a HorizontalPodAutoscaler for a service that scales (`scale.max` above `min`)",
+                    docs::RENDERS,
+                    vec![spec_path(&["services", svc.name.as_str(), "scale"])],
+                ),
+            );
         }
         if svc.ready.is_none() && svc.live.is_none() {
             warnings.push(Warning {
@@ -165,14 +351,19 @@ pub fn render(app: &App) -> Rendered {
             });
         }
     }
+    // Anything pushed after the last record: claimed by nobody, which the walk test refuses.
+    t.took(&objects, rule(origin::UNCLAIMED, docs::RENDERS, vec![]));
     sort(&mut objects);
-    Rendered {
-        env: app.env.clone(),
-        namespace: app.namespace.clone(),
-        namespaces: app.namespaces.clone(),
-        objects,
-        warnings,
-    }
+    (
+        Rendered {
+            env: app.env.clone(),
+            namespace: app.namespace.clone(),
+            namespaces: app.namespaces.clone(),
+            objects,
+            warnings,
+        },
+        t.table,
+    )
 }
 
 /// Sorts objects in install order (the kind table, [`berth_kinds`]); within a kind by

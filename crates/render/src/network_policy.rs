@@ -103,7 +103,22 @@ fn peer(app: &App, svc: &ResolvedService, other: &ResolvedService) -> NetworkPol
 
 /// Ingress from the services that use this one (and the ingress controller when exposed);
 /// egress to what this one uses.
-pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy {
+pub(crate) fn service_policy(
+    app: &App,
+    svc: &ResolvedService,
+    o: &mut crate::origin::ObjectOrigins,
+) -> NetworkPolicy {
+    use crate::origin::{Origin, docs, spec_path};
+    let uses = |name: &str| spec_path(&["services", name, "uses"]);
+    let rule = |what: String, from: Vec<Vec<String>>| Origin::rule(what, docs::RENDERS, from);
+    o.set(
+        "/spec/podSelector",
+        rule("the service's pods".into(), vec![]),
+    )
+    .set(
+        "/spec/policyTypes",
+        rule("both directions are policed".into(), vec![]),
+    );
     let mut ingress = Vec::new();
     if !svc.ports.is_empty() {
         let mut from: Vec<NetworkPolicyPeer> = app
@@ -117,6 +132,13 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
             from.push(peer(app, svc, svc));
         }
         if !from.is_empty() {
+            let users: Vec<_> = app
+                .services
+                .iter()
+                .filter(|u| u.uses_services.contains(&svc.name))
+                .map(|u| uses(&u.name))
+                .collect();
+            o.set(format!("/spec/ingress/{}", ingress.len()), rule(format!("ingress from the services that use `{}` (and its own replicas when stateful)", svc.name), users));
             ingress.push(NetworkPolicyIngressRule {
                 from: Some(from),
                 ports: Some(container_ports(svc)),
@@ -127,6 +149,7 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
         // known in advance).
         if let Some(expose) = &svc.expose {
             let through_ingress = expose.kind == berth_spec::ExposeType::Ingress;
+            o.set(format!("/spec/ingress/{}", ingress.len()), rule("ingress to the exposed port from the ingress controller (anywhere for a LoadBalancer/NodePort)".into(), vec![spec_path(&["services", svc.name.as_str(), "expose"]), spec_path(&["ingress", "namespace"])]));
             ingress.push(NetworkPolicyIngressRule {
                 from: through_ingress.then(|| {
                     vec![NetworkPolicyPeer {
@@ -150,6 +173,13 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
             .find(|s| &s.name == used)
             .filter(|s| !s.ports.is_empty())
         {
+            o.set(
+                format!("/spec/egress/{}", egress.len()),
+                rule(
+                    format!("egress to `{used}`, which it uses"),
+                    vec![uses(&svc.name)],
+                ),
+            );
             egress.push(NetworkPolicyEgressRule {
                 to: Some(vec![peer(app, svc, other)]),
                 ports: Some(container_ports(other)),
@@ -157,6 +187,13 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
         }
     }
     if svc.is_stateful() && !svc.ports.is_empty() {
+        o.set(
+            format!("/spec/egress/{}", egress.len()),
+            rule(
+                "a StatefulSet's replicas reach each other".into(),
+                vec![spec_path(&["services", svc.name.as_str(), "storage"])],
+            ),
+        );
         egress.push(NetworkPolicyEgressRule {
             to: Some(vec![peer(app, svc, svc)]),
             ports: Some(container_ports(svc)),
@@ -166,13 +203,26 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
         if let Some(dep) = app.dependencies.iter().find(|d| &d.name == used) {
             // In-cluster: its pods (or its pooler); managed/external: its `cidr`, else its
             // port on any address (external endpoints have no pod labels).
-            if let Ok(rule) = serde_json::from_value(crate::data::egress_to(app, dep)) {
-                egress.push(rule);
+            if let Ok(r) = serde_json::from_value(crate::data::egress_to(app, dep)) {
+                o.set(format!("/spec/egress/{}", egress.len()), rule(format!("egress to dependency `{used}`, which it uses (its pods, its `cidr`, or its port)"), vec![uses(&svc.name), spec_path(&["dependencies", used.as_str()])]));
+                egress.push(r);
             }
         }
     }
     if svc.sync.as_ref().is_some_and(|s| s.cloud.is_some()) {
         // The config-sync sidecar reads an object store over HTTPS.
+        o.set(
+            format!("/spec/egress/{}", egress.len()),
+            rule(
+                "HTTPS egress of the config-sync sidecar to its cloud source".into(),
+                vec![spec_path(&[
+                    "services",
+                    svc.name.as_str(),
+                    "config",
+                    "source",
+                ])],
+            ),
+        );
         egress.push(NetworkPolicyEgressRule {
             to: Some(vec![NetworkPolicyPeer {
                 ip_block: Some(IPBlock {
@@ -186,6 +236,16 @@ pub(crate) fn service_policy(app: &App, svc: &ResolvedService) -> NetworkPolicy 
     }
     if svc.dapr.is_some() {
         let (i, e) = crate::dapr::policy_rules(&crate::dapr::sidecar_selector(app));
+        let dapr = rule(
+            "the Dapr sidecar: its control plane in dapr-system and the other sidecars".into(),
+            vec![spec_path(&["services", svc.name.as_str(), "dapr"])],
+        );
+        for n in ingress.len()..ingress.len() + i.len() {
+            o.set(format!("/spec/ingress/{n}"), dapr.clone());
+        }
+        for n in egress.len()..egress.len() + e.len() {
+            o.set(format!("/spec/egress/{n}"), dapr.clone());
+        }
         ingress.extend(
             i.into_iter()
                 .map(|r| serde_json::from_value(r).expect("ingress rule")),

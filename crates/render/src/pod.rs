@@ -38,6 +38,7 @@
 
 use crate::config_map::ServiceConfig;
 use crate::labels::{pod_labels, selector};
+use crate::origin::{ObjectOrigins, Origin, SpecPath, docs, spec_path};
 use berth_spec::sync::{ConfigSync, SYNC_PORT};
 use berth_spec::{App, ProbeAction, ResolvedProbe, ResolvedService};
 use k8s_openapi::api::core::v1::{
@@ -129,6 +130,8 @@ pub struct PodBuilder {
     sysctls: Vec<Sysctl>,
     /// Set when the pod mounts persistent volumes (`OnRootMismatch`).
     fs_group_change_policy: Option<String>,
+    /// Where the values came from, by pointer into the pod template (`berth explain`).
+    origins: ObjectOrigins,
 }
 
 impl PodBuilder {
@@ -163,7 +166,15 @@ impl PodBuilder {
             share_process_namespace: false,
             sysctls: Vec::new(),
             fs_group_change_policy: None,
+            origins: ObjectOrigins::default(),
         }
+    }
+
+    /// Records where the field at `pointer` (into the pod template) came from; what the builder
+    /// sets itself (hardening, default timings, `/tmp`) it records in [`build_traced`](Self::build_traced).
+    pub fn origin(&mut self, pointer: &str, origin: Origin) -> &mut Self {
+        self.origins.set(pointer, origin);
+        self
     }
 
     /// The pod of a berth service: everything [`new`](Self::new) does, plus the service's
@@ -172,33 +183,154 @@ impl PodBuilder {
     /// and spreading.
     pub fn for_service(app: &App, svc: &ResolvedService, config: &ServiceConfig) -> PodBuilder {
         let mut b = PodBuilder::new(&svc.name, svc.image.to_string(), svc.user);
+        let sp = |rest: &[&str]| service_path(svc, rest);
+        b.origin("/spec/containers/0/name", Origin::spec(sp(&[])))
+            .origin("/spec/containers/0/image", image_origin(svc, &sp));
         // The service's own labels and annotations go on the pod (never into the selector);
         // berth's own win over them.
         b.labels = svc.meta.labels.clone();
         // (an adopted selector's labels go on top: they must select the pod)
         b.labels.extend(pod_labels(app, svc));
         b.annotations = svc.meta.pod_annotations.clone();
+        trace_meta(&mut b.origins, app, svc);
         b.annotation(CHECKSUM_ANNOTATION, &config.checksum)
             .service_account(&svc.name)
             .grace_seconds(svc.grace_seconds.into())
             .spread(selector(app, &svc.name));
+        b.origin(
+            "/spec/serviceAccountName",
+            Origin::rule(
+                "the service's own ServiceAccount",
+                docs::RENDERS,
+                vec![sp(&[])],
+            ),
+        )
+        .origin(
+            "/spec/terminationGracePeriodSeconds",
+            Origin::spec_or_default(sp(&["grace"]), "30", docs::SERVICES),
+        )
+        .origin(
+            "/spec/securityContext/runAsUser",
+            Origin::spec_or_default(sp(&["user"]), "10001", docs::SERVICES),
+        )
+        .origin(
+            "/spec/securityContext/runAsGroup",
+            Origin::spec_or_default(sp(&["user"]), "10001", docs::SERVICES),
+        )
+        .origin(
+            "/spec/securityContext/fsGroup",
+            Origin::spec_or_default(sp(&["user"]), "10001", docs::SERVICES),
+        );
+        for field in ["runAsUser", "runAsGroup"] {
+            b.origin(
+                &format!("/spec/containers/0/securityContext/{field}"),
+                Origin::spec_or_default(sp(&["user"]), "10001", docs::SERVICES),
+            );
+        }
         b.container.command = svc.command.clone();
         b.container.args = svc.args.clone();
-        for p in &svc.ports {
+        trace_list(
+            &mut b.origins,
+            "/spec/containers/0/command",
+            &sp(&["command"]),
+            svc.command.as_deref(),
+        );
+        trace_list(
+            &mut b.origins,
+            "/spec/containers/0/args",
+            &sp(&["args"]),
+            svc.args.as_deref(),
+        );
+        for (i, p) in svc.ports.iter().enumerate() {
             b.port_with_protocol(&p.name, p.port, p.protocol.transport());
+            let at = format!("/spec/containers/0/ports/{i}");
+            b.origin(
+                &at,
+                Origin::rule(
+                    "a declared port",
+                    docs::PORTS,
+                    vec![sp(&["ports"]), sp(&["port"])],
+                ),
+            )
+            .origin(
+                &format!("{at}/containerPort"),
+                Origin::Spec {
+                    paths: vec![
+                        sp(&["ports", &p.name, "port"]),
+                        sp(&["ports", &p.name]),
+                        sp(&["port"]),
+                    ],
+                    otherwise: None,
+                },
+            )
+            .origin(
+                &format!("{at}/name"),
+                Origin::Spec {
+                    paths: vec![sp(&["ports", &p.name])],
+                    otherwise: Some(Box::new(Origin::rule(
+                        "`port: N` is one port named `http` (or after a known server image)",
+                        docs::SERVICES,
+                        vec![sp(&["port"]), sp(&["image"])],
+                    ))),
+                },
+            );
         }
         // A non-root container with every capability dropped cannot bind a port below 1024;
         // the namespaced safe sysctl (allowed by Pod Security `restricted`) lowers the bound to
         // the lowest port the service listens on.
         if let Some(lowest) = svc.privileged_port() {
             b.sysctl("net.ipv4.ip_unprivileged_port_start", &lowest.to_string());
+            b.origin(
+                "/spec/securityContext/sysctls",
+                Origin::rule(
+                    "a port below 1024 lowers the unprivileged port start to it",
+                    docs::RENDERS,
+                    vec![sp(&["ports"]), sp(&["port"])],
+                ),
+            );
         }
         b.cpu = Some((quantity(&svc.cpu.request), quantity(&svc.cpu.limit)));
         b.memory = Some((quantity(&svc.memory.request), quantity(&svc.memory.limit)));
+        for (kind, res, default) in [
+            ("requests", "cpu", "100m/500m"),
+            ("limits", "cpu", "100m/500m"),
+            ("requests", "memory", "128Mi/256Mi"),
+            ("limits", "memory", "128Mi/256Mi"),
+        ] {
+            b.origin(
+                &format!("/spec/containers/0/resources/{kind}/{res}"),
+                Origin::spec_or_default(sp(&["resources", res]), default, docs::SERVICES),
+            );
+        }
         b.readiness(svc.ready.as_ref().map(probe))
             .liveness(svc.live.as_ref().map(probe))
             .startup(svc.startup.as_ref().map(probe));
+        for (field, key, p, timings) in [
+            ("readinessProbe", "ready", &svc.ready, ("5", "2", "3")),
+            ("livenessProbe", "live", &svc.live, ("10", "5", "6")),
+            ("startupProbe", "startup", &svc.startup, ("5", "2", "60")),
+        ] {
+            if let Some(p) = p {
+                trace_probe(
+                    &mut b.origins,
+                    &format!("/spec/containers/0/{field}"),
+                    &sp(&["health", key]),
+                    p,
+                    timings,
+                );
+            }
+        }
         for (name, field_path) in &svc.meta.pod_env {
+            let at = format!("/spec/containers/0/env/{}", b.env.len());
+            b.origin(&format!("{at}/name"), Origin::spec(sp(&["pod-env", name])))
+                .origin(
+                    &at,
+                    Origin::rule(
+                        "a downward-API variable from `pod-env`",
+                        docs::SERVICES,
+                        vec![sp(&["pod-env", name])],
+                    ),
+                );
             b.env_var(EnvVar {
                 name: name.clone(),
                 value_from: Some(EnvVarSource {
@@ -212,7 +344,24 @@ impl PodBuilder {
             });
         }
         if let Some(secret) = &config.secret_name {
-            for key in &svc.secrets {
+            for (j, key) in svc.secrets.iter().enumerate() {
+                let at = format!("/spec/containers/0/env/{}", b.env.len());
+                b.origin(
+                    &at,
+                    Origin::rule(
+                        "a secret variable, read from the service's Secret `NAME-secrets`",
+                        docs::SECRETS,
+                        vec![sp(&["secrets"])],
+                    ),
+                )
+                .origin(
+                    &format!("{at}/name"),
+                    Origin::spec(sp(&["secrets", &j.to_string()])),
+                )
+                .origin(
+                    &format!("{at}/valueFrom/secretKeyRef/key"),
+                    Origin::spec(sp(&["secrets", &j.to_string()])),
+                );
                 b.env_var(EnvVar {
                     name: key.clone(),
                     value_from: Some(EnvVarSource {
@@ -228,6 +377,14 @@ impl PodBuilder {
             }
         }
         if let Some(name) = &config.env_map {
+            b.origin(
+                "/spec/containers/0/envFrom",
+                Origin::rule(
+                    "the plain environment, from ConfigMap `NAME-env`",
+                    docs::RENDERS,
+                    vec![sp(&["env"]), sp(&["uses"])],
+                ),
+            );
             b.env_from.push(EnvFromSource {
                 config_map_ref: Some(ConfigMapEnvSource {
                     name: name.clone(),
@@ -239,6 +396,14 @@ impl PodBuilder {
         // Connections to the databases it uses (PG*, DATABASE_URL) and their CA bundles.
         let wiring = crate::data::wiring(app, svc, &crate::data::service_connections(app, svc));
         for v in wiring.env {
+            b.origin(
+                &format!("/spec/containers/0/env/{}", b.env.len()),
+                Origin::rule(
+                    "a connection to a database it uses",
+                    docs::DEPENDENCIES,
+                    vec![sp(&["uses"])],
+                ),
+            );
             if let Ok(var) = serde_json::from_value::<EnvVar>(v) {
                 b.env_var(var);
             }
@@ -247,13 +412,68 @@ impl PodBuilder {
             if let (Ok(vol), Some(path)) =
                 (serde_json::from_value::<Volume>(v), m["mountPath"].as_str())
             {
+                b.trace_volume(Origin::rule(
+                    "a database's CA bundle",
+                    docs::DEPENDENCIES,
+                    vec![sp(&["uses"])],
+                ));
                 b.volume(vol, path);
             }
         }
-        for w in &svc.writable {
+        for (i, w) in svc.writable.iter().enumerate() {
+            let written = Origin::Spec {
+                paths: vec![
+                    sp(&["writable", &w.path]),
+                    sp(&["writable", &i.to_string()]),
+                ],
+                otherwise: None,
+            };
+            let (v, m) = (b.volumes.len(), b.mounts.len());
+            b.origin(
+                &format!("/spec/volumes/{v}"),
+                Origin::rule(
+                    "a writable path: an emptyDir",
+                    docs::SERVICES,
+                    vec![sp(&["writable"])],
+                ),
+            )
+            .origin(
+                &format!("/spec/volumes/{v}/emptyDir/sizeLimit"),
+                Origin::Spec {
+                    paths: vec![sp(&["writable", &w.path])],
+                    otherwise: Some(Box::new(Origin::Default {
+                        value: "1Gi".into(),
+                        doc: docs::SERVICES,
+                    })),
+                },
+            )
+            .origin(
+                &format!("/spec/containers/0/volumeMounts/{m}"),
+                Origin::rule(
+                    "a writable path: an emptyDir",
+                    docs::SERVICES,
+                    vec![sp(&["writable"])],
+                ),
+            )
+            .origin(
+                &format!("/spec/containers/0/volumeMounts/{m}/mountPath"),
+                written,
+            );
             b.writable(&w.path, (w.size.value / 1048576.0).ceil() as u64);
         }
         if let Some(files) = &config.files_map {
+            b.trace_volume(Origin::rule(
+                "the config files, from ConfigMap `NAME-files`",
+                docs::SERVICES,
+                vec![sp(&["config", "files"])],
+            ));
+            b.origin(
+                &format!(
+                    "/spec/containers/0/volumeMounts/{}/mountPath",
+                    b.mounts.len()
+                ),
+                Origin::spec_or_default(sp(&["config", "mount"]), "/config", docs::SERVICES),
+            );
             b.volume(
                 Volume {
                     name: "config".into(),
@@ -267,6 +487,16 @@ impl PodBuilder {
             );
         }
         if let Some(sync) = &svc.sync {
+            let rule = Origin::rule(
+                "the config-sync sidecar (`config.source`)",
+                docs::CONFIG_SYNC,
+                vec![sp(&["config", "source"])],
+            );
+            b.trace_volume(rule.clone());
+            let (env, init) = (b.env.len(), b.init_containers.len());
+            b.origin(&format!("/spec/containers/0/env/{env}"), rule.clone())
+                .origin(&format!("/spec/initContainers/{init}"), rule.clone())
+                .origin("/spec/shareProcessNamespace", rule);
             // Not counted into the ephemeral limit: the sidecar's own limit covers what it writes.
             b.volume(empty_dir(SYNC_VOLUME, 256), &svc.config_mount);
             // The app reads the committed version through the `current` symlink the sidecar swaps.
@@ -278,30 +508,113 @@ impl PodBuilder {
         }
         // Persistent volumes come from the StatefulSet's volume claim templates.
         for v in &svc.storage {
+            b.origin(
+                &format!("/spec/containers/0/volumeMounts/{}", b.mounts.len()),
+                Origin::rule(
+                    "a persistent volume's mount",
+                    docs::STORAGE,
+                    vec![sp(&["storage", &v.path])],
+                ),
+            )
+            .origin(
+                "/spec/securityContext/fsGroupChangePolicy",
+                Origin::rule(
+                    "a pod with persistent volumes is re-chowned only on a root mismatch",
+                    docs::STORAGE,
+                    vec![sp(&["storage"])],
+                ),
+            );
             b.claim(&v.name, &v.path);
         }
         if let Some(secret) = &config.secret_name
             && !svc.secret_files.is_empty()
         {
+            let rule = Origin::rule(
+                "secret keys as files",
+                docs::SERVICES,
+                vec![sp(&["secret-files"])],
+            );
+            for m in b.mounts.len()..b.mounts.len() + svc.secret_files.len() {
+                b.origin(
+                    &format!("/spec/containers/0/volumeMounts/{m}"),
+                    rule.clone(),
+                );
+            }
+            b.trace_volume(rule);
             b.secret_files(secret, &svc.secret_files);
         }
         // Sidecars start first (an init container may use a proxy sidecar), then the named init
         // containers, then `init`.
-        for c in &svc.sidecars {
-            let container = b.extra_container(c, true);
-            b.sidecar(container);
-        }
-        for c in &svc.init_containers {
-            let container = b.extra_container(c, false);
-            b.init_container(container);
+        for (key, list, sidecar) in [
+            ("sidecars", &svc.sidecars, true),
+            ("init-containers", &svc.init_containers, false),
+        ] {
+            for c in list {
+                let at = format!("/spec/initContainers/{}", b.init_containers.len());
+                b.origin(
+                    &at,
+                    Origin::rule(
+                        format!("the `{key}` entry `{}`", c.name),
+                        docs::SERVICES,
+                        vec![sp(&[key, &c.name])],
+                    ),
+                )
+                .origin(&format!("{at}/name"), Origin::spec(sp(&[key, &c.name])));
+                let container = b.extra_container(c, sidecar);
+                if sidecar {
+                    b.sidecar(container);
+                } else {
+                    b.init_container(container);
+                }
+            }
         }
         if let Some(cmd) = &svc.init {
+            let at = format!("/spec/initContainers/{}", b.init_containers.len());
+            b.origin(
+                &at,
+                Origin::rule(
+                    "the `init` command: the service's own container, run once before it",
+                    docs::SERVICES,
+                    vec![sp(&["init"])],
+                ),
+            )
+            .origin(
+                &format!("{at}/name"),
+                Origin::rule(
+                    "the `init` container's name",
+                    docs::SERVICES,
+                    vec![sp(&["init"])],
+                ),
+            )
+            .origin(&format!("{at}/image"), image_origin(svc, &sp));
+            trace_list(
+                &mut b.origins,
+                &format!("{at}/command"),
+                &sp(&["init"]),
+                Some(cmd),
+            );
             b.init_command(cmd.clone());
         }
         if let Some(d) = &svc.dapr {
+            let rule = Origin::rule(
+                "the Dapr sidecar's pod annotations and label",
+                docs::DAPR,
+                vec![sp(&["dapr"])],
+            );
             for (k, v) in crate::dapr::pod_annotations(app, d) {
+                b.origin(
+                    &format!("/metadata/annotations/{}", crate::origin::escape(&k)),
+                    rule.clone(),
+                );
                 b.annotation(&k, &v);
             }
+            b.origin(
+                &format!(
+                    "/metadata/labels/{}",
+                    crate::origin::escape(crate::dapr::POD_LABEL)
+                ),
+                rule,
+            );
             b.label(crate::dapr::POD_LABEL, "true");
         }
         b
@@ -636,8 +949,163 @@ impl PodBuilder {
         }
     }
 
+    /// Records the origin of the next volume (and main-container mount) added.
+    fn trace_volume(&mut self, origin: Origin) {
+        self.origins
+            .set(
+                format!("/spec/volumes/{}", self.volumes.len()),
+                origin.clone(),
+            )
+            .set(
+                format!("/spec/containers/0/volumeMounts/{}", self.mounts.len()),
+                origin,
+            );
+    }
+
     /// The pod template (labels, annotations and spec) for a workload object.
     pub fn build(self) -> PodTemplateSpec {
+        self.build_traced().0
+    }
+
+    /// [`build`](Self::build), with the origins of the template's fields: those recorded with
+    /// [`origin`](Self::origin) and those the builder sets itself (pointers into the template).
+    pub fn build_traced(mut self) -> (PodTemplateSpec, ObjectOrigins) {
+        let mut o = std::mem::take(&mut self.origins);
+        let template = self.build_untraced(&mut o);
+        (template, o)
+    }
+
+    fn build_untraced(self, o: &mut ObjectOrigins) -> PodTemplateSpec {
+        let hardening = |what: &str| {
+            Origin::rule(
+                format!("pod builder hardening: {what}"),
+                docs::RENDERS,
+                vec![],
+            )
+        };
+        let mut own = |p: String, origin: Origin| {
+            o.set_default(p, origin);
+        };
+        own(
+            "/spec/automountServiceAccountToken".into(),
+            hardening("no service account token"),
+        );
+        own(
+            "/spec/enableServiceLinks".into(),
+            hardening("no service links"),
+        );
+        own(
+            "/spec/securityContext".into(),
+            hardening("non-root user and group, fsGroup, seccomp RuntimeDefault"),
+        );
+        own(
+            "/spec/restartPolicy".into(),
+            Origin::rule(
+                "a pod that runs to completion restarts on failure or never",
+                docs::RENDERS,
+                vec![],
+            ),
+        );
+        own(
+            "/spec/volumes/0".into(),
+            hardening("a /tmp emptyDir (256 MiB) on the read-only root"),
+        );
+        own(
+            "/spec/topologySpreadConstraints".into(),
+            Origin::rule(
+                "spread over zones and nodes (ScheduleAnyway)",
+                docs::RENDERS,
+                vec![],
+            ),
+        );
+        own(
+            "/spec/affinity".into(),
+            Origin::rule("preferred anti-affinity by node", docs::RENDERS, vec![]),
+        );
+        own(
+            "/spec/shareProcessNamespace".into(),
+            hardening("shared process namespace for a sidecar that signals the app"),
+        );
+        let tmp_mount = |c: &Container| {
+            c.volume_mounts
+                .iter()
+                .flatten()
+                .position(|m| m.mount_path == "/tmp")
+        };
+        let mut containers: Vec<(String, Option<usize>, bool)> =
+            vec![("/spec/containers/0".into(), Some(0), true)];
+        for (i, ic) in self.init_containers.iter().enumerate() {
+            containers.push((
+                format!("/spec/initContainers/{i}"),
+                tmp_mount(ic),
+                ic.resources.is_some(),
+            ));
+        }
+        if self.init_command.is_some() {
+            containers.push((
+                format!("/spec/initContainers/{}", self.init_containers.len()),
+                Some(0),
+                false,
+            ));
+        }
+        for (c, tmp, own_resources) in containers {
+            own(
+                format!("{c}/securityContext"),
+                hardening("no privilege escalation, read-only root, no capabilities, seccomp"),
+            );
+            own(
+                format!("{c}/imagePullPolicy"),
+                hardening("IfNotPresent pulls"),
+            );
+            own(
+                format!("{c}/terminationMessagePolicy"),
+                hardening("FallbackToLogsOnError"),
+            );
+            if let Some(t) = tmp {
+                own(
+                    format!("{c}/volumeMounts/{t}"),
+                    hardening("the /tmp emptyDir"),
+                );
+            }
+            if !own_resources {
+                own(
+                    format!("{c}/resources"),
+                    Origin::rule("the main container's resources", docs::RENDERS, vec![]),
+                );
+            }
+        }
+        let c = "/spec/containers/0";
+        own(
+            format!("{c}/lifecycle"),
+            Origin::rule(
+                "a 5 s preStop sleep, so endpoints stop sending first",
+                docs::RENDERS,
+                vec![],
+            ),
+        );
+        own(
+            format!("{c}/resources/requests/ephemeral-storage"),
+            Origin::Default {
+                value: EPHEMERAL_REQUEST.into(),
+                doc: docs::SERVICES,
+            },
+        );
+        own(
+            format!("{c}/resources/limits/ephemeral-storage"),
+            Origin::rule(
+                format!("{EPHEMERAL_BASE_MIB} MiB plus the writable paths' sizes"),
+                docs::SERVICES,
+                vec![],
+            ),
+        );
+        own(
+            format!("{c}/resources"),
+            Origin::rule(
+                "the pod builder's small default (10m/100m CPU, 16Mi/64Mi memory) unless set",
+                docs::RENDERS,
+                vec![],
+            ),
+        );
         let resources = self.main_resources();
         let mut init_containers = self.init_containers;
         for c in &mut init_containers {
@@ -776,6 +1244,173 @@ impl PodBuilder {
             ..Default::default()
         }
     }
+}
+
+/// `services.NAME.REST…`
+fn service_path(svc: &ResolvedService, rest: &[&str]) -> SpecPath {
+    let mut p = spec_path(&["services", svc.name.as_str()]);
+    p.extend(rest.iter().map(|r| (*r).to_owned()));
+    p
+}
+
+/// The image: the spec's `image`, with the registry and the `version` tag applied.
+fn image_origin(svc: &ResolvedService, sp: &dyn Fn(&[&str]) -> SpecPath) -> Origin {
+    let _ = svc;
+    Origin::rule(
+        "the image: `image`, prefixed with the `registry` and tagged with `version` unless it has its own",
+        docs::IMAGES,
+        vec![
+            sp(&["image"]),
+            sp(&["registry"]),
+            spec_path(&["registry"]),
+            spec_path(&["version"]),
+        ],
+    )
+}
+
+/// Pod labels and annotations: berth's labels, the service's `labels` and `annotations.pod`.
+fn trace_meta(o: &mut ObjectOrigins, app: &App, svc: &ResolvedService) {
+    let sp = |rest: &[&str]| service_path(svc, rest);
+    o.set(
+        "/metadata/labels",
+        Origin::rule(
+            "berth's app.kubernetes.io/* labels",
+            docs::RENDERS,
+            vec![sp(&[]), spec_path(&["app"])],
+        ),
+    );
+    for k in svc.meta.labels.keys() {
+        if !pod_labels(app, svc).contains_key(k) {
+            o.set(
+                format!("/metadata/labels/{}", crate::origin::escape(k)),
+                Origin::spec(sp(&["labels", k])),
+            );
+        }
+    }
+    for k in svc.meta.pod_annotations.keys() {
+        o.set(
+            format!("/metadata/annotations/{}", crate::origin::escape(k)),
+            Origin::spec(sp(&["annotations", "pod", k])),
+        );
+    }
+    o.set(
+        format!("/metadata/annotations/{}", crate::origin::escape(CHECKSUM_ANNOTATION)),
+        Origin::rule("SHA-256 over the service's ConfigMaps, secret names and secret delivery, so a change rolls the pods", docs::RENDERS, vec![sp(&["env"]), sp(&["config"]), sp(&["secrets"])]),
+    );
+}
+
+/// A list written in the spec, item by item.
+fn trace_list(o: &mut ObjectOrigins, at: &str, path: &SpecPath, items: Option<&[String]>) {
+    for i in 0..items.map_or(0, <[String]>::len) {
+        let mut p = path.clone();
+        p.push(i.to_string());
+        o.set(format!("{at}/{i}"), Origin::spec(p));
+    }
+}
+
+/// A probe of the service: its action from `health.KEY`, timings from the spec or the defaults.
+fn trace_probe(
+    o: &mut ObjectOrigins,
+    at: &str,
+    key: &SpecPath,
+    p: &ResolvedProbe,
+    defaults: (&str, &str, &str),
+) {
+    let k = |rest: &[&str]| {
+        let mut path = key.clone();
+        path.extend(rest.iter().map(|r| (*r).to_owned()));
+        path
+    };
+    o.set(
+        at,
+        Origin::rule("a probe from `health`", docs::HEALTH, vec![key.clone()]),
+    );
+    match &p.action {
+        ProbeAction::Http { headers, .. } => {
+            o.set(
+                format!("{at}/httpGet/path"),
+                Origin::Spec {
+                    paths: vec![k(&["http"]), key.clone()],
+                    otherwise: None,
+                },
+            );
+            o.set(
+                format!("{at}/httpGet/port"),
+                Origin::Spec {
+                    paths: vec![k(&["port"])],
+                    otherwise: Some(Box::new(Origin::rule(
+                        "an HTTP probe targets the first port",
+                        docs::HEALTH,
+                        vec![],
+                    ))),
+                },
+            );
+            for (i, (name, _)) in headers.iter().enumerate() {
+                o.set(
+                    format!("{at}/httpGet/httpHeaders/{i}/name"),
+                    Origin::spec(k(&["headers", name])),
+                );
+                o.set(
+                    format!("{at}/httpGet/httpHeaders/{i}/value"),
+                    Origin::spec(k(&["headers", name])),
+                );
+            }
+        }
+        ProbeAction::Grpc { service, .. } => {
+            o.set(
+                format!("{at}/grpc/port"),
+                Origin::rule(
+                    "the number of the port `grpc` names (a gRPC probe takes no port name)",
+                    docs::HEALTH,
+                    vec![k(&["grpc"])],
+                ),
+            );
+            if service.is_some() {
+                o.set(format!("{at}/grpc/service"), Origin::spec(k(&["grpc"])));
+            }
+        }
+        ProbeAction::Tcp { .. } => {
+            o.set(
+                format!("{at}/tcpSocket/port"),
+                Origin::Spec {
+                    paths: vec![k(&["tcp"])],
+                    otherwise: None,
+                },
+            );
+        }
+        ProbeAction::Exec(cmd) => {
+            for i in 0..cmd.len() {
+                o.set(
+                    format!("{at}/exec/command/{i}"),
+                    Origin::Spec {
+                        paths: vec![k(&["exec", &i.to_string()]), k(&[&i.to_string()])],
+                        otherwise: None,
+                    },
+                );
+            }
+        }
+    }
+    for (field, spec_key, default) in [
+        ("periodSeconds", "period", defaults.0),
+        ("timeoutSeconds", "timeout", defaults.1),
+        ("failureThreshold", "failures", defaults.2),
+    ] {
+        o.set(
+            format!("{at}/{field}"),
+            Origin::spec_or_default(k(&[spec_key]), default, docs::SERVICES),
+        );
+    }
+    o.set(
+        format!("{at}/initialDelaySeconds"),
+        Origin::spec(k(&["delay"])),
+    );
+    o.set(
+        format!("{at}/successThreshold"),
+        Origin::Default {
+            value: "1".into(),
+            doc: docs::HEALTH,
+        },
+    );
 }
 
 /// A service's probe: its action and the timings the spec sets (the builder fills in the

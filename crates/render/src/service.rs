@@ -30,13 +30,71 @@ pub(crate) fn external_service(app: &App, dep: &ResolvedDependency) -> Service {
 
 /// Each port forwards its Service port to the container port by name, with the protocol's
 /// `appProtocol`.
-pub(crate) fn service(app: &App, svc: &ResolvedService) -> Option<Service> {
+pub(crate) fn service(
+    app: &App,
+    svc: &ResolvedService,
+    o: &mut crate::origin::ObjectOrigins,
+) -> Option<Service> {
+    use crate::origin::{Origin, docs, escape, spec_path};
     if svc.ports.is_empty() {
         return None;
     }
     let mut m = service_meta(app, svc, &svc.name);
     if !svc.meta.service_annotations.is_empty() {
         m.annotations = Some(svc.meta.service_annotations.clone());
+    }
+    let s = |rest: &[&str]| {
+        let mut p = spec_path(&["services", svc.name.as_str()]);
+        p.extend(rest.iter().map(|r| (*r).to_owned()));
+        p
+    };
+    for k in svc.meta.service_annotations.keys() {
+        o.set(
+            format!("/metadata/annotations/{}", escape(k)),
+            Origin::spec(s(&["annotations", "service", k])),
+        );
+    }
+    o.set(
+        "/spec/selector",
+        Origin::rule(
+            "selector labels of the service's pods",
+            docs::RENDERS,
+            vec![],
+        ),
+    );
+    for (i, p) in svc.ports.iter().enumerate() {
+        let at = format!("/spec/ports/{i}");
+        o.set(
+            &at,
+            Origin::rule(
+                "a declared port: Service port → container port by name, appProtocol by protocol",
+                docs::PORTS,
+                vec![s(&["ports"]), s(&["port"])],
+            ),
+        )
+        .set(
+            format!("{at}/port"),
+            Origin::Spec {
+                paths: vec![
+                    s(&["ports", &p.name, "service-port"]),
+                    s(&["ports", &p.name, "port"]),
+                    s(&["ports", &p.name]),
+                    s(&["port"]),
+                ],
+                otherwise: None,
+            },
+        )
+        .set(
+            format!("{at}/name"),
+            Origin::Spec {
+                paths: vec![s(&["ports", &p.name])],
+                otherwise: Some(Box::new(Origin::rule(
+                    "`port: N` is one port named `http` (or after a known server image)",
+                    docs::SERVICES,
+                    vec![s(&["port"])],
+                ))),
+            },
+        );
     }
     Some(Service {
         metadata: m,

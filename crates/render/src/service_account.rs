@@ -7,7 +7,43 @@ use berth_spec::{App, ResolvedService};
 use k8s_openapi::api::core::v1::ServiceAccount;
 use std::collections::BTreeMap;
 
-pub(crate) fn service_account(app: &App, svc: &ResolvedService) -> ServiceAccount {
+pub(crate) fn service_account(
+    app: &App,
+    svc: &ResolvedService,
+    o: &mut crate::origin::ObjectOrigins,
+) -> ServiceAccount {
+    use crate::origin::{Origin, docs, escape, spec_path};
+    let s = |rest: &[&str]| {
+        let mut p = spec_path(&["services", svc.name.as_str()]);
+        p.extend(rest.iter().map(|r| (*r).to_owned()));
+        p
+    };
+    o.set(
+        "/automountServiceAccountToken",
+        Origin::rule(
+            "berth's services do not call the Kubernetes API: no token",
+            docs::RENDERS,
+            vec![],
+        ),
+    );
+    for k in svc.meta.service_account_annotations.keys() {
+        o.set(
+            format!("/metadata/annotations/{}", escape(k)),
+            Origin::spec(s(&["annotations", "service-account", k])),
+        );
+    }
+    if svc.sync.as_ref().is_some_and(|s| s.identity.is_some()) {
+        for k in [
+            "eks.amazonaws.com/role-arn",
+            "iam.gke.io/gcp-service-account",
+            "azure.workload.identity/client-id",
+        ] {
+            o.set(
+                format!("/metadata/annotations/{}", escape(k)),
+                Origin::spec(s(&["config", "identity"])),
+            );
+        }
+    }
     let mut sa = ServiceAccount {
         metadata: service_meta(app, svc, &svc.name),
         // berth's services do not call the Kubernetes API; no token in their pods.

@@ -144,13 +144,34 @@ pub(crate) fn service_stateful_set(
     app: &App,
     svc: &ResolvedService,
     config: &ServiceConfig,
+    o: &mut crate::origin::ObjectOrigins,
 ) -> StatefulSet {
+    use crate::origin::{Origin, docs, spec_path};
+    let (template, pod) = PodBuilder::for_service(app, svc, config).build_traced();
+    o.nest("/spec/template", pod)
+        .set("/spec/replicas", crate::origin::replicas(app, svc))
+        .set(
+            "/spec/volumeClaimTemplates",
+            Origin::rule(
+                "a volume claim template per `storage` entry",
+                docs::STORAGE,
+                vec![spec_path(&["services", svc.name.as_str(), "storage"])],
+            ),
+        )
+        .set(
+            "/spec/selector",
+            Origin::rule(
+                "selector labels `name` and `instance` (or `adopt.selector`)",
+                docs::RENDERS,
+                vec![],
+            ),
+        );
     stateful_set(StatefulParts {
         metadata: service_meta(app, svc, &svc.name),
         selector: selector(app, &svc.name),
         claim_labels: selector_labels(app, &svc.name),
         replicas: Some(svc.replicas as i32),
-        template: PodBuilder::for_service(app, svc, config).build(),
+        template,
         volumes: svc.storage.clone(),
         settings: svc.stateful.unwrap_or_default(),
         service_name: headless_name(&svc.name),

@@ -38,8 +38,8 @@ pub use error::{SpecError, SpecErrors};
 pub use expose::{DEFAULT_HSTS_SECONDS, Exposure, IngressControls, ResolvedCors};
 pub use images::{OFFICIAL_IMAGES, resolve_image};
 pub use load::{
-    LoadError, Loaded, SPEC_FILE, find_spec, load, load_env_with, load_str, load_str_with,
-    load_with,
+    Layer, LoadError, Loaded, Located, SPEC_FILE, find_spec, load, load_env_with, load_str,
+    load_str_with, load_with,
 };
 pub use metrics::{CustomMetric, MetricSource, MetricTarget};
 pub use model::*;

@@ -45,11 +45,116 @@ impl Loaded {
         }
     }
 
+    /// Where the spec sets the value at `path` (`["services", "backend", "resources", "cpu"]`)
+    /// for environment `env`: the environment's override when it has one (`environments.ENV.…`
+    /// for `registry`, `version`, `ingress`, `services`, `dependencies`), else the base. A
+    /// path under `environments` is looked up as written. `None` when the spec does not set it
+    /// (or an override removes it with `null`), so the renderer's default applies.
+    pub fn locate(&self, env: &str, path: &[String]) -> Option<Located> {
+        let first = path.first()?;
+        if first == "environments" {
+            let layer = Layer::Environment(path.get(1)?.clone());
+            return locate_in(&self.root, path).map(|(line, col)| Located { line, col, layer });
+        }
+        if OVERRIDE_KEYS.contains(&first.as_str()) {
+            let env_root = self.root.get("environments").and_then(|e| e.get(env));
+            if let Some(env_root) = env_root {
+                match walk(env_root, path) {
+                    Walk::Found(line, col) => {
+                        return Some(Located {
+                            line,
+                            col,
+                            layer: Layer::Environment(env.to_owned()),
+                        });
+                    }
+                    // `null` removes; a list or scalar replaces the base's value whole.
+                    Walk::Removed | Walk::Replaced => return None,
+                    Walk::Absent => {}
+                }
+            }
+        }
+        let base = without_key(&self.root, "environments");
+        locate_in(&base, path).map(|(line, col)| Located {
+            line,
+            col,
+            layer: Layer::Base,
+        })
+    }
+
     pub fn app(&self, env: &str) -> Option<&App> {
         self.apps.iter().find(|a| a.env == env)
     }
     pub fn env_names(&self) -> Vec<&str> {
         self.apps.iter().map(|a| a.env.as_str()).collect()
+    }
+}
+
+/// Which layer of the spec set a value: the base, or an environment's override (merged onto
+/// the base, docs/spec.md#merge-rules) or setting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Layer {
+    Base,
+    Environment(String),
+}
+
+/// A position in the spec file ([`Loaded::locate`]): 1-based line and column of the key that
+/// holds the value (of the item, in a list), and the layer that set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Located {
+    pub line: usize,
+    pub col: usize,
+    pub layer: Layer,
+}
+
+enum Walk {
+    Found(usize, usize),
+    Absent,
+    Removed,
+    Replaced,
+}
+
+/// Follows `path` from `node`: found, absent, removed by a `null` on the way, or cut short by a
+/// list or scalar that replaces whatever the base has below it.
+fn walk(node: &Node, path: &[String]) -> Walk {
+    let mut node = node;
+    let mut key_pos = None;
+    for seg in path {
+        let next = match &node.value {
+            Value::Map(entries) => entries
+                .iter()
+                .find(|(k, _)| k.name == *seg)
+                .map(|(k, v)| (Some(k.pos), v)),
+            Value::Seq(items) => seg
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| items.get(i))
+                .map(|v| (None, v)),
+            Value::Null => return Walk::Removed,
+            _ => return Walk::Replaced,
+        };
+        match next {
+            Some((k, v)) => {
+                key_pos = k;
+                node = v;
+            }
+            None if matches!(node.value, Value::Seq(_)) => return Walk::Replaced,
+            None => return Walk::Absent,
+        }
+    }
+    match &node.value {
+        Value::Null => Walk::Removed,
+        // The key that holds it (`cpu: 100m/500m`), or the list item.
+        _ => {
+            let p = key_pos.unwrap_or(node.pos);
+            Walk::Found(p.line, p.col)
+        }
+    }
+}
+
+fn locate_in(root: &Node, path: &[String]) -> Option<(usize, usize)> {
+    match walk(root, path) {
+        Walk::Found(line, col) => Some((line, col)),
+        _ => None,
     }
 }
 

@@ -46,14 +46,31 @@ fn failure(e: LoadError) -> Failure {
 /// One environment's objects: the renderer's, plus what is derived from them (the capacity
 /// plan's ResourceQuota and LimitRange when the environment sets `quota: true`).
 pub(super) fn render(app: &berth_spec::App) -> berth_render::Rendered {
-    let mut rendered = berth_render::render(app);
+    render_traced(app).0
+}
+
+/// [`render`] with the origin of every field (`berth explain`, `berth diff-env`).
+pub(super) fn render_traced(
+    app: &berth_spec::App,
+) -> (berth_render::Rendered, berth_render::origin::Provenance) {
+    use berth_render::origin::{Origin, docs, spec_path};
+    let (mut rendered, mut origins) = berth_render::render_traced(app);
     if app.quota {
         for body in berth_operate::capacity::quota_objects(&rendered, &app.name) {
-            rendered.objects.push(object(body));
+            let o = object(body);
+            origins.claim(
+                &o,
+                Origin::rule(
+                    "the capacity plan's maximum, per namespace (`quota: true`)",
+                    docs::OPERATE,
+                    vec![spec_path(&["environments", &app.env, "quota"])],
+                ),
+            );
+            rendered.objects.push(o);
         }
         berth_render::sort(&mut rendered.objects);
     }
-    rendered
+    (rendered, origins)
 }
 
 /// A derived object (built as JSON) as a rendered one.

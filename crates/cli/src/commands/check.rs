@@ -113,7 +113,8 @@ pub(super) fn run(args: CheckArgs) -> CmdResult {
     })
 }
 
-pub(super) fn explain(args: ExplainArgs) -> CmdResult {
+/// `berth explain RULE`.
+pub(super) fn explain_rule(args: ExplainArgs) -> CmdResult {
     match berth_check::rules::find(&args.rule) {
         Some(r) => print(&output::explain(r.meta())).map(|_| ExitCode::SUCCESS),
         None => {

@@ -21,6 +21,8 @@ mod meta;
 #[cfg(feature = "full")]
 mod operate;
 #[cfg(feature = "full")]
+mod provenance;
+#[cfg(feature = "full")]
 mod render;
 #[cfg(feature = "full")]
 mod runbook;
@@ -47,7 +49,9 @@ pub(crate) fn run(command: Command) -> CmdResult {
         #[cfg(feature = "full")]
         Command::Check(args) => check::run(args),
         #[cfg(feature = "full")]
-        Command::Explain(args) => check::explain(args),
+        Command::Explain(args) => provenance::explain(args),
+        #[cfg(feature = "full")]
+        Command::DiffEnv(args) => provenance::diff_env(args),
         #[cfg(feature = "full")]
         Command::Capacity(args) => capacity::run(args),
         #[cfg(feature = "full")]
