@@ -55,6 +55,14 @@ pub(crate) fn service(
         );
     }
     o.set(
+        "/spec/type",
+        Origin::rule(
+            "ClusterIP: in-cluster callers (an exposed port gets its own NAME-external Service)",
+            docs::RENDERS,
+            vec![],
+        ),
+    );
+    o.set(
         "/spec/selector",
         Origin::rule(
             "selector labels of the service's pods",

@@ -151,6 +151,38 @@ pub(crate) fn service_stateful_set(
     o.nest("/spec/template", pod)
         .set("/spec/replicas", crate::origin::replicas(app, svc))
         .set(
+            "/spec/serviceName",
+            Origin::rule(
+                "the headless Service `NAME-headless`",
+                docs::STORAGE,
+                vec![],
+            ),
+        )
+        .set(
+            "/spec/revisionHistoryLimit",
+            Origin::rule("5 old revisions kept for rollbacks", docs::RENDERS, vec![]),
+        )
+        .set(
+            "/spec/updateStrategy",
+            Origin::rule("RollingUpdate, one pod at a time", docs::STORAGE, vec![]),
+        )
+        .set(
+            "/spec/podManagementPolicy",
+            Origin::spec_or_default(
+                spec_path(&["services", svc.name.as_str(), "stateful", "pod-management"]),
+                "ordered-ready",
+                docs::SERVICES,
+            ),
+        )
+        .set(
+            "/spec/persistentVolumeClaimRetentionPolicy",
+            Origin::spec_or_default(
+                spec_path(&["services", svc.name.as_str(), "stateful", "retain"]),
+                "retain",
+                docs::SERVICES,
+            ),
+        )
+        .set(
             "/spec/volumeClaimTemplates",
             Origin::rule(
                 "a volume claim template per `storage` entry",
