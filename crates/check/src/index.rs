@@ -177,7 +177,8 @@ pub struct Index {
     /// namespace → pod-template-bearing objects.
     workloads_by_ns: HashMap<String, Vec<usize>>,
     /// Pods an operator creates from a resource in the input (CloudNativePG `Cluster` →
-    /// `cnpg.io/cluster: NAME`, `Pooler` → `cnpg.io/poolerName: NAME`): (namespace, labels).
+    /// `cnpg.io/cluster: NAME`, `Pooler` → `cnpg.io/poolerName: NAME`, Strimzi `Kafka` →
+    /// `strimzi.io/cluster: NAME` + `strimzi.io/kind: Kafka`): (namespace, labels).
     operator_pods: Vec<(String, Vec<(String, String)>)>,
     /// (namespace, target kind, target name) → HPA.
     hpa_by_target: HashMap<(String, String, String), usize>,
@@ -228,6 +229,22 @@ impl Index {
             if let (Some(key), Some(name)) = (made, o.root.str_at(&["metadata", "name"])) {
                 ix.operator_pods
                     .push((o.ns().to_string(), vec![(key.to_owned(), name.to_owned())]));
+            }
+            // Strimzi's `Kafka`: broker/controller pods `strimzi.io/cluster: NAME`,
+            // `strimzi.io/kind: Kafka`.
+            if o.kind == "Kafka"
+                && o.root
+                    .str_at(&["apiVersion"])
+                    .is_some_and(|v| v.starts_with("kafka.strimzi.io/"))
+                && let Some(name) = o.root.str_at(&["metadata", "name"])
+            {
+                ix.operator_pods.push((
+                    o.ns().to_string(),
+                    vec![
+                        ("strimzi.io/cluster".to_owned(), name.to_owned()),
+                        ("strimzi.io/kind".to_owned(), "Kafka".to_owned()),
+                    ],
+                ));
             }
             if berth_kinds::pod_template(&o.kind).is_some() {
                 ix.workloads_by_ns

@@ -106,6 +106,14 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                     }
                 }
                 v["metadata"]["labels"] = json!(l);
+                if kind == "Kafka" {
+                    // Strimzi writes the brokers' NetworkPolicy; only the users may connect to
+                    // the client listener (Strimzi's own operators are always allowed).
+                    let peers = user_peers(app, dep);
+                    if !peers.is_empty() {
+                        v["spec"]["kafka"]["listeners"][0]["networkPolicyPeers"] = json!(peers);
+                    }
+                }
                 let wave = if kind == "KafkaTopic" {
                     SETUP_WAVE
                 } else {
