@@ -119,6 +119,7 @@ fn fmt_ratio(x: f64) -> String {
 pub fn objects(app: &App, r: &Rendered) -> Vec<Value> {
     let mut out = Vec::new();
     out.extend(scrape_objects(app, r));
+    out.extend(data_scrape_objects(app, r));
     out.push(prometheus_rule(app, r));
     out.push(dashboard(app, r));
     out
@@ -236,6 +237,130 @@ fn scrape_objects(app: &App, r: &Rendered) -> Vec<Value> {
     out
 }
 
+/// CloudNativePG clusters of the render: (namespace, name, instances).
+fn cnpg_clusters(r: &Rendered) -> Vec<(String, String, u64)> {
+    r.objects
+        .iter()
+        .filter(|o| o.kind == "Cluster" && o.api_version.starts_with("postgresql.cnpg.io/"))
+        .map(|o| {
+            (
+                o.namespace.clone().unwrap_or_else(|| r.namespace.clone()),
+                o.name.clone(),
+                o.body
+                    .pointer("/spec/instances")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(1),
+            )
+        })
+        .collect()
+}
+
+/// CloudNativePG's instance manager exports PostgreSQL's metrics (and the barman-cloud
+/// plugin's backup metrics) on port 9187 `metrics` of every instance: a PodMonitor on the
+/// operator's `cnpg.io/cluster` label, and the NetworkPolicy that lets Prometheus reach it.
+/// (The Patroni and single-instance StatefulSets export nothing yet: see docs/operate.md.)
+fn data_scrape_objects(app: &App, r: &Rendered) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (ns, name, _) in cnpg_clusters(r) {
+        let selector = json!({"matchLabels": {"cnpg.io/cluster": name}});
+        out.push(json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PodMonitor",
+            "metadata": {"name": format!("{name}-metrics"), "namespace": ns, "labels": labels(app)},
+            "spec": {
+                "selector": selector,
+                "namespaceSelector": {"matchNames": [ns]},
+                "podMetricsEndpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
+            },
+        }));
+        out.push(json!({
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": {"name": format!("{name}-allow-prometheus"), "namespace": ns, "labels": labels(app)},
+            "spec": {
+                "podSelector": selector,
+                "policyTypes": ["Ingress"],
+                "ingress": [{
+                    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}],
+                    "ports": [{"port": CNPG_METRICS_PORT, "protocol": "TCP"}],
+                }],
+            },
+        }));
+    }
+    out
+}
+
+/// CloudNativePG's metrics port.
+pub const CNPG_METRICS_PORT: u16 = 9187;
+
+/// Replication lag (seconds) a CloudNativePG replica may have before it pages.
+pub const REPLICATION_LAG_SECONDS: u32 = 30;
+
+/// Seconds between runs of a cron schedule (5 fields, or 6 with seconds first), as far as a
+/// backup alert needs it: hourly, daily, weekly or monthly.
+pub fn schedule_period_seconds(schedule: &str) -> u64 {
+    let f: Vec<&str> = schedule.split_whitespace().collect();
+    let f = if f.len() == 6 { &f[1..] } else { &f[..] };
+    let (hour, dom, dow) = match f {
+        [_, h, dom, _, dow] => (*h, *dom, *dow),
+        _ => return 86_400,
+    };
+    if dow != "*" {
+        604_800
+    } else if dom != "*" {
+        31 * 86_400
+    } else if hour == "*" || hour.contains('/') {
+        3_600
+    } else {
+        86_400 / hour.split(',').count().max(1) as u64
+    }
+}
+
+/// The data tier's alerts: replication lag and backup age of every CloudNativePG cluster.
+fn data_rules(app: &App, r: &Rendered) -> Vec<Value> {
+    let mut rules = Vec::new();
+    for (ns, name, instances) in cnpg_clusters(r) {
+        let pods = format!("namespace=\"{ns}\", pod=~\"{name}-[0-9]+\"");
+        if instances > 1 {
+            rules.push(alert_in(
+                app,
+                &ns,
+                "BerthReplicationLagging",
+                &name,
+                format!("max by (namespace, pod) (cnpg_pg_replication_lag{{{pods}}}) > {REPLICATION_LAG_SECONDS}"),
+                "5m",
+                "warning",
+                format!("Replica {{{{ $labels.pod }}}} of {name} in {ns} is more than {REPLICATION_LAG_SECONDS}s behind its primary"),
+            ));
+        }
+        for sb in r.objects.iter().filter(|o| {
+            o.kind == "ScheduledBackup"
+                && o.body.pointer("/spec/cluster/name").and_then(Value::as_str)
+                    == Some(name.as_str())
+        }) {
+            let schedule = sb
+                .body
+                .pointer("/spec/schedule")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            let period = schedule_period_seconds(schedule);
+            // One missed run, plus a quarter period for the backup itself to finish.
+            let allowed = period + period / 4;
+            rules.push(alert_in(
+                app,
+                &ns,
+                "BerthBackupTooOld",
+                &name,
+                format!("time() - max by (namespace) (barman_cloud_cloudnative_pg_io_last_available_backup_timestamp{{{pods}}}) > {allowed}"),
+                "10m",
+                "warning",
+                format!("The last backup of {name} in {ns} is older than its schedule ({schedule}) allows ({}h)", allowed / 3600),
+            ));
+        }
+    }
+    rules
+}
+
 /// The alerts of the environment: the rule groups of its PrometheusRule.
 pub fn rule_groups(app: &App, r: &Rendered) -> Vec<Value> {
     let ns = &app.namespace;
@@ -339,6 +464,10 @@ pub fn rule_groups(app: &App, r: &Rendered) -> Vec<Value> {
     let mut groups = vec![
         json!({"name": format!("berth.{}.{}.workloads", app.name, app.env), "rules": workload_rules}),
     ];
+    let data = data_rules(app, r);
+    if !data.is_empty() {
+        groups.push(json!({"name": format!("berth.{}.{}.data", app.name, app.env), "rules": data}));
+    }
 
     for svc in &app.services {
         let Some(slo) = &svc.slo else { continue };
@@ -526,5 +655,10 @@ mod tests {
         assert_eq!(fmt_ratio(14.4 * 0.001), "0.0144");
         assert_eq!(fmt_ratio(6.0 * (1.0 - 0.999)), "0.006");
         assert_eq!(fmt_ratio(0.3), "0.3");
+        assert_eq!(schedule_period_seconds("0 0 3 * * *"), 86_400);
+        assert_eq!(schedule_period_seconds("0 5 * * 0"), 604_800);
+        assert_eq!(schedule_period_seconds("0 0 * * * *"), 3_600);
+        assert_eq!(schedule_period_seconds("0 0 */6 * * *"), 3_600);
+        assert_eq!(schedule_period_seconds("0 0 3,15 * * *"), 43_200);
     }
 }

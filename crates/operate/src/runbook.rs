@@ -1529,7 +1529,9 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
         .iter()
         .any(|o| o.kind == "Cluster" && o.name == subject && o.namespace.as_deref() == Some(ns));
     let sts = by_name(ws, subject, ns);
-    let section = if cnpg {
+    let section = if cnpg && alert == "BerthBackupTooOld" {
+        slug(&format!("Back up and restore {subject}"))
+    } else if cnpg {
         slug(&format!("PostgreSQL {subject} (CloudNativePG)"))
     } else if sts.is_some_and(|w| w.containers.iter().any(|c| c == "patroni")) {
         slug(&format!("PostgreSQL {subject} (Patroni)"))
@@ -1553,7 +1555,26 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
         }
         _ => "",
     };
-    vec![text(format!("{what} Procedures: [{subject}](#{section})."))]
+    let mut out = vec![text(format!("{what} Procedures: [{subject}](#{section})."))];
+    if cnpg {
+        let mut c = vec![
+            Cmd::new(&["kubectl", "cnpg", "status", subject, "-n", ns]),
+            kc(ns, &["describe", "cluster", subject]),
+        ];
+        if alert == "BerthBackupTooOld" {
+            c.push(kc(
+                ns,
+                &[
+                    "get",
+                    "backups",
+                    "-l",
+                    &format!("cnpg.io/cluster={subject}"),
+                ],
+            ));
+        }
+        out.push(cmds(c));
+    }
+    out
 }
 
 fn troubleshooting(

@@ -207,6 +207,33 @@ fn scenario(rule: &Value, ns: &str) -> Option<Scenario> {
                     .collect(),
             ))
         }
+        "BerthReplicationLagging" => {
+            // Seconds behind, above and below the rendered threshold.
+            let threshold: f64 = expr.rsplit("> ").next().unwrap().trim().parse().unwrap();
+            let pod = format!("{subject}-2");
+            let l = [("namespace", ns), ("pod", pod.as_str())];
+            let m = "cnpg_pg_replication_lag";
+            Some((
+                vec![series(m, &l, &flat(&(threshold * 2.0).to_string()))],
+                vec![series(m, &l, &flat(&(threshold / 2.0).to_string()))],
+                l.iter()
+                    .map(|(a, b)| (a.to_string(), b.to_string()))
+                    .collect(),
+            ))
+        }
+        "BerthBackupTooOld" => {
+            // promtool's clock starts at 0: a backup at -(allowed + 1h) is too old from the
+            // start; one at the current time (0 + the test's few minutes) is fresh.
+            let allowed: i64 = expr.rsplit("> ").next().unwrap().trim().parse().unwrap();
+            let pod = format!("{subject}-1");
+            let l = [("namespace", ns), ("pod", pod.as_str())];
+            let m = "barman_cloud_cloudnative_pg_io_last_available_backup_timestamp";
+            Some((
+                vec![series(m, &l, &flat(&(-(allowed + 3600)).to_string()))],
+                vec![series(m, &l, &format!("0+60x{n}"))],
+                vec![("namespace".into(), ns.into())],
+            ))
+        }
         name @ ("BerthErrorBudgetBurnFast" | "BerthErrorBudgetBurnSlow") => {
             // Threshold = burn rate × budget, e.g. 14.4 × 0.1 % = 1.44 % of requests failing.
             let threshold: f64 = expr
@@ -387,6 +414,9 @@ fn promtool_checks_every_rule_file_and_every_alert_fires_only_when_it_should() {
         "BerthAutoscalerAtMax",
         "BerthErrorBudgetBurnFast",
         "BerthErrorBudgetBurnSlow",
+        "BerthJobFailed",
+        "BerthReplicationLagging",
+        "BerthBackupTooOld",
     ] {
         assert!(tested.contains(alert), "{alert} never tested: {tested:?}");
     }
