@@ -316,9 +316,64 @@ pub fn schedule_period_seconds(schedule: &str) -> u64 {
     }
 }
 
-/// The data tier's alerts: replication lag and backup age of every CloudNativePG cluster.
+/// Sentinel-managed StatefulSets: (namespace, name, quorum, whether the Sentinel is a native
+/// sidecar), the quorum read from the rendered `sentinel monitor NAME HOST PORT QUORUM` line.
+fn sentinels(r: &Rendered) -> Vec<(String, String, u32, bool)> {
+    let mut out = Vec::new();
+    for o in r.objects.iter().filter(|o| o.kind == "StatefulSet") {
+        let spec = &o.body["spec"]["template"]["spec"];
+        let named = |k: &str| {
+            spec[k]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| c["name"] == "sentinel")
+        };
+        let (in_init, in_main) = (named("initContainers"), named("containers"));
+        if !in_init && !in_main {
+            continue;
+        }
+        let ns = o.namespace.clone().unwrap_or_else(|| r.namespace.clone());
+        let monitor = format!("sentinel monitor {} ", o.name);
+        let quorum = r
+            .objects
+            .iter()
+            .filter(|c| c.kind == "ConfigMap" && c.namespace.as_deref() == Some(ns.as_str()))
+            .flat_map(|c| c.body["data"].as_object().into_iter().flatten())
+            .filter_map(|(_, v)| v.as_str())
+            .flat_map(str::lines)
+            .find_map(|l| l.strip_prefix(&monitor))
+            .and_then(|rest| rest.split_whitespace().last()?.parse().ok());
+        if let Some(q) = quorum {
+            out.push((ns, o.name.clone(), q, in_init));
+        }
+    }
+    out
+}
+
+/// The data tier's alerts: replication lag and backup age of every CloudNativePG cluster,
+/// Sentinel quorum of every Sentinel-managed StatefulSet.
 fn data_rules(app: &App, r: &Rendered) -> Vec<Value> {
     let mut rules = Vec::new();
+    for (ns, name, quorum, native_sidecar) in sentinels(r) {
+        // Ready Sentinels (their readiness probe pings them) fewer than the quorum: no
+        // failover can be agreed. kube-state-metrics reports native sidecars as init containers.
+        let metric = if native_sidecar {
+            "kube_pod_init_container_status_ready"
+        } else {
+            "kube_pod_container_status_ready"
+        };
+        rules.push(alert_in(
+            app,
+            &ns,
+            "BerthSentinelNoQuorum",
+            &name,
+            format!("(sum({metric}{{namespace=\"{ns}\", pod=~\"{name}-[0-9]+\", container=\"sentinel\"}}) or vector(0)) < {quorum}"),
+            "2m",
+            "critical",
+            format!("Fewer than {quorum} Sentinels of {name} in {ns} are ready: a failover cannot be agreed"),
+        ));
+    }
     for (ns, name, instances) in cnpg_clusters(r) {
         let pods = format!("namespace=\"{ns}\", pod=~\"{name}-[0-9]+\"");
         if instances > 1 {

@@ -194,10 +194,17 @@ fn workloads<'a>(r: &'a Rendered) -> Vec<W<'a>> {
         .map(|w| {
             let o = w.object;
             let ps = w.pod_spec.unwrap();
+            // The main containers and the native sidecars (init containers that keep running).
+            let sidecars = ps["initContainers"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|c| c["restartPolicy"] == "Always");
             let containers = ps["containers"]
                 .as_array()
                 .into_iter()
                 .flatten()
+                .chain(sidecars)
                 .filter_map(|c| c["name"].as_str().map(str::to_owned))
                 .collect();
             let selector = match o.kind.as_str() {
@@ -266,7 +273,7 @@ pub fn runbook(app: &App, r: &Rendered, paths: &Paths) -> Runbook {
         .iter()
         .filter(|w| {
             w.role != Role::Batch
-                && component(w.object) != Some("database")
+                && !matches!(component(w.object), Some("database" | "cache" | "broker"))
                 && w.object.kind != "Pooler"
         })
         .collect();
@@ -883,10 +890,10 @@ fn data_services(b: &mut Builder, r: &Rendered, ws: &[W]) {
 }
 
 fn container_image<'a>(o: &'a Object, name: &str) -> Option<&'a str> {
-    o.body
-        .pointer("/spec/template/spec/containers")?
-        .as_array()?
+    let spec = o.body.pointer("/spec/template/spec")?;
+    ["containers", "initContainers"]
         .iter()
+        .flat_map(|k| spec[k].as_array().into_iter().flatten())
         .find(|c| name.is_empty() || c["name"] == name)
         .and_then(|c| c["image"].as_str())
 }
@@ -1548,7 +1555,7 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
             "The last completed backup is older than the schedule allows: backups are failing or not running. The recovery point grows with every hour."
         }
         "BerthSentinelNoQuorum" => {
-            "Fewer Sentinels see the master than the quorum needs: if the master fails now, nothing fails over."
+            "Fewer Sentinels are ready than the quorum needs: if the master fails now, nothing fails over. Sentinel pods down or not ready (a node lost, a zone out) are the usual cause; `SENTINEL ckquorum` in the procedures says what the remaining ones see."
         }
         "BerthKafkaUnderReplicated" => {
             "Partitions have fewer in-sync replicas than their replication factor: a broker is down or falling behind; one more loss may make them unavailable (min.insync.replicas)."
@@ -1573,6 +1580,18 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
             ));
         }
         out.push(cmds(c));
+    } else if let Some(w) = sts {
+        out.push(cmds(vec![kc(
+            ns,
+            &[
+                "get",
+                "pods",
+                "-l",
+                &w.selector.clone().unwrap_or_default(),
+                "-o",
+                "wide",
+            ],
+        )]));
     }
     out
 }

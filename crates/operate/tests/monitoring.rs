@@ -221,6 +221,32 @@ fn scenario(rule: &Value, ns: &str) -> Option<Scenario> {
                     .collect(),
             ))
         }
+        "BerthSentinelNoQuorum" => {
+            // One ready Sentinel fewer than the quorum, and exactly the quorum.
+            let quorum: usize = expr.rsplit("< ").next().unwrap().trim().parse().unwrap();
+            let m = if expr.contains("init_container") {
+                "kube_pod_init_container_status_ready"
+            } else {
+                "kube_pod_container_status_ready"
+            };
+            let ready = |n: usize| -> Vec<Value> {
+                (0..n)
+                    .map(|i| {
+                        let pod = format!("{subject}-{i}");
+                        series(
+                            m,
+                            &[
+                                ("namespace", ns),
+                                ("pod", pod.as_str()),
+                                ("container", "sentinel"),
+                            ],
+                            &flat("1"),
+                        )
+                    })
+                    .collect()
+            };
+            Some((ready(quorum - 1), ready(quorum), vec![]))
+        }
         "BerthBackupTooOld" => {
             // promtool's clock starts at 0: a backup at -(allowed + 1h) is too old from the
             // start; one at the current time (0 + the test's few minutes) is fresh.
@@ -417,6 +443,7 @@ fn promtool_checks_every_rule_file_and_every_alert_fires_only_when_it_should() {
         "BerthJobFailed",
         "BerthReplicationLagging",
         "BerthBackupTooOld",
+        "BerthSentinelNoQuorum",
     ] {
         assert!(tested.contains(alert), "{alert} never tested: {tested:?}");
     }
