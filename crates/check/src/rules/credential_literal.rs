@@ -94,7 +94,22 @@ pub fn credential_value(v: &str) -> bool {
     if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
         return true;
     }
-    let v = v.trim();
+    // `$(OTHER_VAR)` references are expanded by Kubernetes from other variables: judge only
+    // the literal text around them (`$(POD_NAME).db-headless.ns.svc.cluster.local` is a name).
+    let mut literal = String::new();
+    let mut rest = v.trim();
+    while let Some(i) = rest.find("$(") {
+        literal.push_str(&rest[..i]);
+        match rest[i..].find(')') {
+            Some(j) => rest = &rest[i + j + 1..],
+            None => {
+                rest = &rest[i..];
+                break;
+            }
+        }
+    }
+    literal.push_str(rest);
+    let v = literal.as_str();
     if v.len() < 20
         || v.len() > 200
         || v.contains(char::is_whitespace)
@@ -199,6 +214,13 @@ mod tests {
         assert!(!credential_value("hello-world-this-is-long"));
         assert!(!credential_value("https://example.com/Path/To1/Thing2"));
         assert!(!credential_value("1.2.3"));
+        // A pod's stable name composed from the downward API is not a credential.
+        assert!(!credential_value(
+            "$(POD_NAME).redis-headless.kompose-v3.svc.cluster.local"
+        ));
+        assert!(credential_value(
+            "$(PREFIX)ghp_x9Qm2LzT7vKc4RbN8sWfY3pD6hJ1aE5uGiOo"
+        ));
         assert!(credential_value(
             "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----"
         ));
