@@ -176,6 +176,132 @@ fn check_of_an_app_points_findings_at_the_spec_entry() {
     assert!(!text.contains("(env dev):"), "{text}");
 }
 
+// ------------------------------------------------ 3: a dependency at an IP address
+
+fn docs(text: &str) -> Vec<Value> {
+    berth_yaml::parse_stream(text, berth_yaml::Limits::default())
+        .into_iter()
+        .filter_map(|d| d.root.expect("valid YAML").map(|n| n.to_json()))
+        .collect()
+}
+
+fn find<'a>(objs: &'a [Value], kind: &str, name: &str) -> &'a Value {
+    objs.iter()
+        .find(|o| o["kind"] == kind && o["metadata"]["name"] == name)
+        .unwrap_or_else(|| panic!("no {kind} {name}"))
+}
+
+/// The egress rule of `svc`'s NetworkPolicy on `port`: its ipBlock CIDRs.
+fn egress_cidrs(objs: &[Value], svc: &str, port: u64) -> Vec<String> {
+    find(objs, "NetworkPolicy", svc)["spec"]["egress"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["ports"][0]["port"] == port)
+        .flat_map(|r| r["to"].as_array().unwrap().clone())
+        .filter_map(|peer| peer["ipBlock"]["cidr"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A dependency whose host is an IP rendered `type: ExternalName` with `externalName:
+/// 10.0.0.3`, which cluster DNS never resolves, and its users' egress was `0.0.0.0/0`. An IP
+/// (v4 or v6) is now a selector-less Service with an EndpointSlice holding the address under
+/// the Service's port name, and egress goes to that address (or the declared `cidr`) alone.
+/// The output passes berth's own schema check; kubectl kustomize and helm template
+/// equivalence for IP dependencies is in the emit tests (SHAPES).
+#[test]
+fn a_dependency_at_an_ip_is_an_endpoint_slice_and_egress_to_that_address() {
+    let spec = "app: shop\nversion: 1.0.0\nservices:\n  web: { image: web, port: 8080, health: { ready: /ready, live: /live }, uses: [ledger, cache, search, sessions, mail] }\ndependencies:\n  ledger: { type: postgres, host: 10.0.0.3 }\n  cache: { type: redis, host: \"fd00:10::7\" }\n  search: { type: elasticsearch, host: 10.1.2.3, cidr: 10.1.0.0/16 }\n  sessions: { type: redis, mode: managed, host: 10.9.0.5, port: 6380 }\n  mail: { type: tcp, host: smtp.example.com, port: 587 }\nenvironments:\n  prod: {}\n";
+    let dir = app(spec);
+    let o = berth_in(dir.path(), &["render", ".", "--env", "prod"]);
+    assert_eq!(o.status.code(), Some(0), "{}", show(&o));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let objs = docs(&text);
+    for (name, ip, family, port) in [
+        ("ledger", "10.0.0.3", "IPv4", 5432),
+        ("cache", "fd00:10::7", "IPv6", 6379),
+        ("search", "10.1.2.3", "IPv4", 9200),
+    ] {
+        let svc = find(&objs, "Service", name);
+        assert_ne!(svc["spec"]["type"], "ExternalName", "{svc:#}");
+        assert!(svc["spec"].get("externalName").is_none(), "{svc:#}");
+        assert!(svc["spec"].get("selector").is_none(), "{svc:#}");
+        let port_name = svc["spec"]["ports"][0]["name"].as_str().unwrap();
+        let slice = find(&objs, "EndpointSlice", name);
+        assert_eq!(slice["apiVersion"], "discovery.k8s.io/v1");
+        assert_eq!(
+            slice["metadata"]["labels"]["kubernetes.io/service-name"],
+            name
+        );
+        assert_eq!(slice["metadata"]["namespace"], svc["metadata"]["namespace"]);
+        assert_eq!(slice["addressType"], family, "{slice:#}");
+        assert_eq!(slice["endpoints"][0]["addresses"][0], ip, "{slice:#}");
+        assert_eq!(slice["ports"][0]["name"], port_name, "{slice:#}");
+        assert_eq!(slice["ports"][0]["port"], port, "{slice:#}");
+    }
+    assert_eq!(egress_cidrs(&objs, "web", 5432), ["10.0.0.3/32"]);
+    assert_eq!(egress_cidrs(&objs, "web", 6379), ["fd00:10::7/128"]);
+    assert_eq!(egress_cidrs(&objs, "web", 9200), ["10.1.0.0/16"]);
+    // Managed: clients use the address itself (no Service), egress to it alone.
+    assert_eq!(egress_cidrs(&objs, "web", 6380), ["10.9.0.5/32"]);
+    let web = find(&objs, "ConfigMap", "web-env").to_string();
+    assert!(web.contains("redis://cache:6379"), "{web}");
+    assert!(web.contains("redis://10.9.0.5:6380"), "{web}");
+    // A host name keeps its ExternalName Service and any address on its port.
+    assert_eq!(
+        find(&objs, "Service", "mail")["spec"]["type"],
+        "ExternalName"
+    );
+    assert_eq!(egress_cidrs(&objs, "web", 587), ["0.0.0.0/0"]);
+    assert!(
+        !objs
+            .iter()
+            .any(|o| o["kind"] == "EndpointSlice" && o["metadata"]["name"] == "mail")
+    );
+
+    // Schema-valid (berth's own check of the rendered stream, strict schemas).
+    let file = dir.path().join("prod.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let checked = berth_in(
+        dir.path(),
+        &["check", "prod.yaml", "-o", "json", "--fail-on", "never"],
+    );
+    let report = json(&checked);
+    let schema: Vec<&Value> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "schema-valid")
+        .collect();
+    assert!(schema.is_empty(), "{schema:#?}");
+    // And an independent judge: the Kubernetes OpenAPI schemas, strict.
+    let tools = std::env::var_os("BERTH_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join(".tools"));
+    let validate = tools.join("venv/bin/kubernetes-validate");
+    assert!(
+        validate.exists(),
+        "{} is missing: run scripts/setup.d/00-python.sh",
+        validate.display()
+    );
+    let v = Command::new(validate)
+        .args(["--strict", "--quiet", "-k", "1.33.0"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(v.status.success(), "{}", show(&v));
+
+    // A declared network must contain the address.
+    let bad = app(&spec.replace("cidr: 10.1.0.0/16", "cidr: 10.2.0.0/16"));
+    let o = berth_in(bad.path(), &["render", ".", "--env", "prod"]);
+    assert_eq!(o.status.code(), Some(2), "{}", show(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("does not contain"),
+        "{}",
+        show(&o)
+    );
+}
+
 // ------------------------------------------------ 5: build output read once, duplicates found
 
 /// `berth check out/prod` read every object twice (`all.yaml` and the per-object files), and a

@@ -18,7 +18,7 @@
 //! | ---: | --- |
 //! | 0 | Namespace, CustomResourceDefinition |
 //! | 1 | policies, quotas, RBAC, ServiceAccount, Secret, SealedSecret, ExternalSecret, ConfigMap, PersistentVolumeClaim, PodDisruptionBudget, IngressClass |
-//! | 2 | Service |
+//! | 2 | Service, EndpointSlice |
 //! | 3–19 | the data tier (carried by its objects): servers 3, role setup 4, migrations 5 + step |
 //! | 20 | workloads (Pod, Deployment, StatefulSet, DaemonSet, Job, CronJob, …) and kinds the table does not know |
 //! | 21 | HorizontalPodAutoscaler, Certificate, Ingress |
@@ -131,6 +131,8 @@ pub const KINDS: &[Kind] = &[
     row("RoleBinding", 1, Exists),
     row("IngressClass", 1, Exists),
     row("Service", 2, Service),
+    // A selector-less Service's endpoints (an external dependency at an IP).
+    row("EndpointSlice", 2, Exists),
     workload("DaemonSet", TEMPLATE, false, Rollout),
     workload("Pod", Some(&[]), false, PodReady),
     workload("ReplicationController", TEMPLATE, true, Rollout),

@@ -907,7 +907,7 @@ pub fn declared(app: &berth_spec::App, r: &Rendered) -> BTreeSet<(String, String
     for s in &app.services {
         for used in s.uses_services.iter().chain(&s.uses_dependencies) {
             // A dependency reached at its own address (a managed database, whose certificate
-            // names its host) has no Service: its policy opens its range, `0.0.0.0/0` without one.
+            // names its host) has no Service: its policy opens its range (its IP), `0.0.0.0/0` without.
             let dep = app.dependencies.iter().find(|d| &d.name == used);
             let node = match dep {
                 // An in-cluster database behind a pooler is called through the pooler.
@@ -923,7 +923,7 @@ pub fn declared(app: &berth_spec::App, r: &Rendered) -> BTreeSet<(String, String
                         .iter()
                         .any(|o| o.kind == "Service" && &o.name == used) =>
                 {
-                    format!("cidr:{}", d.cidr.as_deref().unwrap_or("0.0.0.0/0"))
+                    format!("cidr:{}", d.network().as_deref().unwrap_or("0.0.0.0/0"))
                 }
                 _ => used.clone(),
             };

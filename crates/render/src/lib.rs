@@ -127,36 +127,44 @@ pub fn render_traced(app: &App) -> (Rendered, origin::Provenance) {
     );
     for dep in &app.dependencies {
         if dep.mode == berth_spec::dependency::DependencyMode::External {
-            objects.push(Object::from_typed(&service::external_service(app, dep)));
-            let mut o = ObjectOrigins::default();
             let d = |rest: &[&str]| {
                 let mut p = spec_path(&["dependencies", dep.name.as_str()]);
                 p.extend(rest.iter().map(|r| (*r).to_owned()));
                 p
             };
-            o.set("/metadata/name", Origin::spec(d(&[])))
-                .set("/spec/externalName", Origin::spec(d(&["host"])))
-                .set(
-                    "/spec/ports/0/port",
-                    Origin::Spec {
-                        paths: vec![d(&["port"])],
-                        otherwise: Some(Box::new(rule(
-                            "the dependency type's default port",
-                            docs::DEPENDENCIES,
-                            vec![d(&["type"])],
-                        ))),
-                    },
-                )
-                .set("/spec/ports/0/name", Origin::spec(d(&["type"])));
-            t.took_one(
-                &objects,
-                o,
-                rule(
-                    "an external dependency as an ExternalName Service",
+            let port = || Origin::Spec {
+                paths: vec![d(&["port"])],
+                otherwise: Some(Box::new(rule(
+                    "the dependency type's default port",
                     docs::DEPENDENCIES,
-                    vec![d(&[])],
-                ),
-            );
+                    vec![d(&["type"])],
+                ))),
+            };
+            // A host name: an ExternalName Service; an IP: a selector-less Service and the
+            // EndpointSlice holding the address.
+            for obj in service::external_objects(app, dep) {
+                let slice = obj.kind == "EndpointSlice";
+                let external_name = obj.body["spec"]["type"] == "ExternalName";
+                objects.push(obj);
+                let mut o = ObjectOrigins::default();
+                o.set("/metadata/name", Origin::spec(d(&[])))
+                    .set("/spec/ports/0/port", port())
+                    .set("/spec/ports/0/name", Origin::spec(d(&["type"])));
+                let what = if slice {
+                    o.set("/endpoints/0/addresses/0", Origin::spec(d(&["host"])))
+                        .set("/addressType", Origin::spec(d(&["host"])))
+                        .set("/ports/0/port", port())
+                        .set("/ports/0/name", Origin::spec(d(&["type"])));
+                    "the address of an external dependency at an IP, as an EndpointSlice"
+                } else if external_name {
+                    o.set("/spec/externalName", Origin::spec(d(&["host"])));
+                    "an external dependency as an ExternalName Service"
+                } else {
+                    o.set("/spec/ports/0/targetPort", port());
+                    "an external dependency at an IP as a Service without selector"
+                };
+                t.took_one(&objects, o, rule(what, docs::DEPENDENCIES, vec![d(&[])]));
+            }
         }
     }
     objects.extend(dapr::objects(app));

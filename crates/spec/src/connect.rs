@@ -20,7 +20,12 @@ pub fn dependency_vars(
         (format!("{p}_HOST"), host.to_owned()),
         (format!("{p}_PORT"), port.to_string()),
     ];
-    let addr = format!("{host}:{port}");
+    // An IPv6 address takes brackets in an address or URL (`[fd00::3]:6379`).
+    let addr = if host.contains(':') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    };
     match kind {
         DependencyKind::Redis | DependencyKind::Valkey => {
             vars.push((format!("{p}_URL"), format!("redis://{addr}")))

@@ -189,7 +189,8 @@ environments:
 
 /// What a service can say, differing per environment: ports with protocols (one UDP), every
 /// probe kind, an Ingress with ingress-nginx controls in one environment and a LoadBalancer
-/// in another, a low port (sysctl), pod metadata, custom metrics.
+/// in another, a low port (sysctl), pod metadata, custom metrics, an external dependency at an
+/// IPv4 address in dev and an IPv6 network in prod (selector-less Service + EndpointSlice).
 pub(crate) const SHAPES: &str = r#"
 app: shapes
 registry: ghcr.io/acme
@@ -204,13 +205,14 @@ services:
     image: frontend
     ports: { web: 80, metrics: 9090 }
     health: { ready: { http: /_healthz, port: web, headers: { Cookie: probe=1 } } }
-    uses: [cart, cache]
+    uses: [cart, cache, ledger]
     expose: { host: shop.example.com, rate-limit: { rps: 10 }, security-headers: true, cors: { origins: [https://a.example.com] } }
     labels: { team: storefront }
     annotations: { pod: { prometheus.io/scrape: "true" }, service-account: { eks.amazonaws.com/role-arn: "arn:aws:iam::1:role/x" } }
     pod-env: { POD_IP: ip }
 dependencies:
   cache: { type: redis, host: cache.internal }
+  ledger: { type: tcp, host: 10.0.0.3, port: 7000 }
 environments:
   dev:
     replicas: 1
@@ -218,6 +220,8 @@ environments:
       front: { expose: { host: dev.shop.example.com, tls: false, security-headers: null } }
   prod:
     namespace: shapes
+    dependencies:
+      ledger: { host: "fd00:10::7", cidr: "fd00:10::/64" }
     services:
       front: { expose: { type: load-balancer, host: null, rate-limit: null, security-headers: null, cors: null, external-traffic-policy: local } }
 "#;

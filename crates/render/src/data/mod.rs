@@ -1,7 +1,8 @@
 //! The data tier: what each dependency renders in this environment, and how the services that
 //! use it are wired (connection variables, CA bundle, network policy).
 //!
-//! - `external`: an ExternalName Service (as before).
+//! - `external`: an ExternalName Service, or for an IP a selector-less Service and its
+//!   EndpointSlice (`service.rs`).
 //! - `managed`: the endpoint's CA bundle (ConfigMap), the role credentials, egress to the
 //!   declared network only. No server, backup or pooler objects: the provider runs them.
 //! - `in-cluster`: PostgreSQL per its topology ([`postgres`]); other types one StatefulSet from
@@ -359,12 +360,17 @@ pub fn connection_env(conns: &[(String, Connection)], taken: &dyn Fn(&str) -> bo
             vars.push(env_secret(&pw, &c.secret, "password"));
         }
         let query: Vec<String> = c.query.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let host = if c.host.contains(':') {
+            format!("[{}]", c.host)
+        } else {
+            c.host.clone()
+        };
         vars.push(env(
             &format!("{p}DATABASE_URL"),
             &format!(
                 "postgresql://{}:$({pw})@{}:{}/{}?{}",
                 c.role,
-                c.host,
+                host,
                 c.port,
                 c.database,
                 query.join("&")
@@ -470,7 +476,8 @@ pub fn egress_to(app: &App, dep: &ResolvedDependency) -> Value {
         }
         Some((selector, p)) => json!({"to": [{"podSelector": selector}], "ports": port(p)}),
         None => {
-            let cidr = dep.cidr.clone().unwrap_or_else(|| "0.0.0.0/0".into());
+            // An endpoint at an IP is reached at that IP alone unless its `cidr` says more.
+            let cidr = dep.network().unwrap_or_else(|| "0.0.0.0/0".into());
             json!({"to": [{"ipBlock": {"cidr": cidr}}], "ports": port(dep.port)})
         }
     }

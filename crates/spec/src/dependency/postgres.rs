@@ -46,6 +46,32 @@ pub struct ResolvedDependency {
     pub kafka: Option<super::kafka::Kafka>,
 }
 
+impl ResolvedDependency {
+    /// The endpoint's address when its `host` is an IP (v4 or v6): cluster DNS cannot resolve
+    /// an IP as an ExternalName, so such an endpoint gets a selector-less Service and an
+    /// EndpointSlice instead.
+    pub fn host_ip(&self) -> Option<std::net::IpAddr> {
+        if self.mode == DependencyMode::InCluster {
+            return None;
+        }
+        self.host.parse().ok()
+    }
+
+    /// The network its users' egress is limited to: the declared `cidr`, else the endpoint's IP
+    /// as `/32` (`/128`); None (any address) for a host name.
+    pub fn network(&self) -> Option<String> {
+        if self.mode == DependencyMode::InCluster {
+            return None;
+        }
+        self.cidr.clone().or_else(|| {
+            self.host_ip().map(|ip| match ip {
+                std::net::IpAddr::V4(ip) => format!("{ip}/32"),
+                std::net::IpAddr::V6(ip) => format!("{ip}/128"),
+            })
+        })
+    }
+}
+
 /// An in-cluster server.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Server {
@@ -247,6 +273,42 @@ pub fn parse_duration(s: &str) -> Option<u32> {
     n.checked_mul(mult).filter(|v| *v > 0)
 }
 
+/// `10.0.0.3`, `fd00::3` or `[fd00::3]` → the address.
+fn host_ip(h: &str) -> Option<std::net::IpAddr> {
+    h.strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(h)
+        .parse()
+        .ok()
+}
+
+/// Whether the (valid) CIDR `cidr` contains `ip`.
+fn cidr_contains(cidr: &str, ip: std::net::IpAddr) -> bool {
+    use std::net::IpAddr;
+    let Some((net, bits)) = cidr.split_once('/') else {
+        return false;
+    };
+    let (Ok(net), Ok(bits)) = (net.parse::<IpAddr>(), bits.parse::<u32>()) else {
+        return false;
+    };
+    let (a, b, width) = match (net, ip) {
+        (IpAddr::V4(n), IpAddr::V4(i)) => (u32::from(n).into(), u32::from(i).into(), 32),
+        (IpAddr::V6(n), IpAddr::V6(i)) => (u128::from(n), u128::from(i), 128),
+        _ => return false,
+    };
+    let mask = if bits == 0 {
+        0
+    } else {
+        u128::MAX << (width - bits)
+    };
+    let mask = if width == 32 {
+        mask & u128::from(u32::MAX)
+    } else {
+        mask
+    };
+    a & mask == b & mask
+}
+
 fn is_cidr(s: &str) -> bool {
     let Some((ip, bits)) = s.split_once('/') else {
         return false;
@@ -377,21 +439,39 @@ pub(crate) fn resolve_dependencies(
                     format!("`mode: {m}` needs `host`"),
                     "the endpoint's host name, e.g. `host: todo.abc123.eu-west-1.rds.amazonaws.com`".into(),
                 ),
-                Some(h) if h.is_empty() || h.contains(['/', ' ', ':']) => err(
-                    &["host"],
-                    format!("`{h}` is not a host name"),
-                    "write only the host name; the port goes in `port:`".into(),
-                ),
+                // An IPv6 address is a host too (written bare or in brackets).
+                Some(h)
+                    if h.is_empty()
+                        || (h.contains(['/', ' ', ':']) && host_ip(h).is_none()) =>
+                {
+                    err(
+                        &["host"],
+                        format!("`{h}` is not a host name or IP address"),
+                        "write only the host name or address; the port goes in `port:`".into(),
+                    )
+                }
                 _ => {}
             }
-            if let Some(c) = &dep.cidr
-                && !is_cidr(c)
-            {
-                err(
-                    &["cidr"],
-                    format!("`{c}` is not a CIDR"),
-                    "e.g. `cidr: 10.0.0.0/16` (the VPC or subnet of the endpoint)".into(),
-                );
+            if let Some(c) = &dep.cidr {
+                if !is_cidr(c) {
+                    err(
+                        &["cidr"],
+                        format!("`{c}` is not a CIDR"),
+                        "e.g. `cidr: 10.0.0.0/16` (the VPC or subnet of the endpoint)".into(),
+                    );
+                } else if let Some(ip) = dep.host.as_deref().and_then(host_ip)
+                    && !cidr_contains(c, ip)
+                {
+                    err(
+                        &["cidr"],
+                        format!(
+                            "`{c}` does not contain the host `{ip}`: egress to it would be blocked"
+                        ),
+                        format!(
+                            "use a network that contains {ip}, or remove `cidr` (egress is then to {ip} alone)"
+                        ),
+                    );
+                }
             }
         }
         if dep.port.is_none() && entry.port.is_none() {
@@ -573,7 +653,11 @@ pub(crate) fn resolve_dependencies(
             },
         };
 
-        let mut host = dep.host.clone().unwrap_or_else(|| name.clone());
+        // `[fd00::3]` is stored as the bare address (URLs add the brackets back).
+        let mut host = match dep.host.as_deref() {
+            Some(h) => host_ip(h).map_or_else(|| h.to_owned(), |ip| ip.to_string()),
+            None => name.clone(),
+        };
         if in_cluster
             && kafka
                 .as_ref()
