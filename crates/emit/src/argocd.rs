@@ -13,6 +13,8 @@
 //!   prod; `CreateNamespace=true`, `PruneLast=true`; retries with exponential backoff.
 //! - argocd-image-updater annotations when the spec sets `argocd.image-updater` (automated
 //!   environments with the Kustomize source only: prod images move through the spec).
+//! - `ignoreDifferences` on `/spec/replicas` of each autoscaled Deployment/StatefulSet (its
+//!   HPA owns the count; the manifests omit it), with `RespectIgnoreDifferences=true`.
 //! - Sync waves: the AppProject (-1) before the Applications (0); inside each environment the
 //!   objects' waves of [`berth_kinds`].
 
@@ -179,10 +181,28 @@ fn application(a: &App, opts: &ArgoCdOptions, labels: &Value) -> Value {
     if automated {
         sync.insert("automated".into(), json!({"prune": true, "selfHeal": true}));
     }
-    sync.insert(
-        "syncOptions".into(),
-        json!(["CreateNamespace=true", "PruneLast=true"]),
-    );
+    // The replica count of an autoscaled workload is the HPA's: berth's manifests omit it, and
+    // Argo CD neither reports the live count as drift nor (RespectIgnoreDifferences) resets it
+    // on sync — which it would once, when an older manifest's count was the last applied.
+    let ignore: Vec<Value> = a
+        .services
+        .iter()
+        .filter(|s| s.autoscale.is_some())
+        .map(|s| {
+            json!({
+                "group": "apps",
+                "kind": if s.is_stateful() { "StatefulSet" } else { "Deployment" },
+                "name": s.name,
+                "namespace": s.namespace,
+                "jsonPointers": ["/spec/replicas"],
+            })
+        })
+        .collect();
+    let mut options = vec!["CreateNamespace=true", "PruneLast=true"];
+    if !ignore.is_empty() {
+        options.push("RespectIgnoreDifferences=true");
+    }
+    sync.insert("syncOptions".into(), json!(options));
     sync.insert("retry".into(), retry());
 
     let mut labels = labels.clone();
@@ -221,7 +241,7 @@ fn application(a: &App, opts: &ArgoCdOptions, labels: &Value) -> Value {
             "argocd".into(),
         );
     }
-    json!({
+    let mut app = json!({
         "apiVersion": "argoproj.io/v1alpha1",
         "kind": "Application",
         "metadata": meta,
@@ -232,7 +252,11 @@ fn application(a: &App, opts: &ArgoCdOptions, labels: &Value) -> Value {
             "syncPolicy": sync,
             "revisionHistoryLimit": 10,
         },
-    })
+    });
+    if !ignore.is_empty() {
+        app["spec"]["ignoreDifferences"] = ignore.into();
+    }
+    app
 }
 
 /// Image-updater aliases are identifiers: `recurring-tasks` → `recurring_tasks`.

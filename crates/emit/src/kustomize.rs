@@ -324,6 +324,15 @@ fn overlay(
     for (key, ops) in patch_ops {
         let mut rest = Vec::new();
         for op in ops {
+            // A count the base leaves to an autoscaler (none there) is set the same way.
+            if let Op::Add(path, value) = &op
+                && key.kind == "Deployment"
+                && path == "/spec/replicas"
+                && value.is_u64()
+            {
+                replicas.push(json!({"name": key.name, "count": value}));
+                continue;
+            }
             if let Op::Replace(path, value) = &op {
                 if key.kind == "Deployment" && path == "/spec/replicas" && value.is_u64() {
                     replicas.push(json!({"name": key.name, "count": value}));

@@ -211,3 +211,81 @@ fn the_crd_schema_check_can_fail() {
         report.findings
     );
 }
+
+/// Defect 9: Deployments and StatefulSets under an HPA kept `spec.replicas`, so every sync
+/// (Argo CD self-heal) reset the count the HPA had set. The rendered workloads an HPA targets
+/// now declare no replicas (and so do the Kustomize build and the Helm chart: their
+/// equivalence tests compare them with the render), every other workload keeps its count, and
+/// each Application ignores `/spec/replicas` of exactly its autoscaled workloads.
+#[test]
+fn autoscaled_workloads_leave_replicas_to_the_hpa_and_argocd_ignores_them() {
+    let mut cases: Vec<(String, berth_spec::Loaded, Vec<berth_render::Rendered>)> = EXAMPLES
+        .iter()
+        .map(|n| {
+            let (l, r) = example(n);
+            (n.to_string(), l, r)
+        })
+        .collect();
+    let (l, r) = spec(VARIED);
+    cases.push(("varied".into(), l, r));
+    let mut autoscaled = 0;
+    for (name, loaded, rendered) in &cases {
+        let files = berth_emit::argocd(&loaded.apps, &options(ArgoCdSource::Kustomize, loaded));
+        let all = docs(&files);
+        for r in rendered {
+            let objects = rendered_objects(r);
+            let mut targets: Vec<Value> = objects
+                .iter()
+                .filter(|o| o["kind"] == "HorizontalPodAutoscaler")
+                .map(|h| {
+                    serde_json::json!({
+                        "group": "apps",
+                        "kind": h["spec"]["scaleTargetRef"]["kind"],
+                        "name": h["spec"]["scaleTargetRef"]["name"],
+                        "namespace": h["metadata"]["namespace"],
+                        "jsonPointers": ["/spec/replicas"],
+                    })
+                })
+                .collect();
+            for o in objects
+                .iter()
+                .filter(|o| o["kind"] == "Deployment" || o["kind"] == "StatefulSet")
+            {
+                let scaled = targets.iter().any(|t| {
+                    t["kind"] == o["kind"]
+                        && t["name"] == o["metadata"]["name"]
+                        && t["namespace"] == o["metadata"]["namespace"]
+                });
+                assert_eq!(
+                    o["spec"].get("replicas").is_none(),
+                    scaled,
+                    "{name}/{}: {} {} (autoscaled: {scaled}) replicas {}",
+                    r.env,
+                    o["kind"],
+                    o["metadata"]["name"],
+                    o["spec"]["replicas"]
+                );
+            }
+            autoscaled += targets.len();
+            let app = &all
+                .iter()
+                .find(|(p, _)| p == &format!("apps/{}.yaml", r.env))
+                .unwrap()
+                .1;
+            let mut ignored: Vec<Value> = app["spec"]["ignoreDifferences"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            let key = |v: &Value| v.to_string();
+            targets.sort_by_key(key);
+            ignored.sort_by_key(key);
+            assert_eq!(ignored, targets, "{name}/{}", r.env);
+            let respect = app["spec"]["syncPolicy"]["syncOptions"]
+                .as_array()
+                .unwrap()
+                .contains(&"RespectIgnoreDifferences=true".into());
+            assert_eq!(respect, !targets.is_empty(), "{name}/{}", r.env);
+        }
+    }
+    assert!(autoscaled >= 3, "the cases autoscale something");
+}

@@ -36,6 +36,8 @@ fn prove(name: &str, loaded: &berth_spec::Loaded) {
         .current_dir(&dir)
         .env_remove("COMPOSE_FILE"));
     let model: Value = serde_json::from_str(&out).unwrap();
+    let env_example =
+        String::from_utf8(files.files[std::path::Path::new(".env.example")].clone()).unwrap();
     let services = model["services"].as_object().expect("services");
     let app = berth_emit::local_env(&loaded.apps);
     for s in &app.services {
@@ -98,10 +100,20 @@ fn prove(name: &str, loaded: &berth_spec::Loaded) {
             let path = model["configs"][source]["file"].as_str().unwrap();
             assert_eq!(&std::fs::read(path).unwrap(), content);
         }
+        // Each dependency it uses, directly or through a service it uses (transitive reduction).
         for dep in &s.uses_dependencies {
-            assert_eq!(
-                c["depends_on"][dep]["condition"], "service_healthy",
-                "{name}/{}",
+            let through = s.uses_services.iter().any(|u| {
+                app.services
+                    .iter()
+                    .any(|o| &o.name == u && o.uses_dependencies.contains(dep))
+            });
+            let cond = &c["depends_on"][dep]["condition"];
+            assert!(
+                cond == "service_healthy"
+                    || (cond.is_null() && through)
+                    || (cond == "service_started"
+                        && services[dep]["healthcheck"]["test"].is_null()),
+                "{name}/{}: {dep} {cond}",
                 s.name
             );
         }
@@ -117,14 +129,119 @@ fn prove(name: &str, loaded: &berth_spec::Loaded) {
         }
         assert_eq!(c["read_only"], true);
         assert_eq!(c["cap_drop"], serde_json::json!(["ALL"]));
+        let waits = |other: &str, condition: &str| {
+            assert_eq!(
+                c["depends_on"][other]["condition"], condition,
+                "{name}/{}: {other}",
+                s.name
+            );
+        };
+        // Storage: a named volume per path, given to the service's user before it starts.
+        for v in &s.storage {
+            let m = c["volumes"]
+                .as_array()
+                .and_then(|vs| vs.iter().find(|m| m["target"] == v.path.as_str()))
+                .unwrap_or_else(|| panic!("{name}/{}: {} not mounted", s.name, v.path));
+            assert_eq!(m["type"], "volume");
+            assert!(model["volumes"][m["source"].as_str().unwrap()].is_object());
+            let chown = &services[&format!("{}-volumes", s.name)];
+            assert!(chown["command"].to_string().contains(&v.path));
+            waits(
+                &format!("{}-volumes", s.name),
+                "service_completed_successfully",
+            );
+        }
+        // Secret files: compose secrets from the variable of their key, at their path.
+        for f in &s.secret_files {
+            let m = c["secrets"]
+                .as_array()
+                .and_then(|vs| vs.iter().find(|m| m["target"] == f.path.as_str()))
+                .unwrap_or_else(|| panic!("{name}/{}: {} not mounted", s.name, f.path));
+            let source = m["source"].as_str().unwrap();
+            assert_eq!(model["secrets"][source]["environment"], f.key.as_str());
+            assert!(env_example.lines().any(|l| l == format!("{}=", f.key)));
+        }
+        // Init containers and `init` run to completion first (in order), sidecars start first.
+        let mut inits: Vec<String> = s
+            .init_containers
+            .iter()
+            .map(|i| format!("{}-{}", s.name, i.name))
+            .collect();
+        if s.init.is_some() {
+            inits.push(format!("{}-init", s.name));
+        }
+        for pair in inits.windows(2) {
+            assert_eq!(
+                services[&pair[1]]["depends_on"][&pair[0]]["condition"],
+                "service_completed_successfully",
+                "{name}: {} after {}",
+                pair[1],
+                pair[0]
+            );
+        }
+        if let Some(last) = inits.last() {
+            waits(last, "service_completed_successfully");
+        }
+        for i in &inits {
+            assert_eq!(services[i]["restart"], "no", "{name}/{i}");
+            assert_eq!(services[i]["read_only"], true, "{name}/{i}");
+        }
+        for sc in &s.sidecars {
+            let n = format!("{}-{}", s.name, sc.name);
+            assert_eq!(services[&n]["image"], sc.image.to_string().as_str());
+            waits(&n, "service_started");
+        }
+        // What an extra container mounts is the same volume in both (a tmpfs is not shared).
+        for x in s.sidecars.iter().chain(&s.init_containers) {
+            let n = format!("{}-{}", s.name, x.name);
+            for path in &x.mounts {
+                let source = |svc: &Value| {
+                    svc["volumes"]
+                        .as_array()
+                        .and_then(|vs| vs.iter().find(|m| m["target"] == path.as_str()))
+                        .map(|m| m["source"].clone())
+                };
+                assert!(source(&services[&n]).is_some(), "{name}/{n}: {path}");
+                assert_eq!(source(&services[&n]), source(c), "{name}/{n}: {path}");
+            }
+        }
     }
     for dep in &app.dependencies {
         let d = services
             .get(&dep.name)
             .unwrap_or_else(|| panic!("{name}: no {}", dep.name));
-        assert!(d["healthcheck"]["test"].is_array());
         let volume = d["volumes"][0]["source"].as_str().expect("a named volume");
         assert!(model["volumes"][volume].is_object(), "{volume}");
+        if let Some(server) = &dep.server {
+            // In-cluster: the image the cluster runs, its credentials never in the file.
+            assert_eq!(d["image"], server.image.as_str(), "{name}/{}", dep.name);
+            for c in berth_spec::dependency::postgres::credentials(dep) {
+                assert!(
+                    env_example
+                        .lines()
+                        .any(|l| l == format!("{}=", c.dotenv_key))
+                );
+            }
+        }
+    }
+    // No secret value is ever in the files: the plain dev values are not in them.
+    let text: String = files
+        .files
+        .values()
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect();
+    if let berth_spec::SecretDelivery::Plain(plain) = &app.secrets {
+        for values in plain.services.values() {
+            for (key, v) in values {
+                if let Some(v) = v {
+                    let v = String::from_utf8_lossy(v.expose()).into_owned();
+                    assert!(
+                        v.len() < 4 || !text.contains(&v),
+                        "{name}: the value of {key} is in compose files"
+                    );
+                }
+            }
+        }
     }
 }
 

@@ -181,7 +181,8 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
 
 #[test]
 fn every_example_chart_lints_and_renders_what_berth_renders() {
-    for name in EXAMPLES {
+    // notes spans several namespaces: see an_app_over_several_namespaces_*.
+    for name in EXAMPLES.iter().filter(|n| **n != "notes") {
         let (loaded, rendered) = example(name);
         prove(name, &loaded, &rendered);
     }

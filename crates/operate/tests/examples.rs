@@ -59,9 +59,11 @@ fn totals_match_an_independent_count() {
                     .objects
                     .iter()
                     .find(|h| h.kind == "HorizontalPodAutoscaler" && h.name == o.name);
-                let min = hpa.map_or(o.body["spec"]["replicas"].as_i64().unwrap(), |h| {
-                    h.body["spec"]["minReplicas"].as_i64().unwrap()
-                });
+                // An autoscaled workload declares no replicas: the HPA owns the count.
+                let min = hpa.map_or_else(
+                    || o.body["spec"]["replicas"].as_i64().unwrap(),
+                    |h| h.body["spec"]["minReplicas"].as_i64().unwrap(),
+                );
                 let max = hpa.map_or(min, |h| h.body["spec"]["maxReplicas"].as_i64().unwrap());
                 let ps = &o.body["spec"]["template"]["spec"];
                 let containers = ps["containers"].as_array().unwrap().iter().chain(

@@ -27,7 +27,7 @@ pub(crate) fn deployment(
     Deployment {
         metadata: service_meta(app, svc, &svc.name),
         spec: Some(DeploymentSpec {
-            replicas: Some(svc.replicas as i32),
+            replicas: replicas(svc),
             revision_history_limit: Some(5),
             selector: selector(app, &svc.name),
             strategy: Some(strategy_for(&template)),
@@ -36,6 +36,13 @@ pub(crate) fn deployment(
         }),
         ..Default::default()
     }
+}
+
+/// The replica count a service's workload declares: none under an autoscaler, which owns it
+/// (a declared count would be reset on every apply or Argo CD self-heal, fighting the HPA;
+/// the Argo CD Applications ignore `/spec/replicas` of these workloads).
+pub(crate) fn replicas(svc: &ResolvedService) -> Option<i32> {
+    svc.autoscale.is_none().then_some(svc.replicas as i32)
 }
 
 /// The rollout of a Deployment with this pod: rolling, never below the desired count (surge

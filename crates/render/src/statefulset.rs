@@ -202,7 +202,7 @@ pub(crate) fn service_stateful_set(
         metadata: service_meta(app, svc, &svc.name),
         selector: selector(app, &svc.name),
         claim_labels: selector_labels(app, &svc.name),
-        replicas: Some(svc.replicas as i32),
+        replicas: crate::deployment::replicas(svc),
         template,
         volumes: svc.storage.clone(),
         settings: svc.stateful.unwrap_or_default(),

@@ -8,7 +8,7 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub(crate) const EXAMPLES: &[&str] = &["todo", "gateway", "boutique"];
+pub(crate) const EXAMPLES: &[&str] = &["todo", "gateway", "boutique", "notes", "identity"];
 
 pub(crate) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
