@@ -246,7 +246,7 @@ fn a_dependency_at_an_ip_is_an_endpoint_slice_and_egress_to_that_address() {
     assert_eq!(egress_cidrs(&objs, "web", 6380), ["10.9.0.5/32"]);
     let web = find(&objs, "ConfigMap", "web-env").to_string();
     assert!(web.contains("redis://cache:6379"), "{web}");
-    assert!(web.contains("redis://10.9.0.5:6380"), "{web}");
+    assert!(web.contains(r#""SESSIONS_HOST":"10.9.0.5""#), "{web}");
     // A host name keeps its ExternalName Service and any address on its port.
     assert_eq!(
         find(&objs, "Service", "mail")["spec"]["type"],

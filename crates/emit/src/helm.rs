@@ -85,9 +85,42 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
             .collect(),
     ));
 
+    // An app over several namespaces: each namespace group's objects go to
+    // `groups.GROUP.namespace` (its namespace in each environment's values file; override it
+    // like `namespace.name`), the rest to the app's namespace.
+    let all = variants::collect(rendered, "");
+    let mut roles: Vec<String> = all
+        .iter()
+        .map(|v| v.key.role.clone())
+        .filter(|r| !r.is_empty())
+        .collect();
+    roles.sort();
+    roles.dedup();
+    for role in &roles {
+        // Where the group goes in each environment (its namespace may be the app's there).
+        let slots = apps
+            .iter()
+            .zip(rendered)
+            .map(|(a, r)| {
+                a.services
+                    .iter()
+                    .find(|s| s.namespace_group.as_deref() == Some(role.as_str()))
+                    .map(|s| s.namespace.clone())
+                    .or_else(|| {
+                        r.objects
+                            .iter()
+                            .find(|o| variants::role_of(r, o) == **role)
+                            .and_then(|o| o.namespace.clone())
+                    })
+                    .map_or(Slot::Any, |ns| Slot::Value(ns.into()))
+            })
+            .collect();
+        values.entries.push((role_namespace_path(role), slots));
+    }
+
     let mut files = FileSet::default();
     let mut groups: BTreeMap<Group, Vec<String>> = BTreeMap::new();
-    for v in variants::collect(rendered, "") {
+    for v in all {
         let present: Vec<bool> = v.bodies.iter().map(Option::is_some).collect();
         let root = value_root(&v.key);
         let mut node = if v.key.kind == "Secret" && v.key.api_version == "v1" {
@@ -175,7 +208,18 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
     // Every service's test hooks in one file: Helm finds hooks by annotation, not by file.
     let hooks: Vec<String> = berth_render::helm_test::helm_tests(first, TEST_IMAGE)
         .iter()
-        .map(|hook| test_hook(&chart, &rendered[0].namespace, hook))
+        .map(|hook| {
+            // In the namespace of the service it tests: its group's, when the group has one.
+            let svc = first.services.iter().find(|s| s.name == hook.service);
+            let ns_expr = match svc.and_then(|s| s.namespace_group.as_deref()) {
+                Some(g) if roles.iter().any(|r| r == g) => {
+                    format!("{{{{ {} }}}}", expr(&role_namespace_path(g)))
+                }
+                _ => format!("{{{{ include \"{chart}.namespace\" . }}}}"),
+            };
+            let ns = svc.map_or(rendered[0].namespace.as_str(), |s| s.namespace.as_str());
+            test_hook(ns, &ns_expr, hook)
+        })
         .collect();
     if !hooks.is_empty() {
         files.insert(
@@ -204,25 +248,37 @@ fn architecture(apps: &[App], rendered: &[Rendered]) -> String {
     s
 }
 
-fn display_name(key: &Key) -> &str {
-    if key.name.is_empty() {
-        "(the app's namespace)"
-    } else {
-        &key.name
+fn display_name(key: &Key) -> String {
+    match (key.name.is_empty(), key.role.is_empty()) {
+        (true, true) => "(the app's namespace)".to_owned(),
+        (true, false) => format!("(the {} namespace)", key.role),
+        (false, _) => key.name.clone(),
     }
 }
 
-/// `deployment.backend`, `namespaceObject` (the global `namespace` value is the name).
+/// `deployment.backend`, `namespaceObject` (the global `namespace` value is the name); in a
+/// namespace group's namespace under `groups.GROUP.` (`groups.GROUP.namespace` is its name).
 fn value_root(key: &Key) -> Vec<String> {
     let mut kind = key.kind.clone();
     if let Some(first) = kind.get_mut(0..1) {
         first.make_ascii_lowercase();
     }
-    if key.name.is_empty() {
-        vec![format!("{kind}Object")]
+    let mut root = if key.role.is_empty() {
+        Vec::new()
     } else {
-        vec![kind, key.name.clone()]
+        vec!["groups".to_owned(), key.role.clone()]
+    };
+    if key.name.is_empty() {
+        root.push(format!("{kind}Object"));
+    } else {
+        root.extend([kind, key.name.clone()]);
     }
+    root
+}
+
+/// The value naming namespace group `role`'s namespace.
+fn role_namespace_path(role: &str) -> Vec<String> {
+    vec!["groups".into(), role.into(), "namespace".into()]
 }
 
 /// A Secret's template: like any object, except that every `data`/`stringData` value is read
@@ -432,7 +488,11 @@ fn decorate(node: &mut Node, key: &Key, chart: &str) {
     let Some((_, Node::Map(meta))) = top.iter_mut().find(|(k, _)| k == "metadata") else {
         return;
     };
-    let ns = format!("{{{{ include \"{chart}.namespace\" . }}}}");
+    let ns = if key.role.is_empty() {
+        format!("{{{{ include \"{chart}.namespace\" . }}}}")
+    } else {
+        format!("{{{{ {} }}}}", expr(&role_namespace_path(&key.role)))
+    };
     if key.kind == "Namespace" {
         if let Some((_, name)) = meta.iter_mut().find(|(k, _)| k == "name") {
             *name = Node::Expr(ns);
@@ -941,7 +1001,7 @@ fn notes(app: &App, psa: &str) -> String {
 
 /// A `helm test` hook (built by the renderer) as a template: the app's namespace and the
 /// Pod's image read the chart's values.
-fn test_hook(chart: &str, namespace: &str, hook: &berth_render::helm_test::TestHook) -> String {
+fn test_hook(namespace: &str, ns_expr: &str, hook: &berth_render::helm_test::TestHook) -> String {
     let docs: Vec<String> = hook
         .objects
         .iter()
@@ -951,7 +1011,7 @@ fn test_hook(chart: &str, namespace: &str, hook: &berth_render::helm_test::TestH
                 set_node(
                     &mut node,
                     &["metadata", "namespace"],
-                    Node::Expr(format!("{{{{ include \"{chart}.namespace\" . }}}}")),
+                    Node::Expr(ns_expr.to_owned()),
                 );
             }
             if obj.kind == "Pod" {

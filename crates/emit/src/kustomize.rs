@@ -20,6 +20,7 @@
 
 use crate::files::FileSet;
 use crate::jsonpatch::{self, Op};
+use crate::variants::role_of;
 use crate::variants::{self, Group, Key, Variants};
 use crate::yaml::{join_docs, to_yaml};
 use berth_render::Rendered;
@@ -93,21 +94,6 @@ pub fn kustomize(app: &str, rendered: &[Rendered]) -> FileSet {
         sync_waves_component(&variants::collect(rendered, app)),
     );
     files
-}
-
-/// The namespace group of an object: the group whose namespace it is in (the first, when
-/// several groups share one; "" for the environment's own namespace).
-fn role_of(r: &Rendered, o: &berth_render::Object) -> String {
-    let ns = if o.kind == "Namespace" {
-        Some(o.name.as_str())
-    } else {
-        o.namespace.as_deref()
-    };
-    r.namespaces
-        .iter()
-        .find(|n| Some(n.name.as_str()) == ns)
-        .and_then(|n| n.group.clone())
-        .unwrap_or_default()
 }
 
 /// Every namespace group with objects in some environment, the environment's own first.

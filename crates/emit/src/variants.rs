@@ -11,6 +11,9 @@ use serde_json::Value;
 /// (per-environment) name.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) struct Key {
+    /// The namespace group it is in ("" for the environment's own namespace): an app over
+    /// several namespaces has a Namespace object and default policies of the same name in each.
+    pub role: String,
     pub api_version: String,
     pub kind: String,
     /// Empty for the Namespace object.
@@ -142,8 +145,24 @@ pub(crate) fn normalise(body: &Value, namespace_name: &str) -> Value {
     body
 }
 
+/// The namespace group of an object: the group whose namespace it is in (the first, when
+/// several groups share one; "" for the environment's own namespace).
+pub(crate) fn role_of(r: &Rendered, o: &berth_render::Object) -> String {
+    let ns = if o.kind == "Namespace" {
+        Some(o.name.as_str())
+    } else {
+        o.namespace.as_deref()
+    };
+    r.namespaces
+        .iter()
+        .find(|n| Some(n.name.as_str()) == ns)
+        .and_then(|n| n.group.clone())
+        .unwrap_or_default()
+}
+
 fn key_of(api_version: &str, kind: &str, name: &str) -> Key {
     Key {
+        role: String::new(),
         api_version: api_version.to_owned(),
         kind: kind.to_owned(),
         name: if kind == "Namespace" {
@@ -161,7 +180,10 @@ pub(crate) fn collect(rendered: &[Rendered], namespace_name: &str) -> Vec<Varian
     let mut index: std::collections::HashMap<Key, usize> = std::collections::HashMap::new();
     for (i, r) in rendered.iter().enumerate() {
         for obj in &r.objects {
-            let key = key_of(&obj.api_version, &obj.kind, &obj.name);
+            let key = Key {
+                role: role_of(r, obj),
+                ..key_of(&obj.api_version, &obj.kind, &obj.name)
+            };
             let body = normalise(&obj.body, namespace_name);
             match index.get(&key) {
                 Some(&at) => out[at].bodies[i] = Some(body),

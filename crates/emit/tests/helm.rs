@@ -114,7 +114,8 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
                 .find(|p| p["metadata"]["name"] == format!("{}-test", svc.name))
                 .unwrap_or_else(|| panic!("{name}/{}: no test pod for {}", r.env, svc.name));
             assert_eq!(pod["metadata"]["annotations"]["helm.sh/hook"], "test");
-            assert_eq!(pod["metadata"]["namespace"], r.namespace.as_str());
+            // In the namespace of the service it tests.
+            assert_eq!(pod["metadata"]["namespace"], svc.namespace.as_str());
             let c = &pod["spec"]["containers"][0];
             let url = format!("http://{}:{port}{path}", svc.name);
             assert!(
@@ -181,8 +182,7 @@ fn prove(name: &str, loaded: &berth_spec::Loaded, rendered: &[berth_render::Rend
 
 #[test]
 fn every_example_chart_lints_and_renders_what_berth_renders() {
-    // notes spans several namespaces: see an_app_over_several_namespaces_*.
-    for name in EXAMPLES.iter().filter(|n| **n != "notes") {
+    for name in EXAMPLES {
         let (loaded, rendered) = example(name);
         prove(name, &loaded, &rendered);
     }
@@ -367,4 +367,82 @@ fn the_namespace_object_is_opt_in() {
         }
         assert!(readme.contains("--create-namespace"), "{readme}");
     }
+}
+
+/// An app over several namespaces (examples/notes: `gateway`, `services` and its own): every
+/// object lands in its group's namespace (`helm template` equals `berth render` for each
+/// environment, above), each group's namespace is a value of its own in each environment's
+/// values file, and overriding one moves exactly that group's objects.
+#[test]
+fn an_app_over_several_namespaces_charts_each_group_into_its_namespace() {
+    let (loaded, rendered) = example("notes");
+    let prod = rendered.iter().find(|r| r.env == "prod").unwrap();
+    assert!(prod.namespaces.len() == 3, "{:?}", prod.namespaces);
+    let tmp = tempfile::tempdir().unwrap();
+    let chart = tmp.path().join("notes");
+    write_chart(&loaded, &rendered, &chart);
+    let values = std::fs::read_to_string(chart.join("values-prod.yaml")).unwrap()
+        + &std::fs::read_to_string(chart.join("values.yaml")).unwrap();
+    assert!(values.contains("notes-services"), "{values}");
+    let out = run(Command::new(helm())
+        .args(["template", "x"])
+        .arg(&chart)
+        .arg("-f")
+        .arg(chart.join("values-prod.yaml"))
+        .args([
+            "--skip-tests",
+            "--set",
+            "namespace.create=true,groups.services.namespace=elsewhere",
+        ]));
+    let objects = parse_stream(&out);
+    let want: Vec<(String, String, String)> = rendered_objects(prod)
+        .iter()
+        .map(|o| {
+            let ns = if o["kind"] == "Namespace" {
+                o["metadata"]["name"].as_str().unwrap()
+            } else {
+                o["metadata"]["namespace"].as_str().unwrap()
+            };
+            let ns = if ns == "notes-services" {
+                "elsewhere"
+            } else {
+                ns
+            };
+            (
+                o["kind"].as_str().unwrap().to_owned(),
+                o["metadata"]["name"]
+                    .as_str()
+                    .unwrap()
+                    .replace("notes-services", "elsewhere"),
+                ns.to_owned(),
+            )
+        })
+        .collect();
+    let mut got: Vec<(String, String, String)> = objects
+        .iter()
+        .map(|o| {
+            let ns = if o["kind"] == "Namespace" {
+                o["metadata"]["name"].as_str().unwrap()
+            } else {
+                o["metadata"]["namespace"].as_str().unwrap()
+            };
+            (
+                o["kind"].as_str().unwrap().to_owned(),
+                o["metadata"]["name"].as_str().unwrap().to_owned(),
+                ns.to_owned(),
+            )
+        })
+        .collect();
+    let mut want = want;
+    got.sort();
+    want.sort();
+    assert_eq!(got, want);
+    assert!(
+        got.iter()
+            .any(|(k, n, ns)| k == "Deployment" && n == "api" && ns == "elsewhere")
+    );
+    assert!(
+        got.iter()
+            .any(|(k, n, ns)| k == "Deployment" && n == "web" && ns == "notes-gateway")
+    );
 }
