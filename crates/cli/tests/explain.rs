@@ -185,7 +185,8 @@ fn unknown_objects_and_fields_exit_2_and_name_the_closest() {
         "examples/todo",
         "--env",
         "prod",
-        "deployment/backend",
+        // Not autoscaled in prod, so it declares its replicas (defect 9).
+        "deployment/notifications",
         "spec.replica",
     ]);
     assert_eq!(o.status.code(), Some(2));
@@ -309,8 +310,10 @@ fn diff_env_todo_dev_prod_matches_the_renders() {
         replicas["prod"]["value"],
         find(&prod, "Deployment", "backend").unwrap().body["spec"]["replicas"]
     );
-    assert_eq!(
-        replicas["prod"]["origin"]["path"],
-        "services.backend.scale.min"
+    // Autoscaled in prod: the HPA owns the count, the Deployment declares none (defect 9).
+    assert!(replicas["prod"]["value"].is_null(), "{replicas:#}");
+    assert!(
+        find(&prod, "HorizontalPodAutoscaler", "backend").is_some(),
+        "backend is autoscaled in prod"
     );
 }
