@@ -85,13 +85,11 @@ fn kinds(objects: &[Value]) -> Vec<String> {
 
 #[test]
 fn in_cluster_single_and_sentinel_are_clean() {
-    for env in ["dev"] {
-        let (objects, found) = findings(env);
-        assert!(found.is_empty(), "{env}: {found:#?}");
-        let k = kinds(&objects);
-        assert!(k.contains(&"StatefulSet/cache".to_string()), "{k:?}");
-        assert!(k.contains(&"Job/events-topics".to_string()), "{k:?}");
-    }
+    let (objects, found) = findings("dev");
+    assert!(found.is_empty(), "dev: {found:#?}");
+    let k = kinds(&objects);
+    assert!(k.contains(&"StatefulSet/cache".to_string()), "{k:?}");
+    assert!(k.contains(&"Job/events-topics".to_string()), "{k:?}");
 }
 
 #[test]
