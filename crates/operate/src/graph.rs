@@ -927,7 +927,13 @@ pub fn declared(app: &berth_spec::App, r: &Rendered) -> BTreeSet<(String, String
                 }
                 _ => used.clone(),
             };
-            for p in ports_of(used) {
+            let mut ports = ports_of(used);
+            if dep.is_some_and(|d| d.redis.as_ref().is_some_and(|r| r.sentinel.is_some())) {
+                // Sentinel clients ask the Sentinels (the Service) for the master, then connect to
+                // that pod by its stable name (the headless Service's ports).
+                ports.extend(ports_of(&format!("{used}-headless")));
+            }
+            for p in ports {
                 out.insert((s.name.clone(), node.clone(), p));
             }
         }
