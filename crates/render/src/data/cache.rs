@@ -11,8 +11,8 @@
 //! NetworkPolicy `NAME`; pods carry `app.kubernetes.io/name: NAME`,
 //! `app.kubernetes.io/component: cache`.
 
-use super::generic::{self, user_peers};
-use super::{DATA_WAVE, dep_labels, obj, with_wave};
+use super::generic::{self, relabel, user_peers};
+use super::{DATA_WAVE, dep_labels, obj, service_account, with_wave};
 use crate::Object;
 use crate::labels::selector_labels;
 use crate::pod::PodBuilder;
@@ -183,16 +183,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
         ports.clone()
     };
     let mut out = vec![
-        obj(
-            app,
-            "v1",
-            "ServiceAccount",
-            &dep.name,
-            with_wave(
-                json!({"metadata": {"labels": labels}, "automountServiceAccountToken": false}),
-                DATA_WAVE - 1,
-            ),
-        ),
+        service_account(app, &dep.name, json!(labels), None, false),
         obj(
             app,
             "v1",
@@ -251,11 +242,6 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
     }
     out.push(policy);
     out
-}
-
-fn relabel(mut o: Object, labels: &std::collections::BTreeMap<String, String>) -> Object {
-    o.body["metadata"]["labels"] = json!(labels);
-    o
 }
 
 /// A PodDisruptionBudget that lets a drain through one pod at a time and never blocks it on an

@@ -3,7 +3,7 @@
 //! client Service, and the NetworkPolicy that admits only its users. Used directly for types
 //! without their own HA, and as the base of PostgreSQL's StatefulSets.
 
-use super::{DATA_WAVE, dep_labels, obj, with_wave};
+use super::{DATA_WAVE, dep_labels, obj, service_account, with_wave};
 use crate::Object;
 use crate::labels::selector_labels;
 use berth_spec::dependency::catalogue::{self, Check, EnvValue};
@@ -201,18 +201,12 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
         "volumeMounts": mounts,
     });
     let mut out = vec![
-        obj(
+        service_account(
             app,
-            "v1",
-            "ServiceAccount",
             &dep.name,
-            with_wave(
-                json!({
-                    "metadata": {"labels": dep_labels(app, &dep.name, "database")},
-                    "automountServiceAccountToken": false,
-                }),
-                DATA_WAVE - 1,
-            ),
+            json!(dep_labels(app, &dep.name, "database")),
+            None,
+            false,
         ),
         service(
             app,
@@ -256,6 +250,16 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
 
 /// A NetworkPolicy for server pods: ingress from `peers` on `ports` only; egress as given
 /// (DNS comes from the namespace policy).
+/// `o` with exactly these labels (the data tier's own component labels on a shared builder's
+/// object).
+pub(crate) fn relabel(
+    mut o: Object,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Object {
+    o.body["metadata"]["labels"] = json!(labels);
+    o
+}
+
 pub fn policy(
     app: &App,
     dep: &ResolvedDependency,

@@ -13,8 +13,8 @@
 //! `app.kubernetes.io/name: NAME`, `app.kubernetes.io/component: broker`; the topic Job's
 //! `app.kubernetes.io/name: NAME-topics`.
 
-use super::generic::{self, user_peers};
-use super::{DATA_WAVE, SETUP_WAVE, dep_labels, obj, with_wave};
+use super::generic::{self, relabel, user_peers};
+use super::{DATA_WAVE, SETUP_WAVE, dep_labels, obj, service_account, with_wave};
 use crate::Object;
 use crate::kafka::{CLIENT_PORT, CONTROLLER_PORT, Cluster, Topic, USER};
 use crate::labels::selector_labels;
@@ -211,21 +211,8 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
     let mut sts = Object::from_typed(&sts);
     sts.body = with_wave(sts.body, DATA_WAVE);
 
-    let relabel = |mut o: Object| {
-        o.body["metadata"]["labels"] = json!(labels);
-        o
-    };
     let mut out = vec![
-        obj(
-            app,
-            "v1",
-            "ServiceAccount",
-            &dep.name,
-            with_wave(
-                json!({"metadata": {"labels": labels}, "automountServiceAccountToken": false}),
-                DATA_WAVE - 1,
-            ),
-        ),
+        service_account(app, &dep.name, json!(labels), None, false),
         obj(
             app,
             "v1",
@@ -254,23 +241,23 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                 DATA_WAVE - 1,
             ),
         ),
-        relabel(generic::service(
-            app,
-            dep,
-            &crate::statefulset::headless_name(&dep.name),
-            true,
-            &[
-                ("kafka".into(), CLIENT_PORT),
-                ("controller".into(), CONTROLLER_PORT),
-            ],
-        )),
-        relabel(generic::service(
-            app,
-            dep,
-            &dep.name,
-            false,
-            &[("kafka".into(), CLIENT_PORT)],
-        )),
+        relabel(
+            generic::service(
+                app,
+                dep,
+                &crate::statefulset::headless_name(&dep.name),
+                true,
+                &[
+                    ("kafka".into(), CLIENT_PORT),
+                    ("controller".into(), CONTROLLER_PORT),
+                ],
+            ),
+            &labels,
+        ),
+        relabel(
+            generic::service(app, dep, &dep.name, false, &[("kafka".into(), CLIENT_PORT)]),
+            &labels,
+        ),
         sts,
     ];
     if c.brokers >= 2 {

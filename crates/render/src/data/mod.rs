@@ -61,6 +61,31 @@ pub(crate) fn dep_labels(app: &App, name: &str, component: &str) -> BTreeMap<Str
     l
 }
 
+/// A data-tier ServiceAccount, one wave before its pods; the API token is mounted only where
+/// the pods talk to the API server (`automount`).
+pub(crate) fn service_account(
+    app: &App,
+    name: &str,
+    labels: Value,
+    annotations: Option<Value>,
+    automount: bool,
+) -> Object {
+    let mut metadata = json!({"labels": labels});
+    if let Some(a) = annotations {
+        metadata["annotations"] = a;
+    }
+    obj(
+        app,
+        "v1",
+        "ServiceAccount",
+        name,
+        with_wave(
+            json!({"metadata": metadata, "automountServiceAccountToken": automount}),
+            DATA_WAVE - 1,
+        ),
+    )
+}
+
 pub(crate) fn with_wave(mut body: Value, wave: i32) -> Value {
     body["metadata"]["annotations"][WAVE_ANNOTATION] = json!(wave.to_string());
     body

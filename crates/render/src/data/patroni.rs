@@ -12,7 +12,7 @@ use super::postgres::{
     s3_egress, scripts_for, scripts_map, secret_env, server_image, server_peers, server_selector,
     setup_job, setup_policy,
 };
-use super::{DATA_WAVE, dep_labels, obj, with_wave};
+use super::{DATA_WAVE, dep_labels, obj, service_account, with_wave};
 use crate::Object;
 use crate::labels::selector_labels;
 use berth_spec::dependency::postgres::{Postgres, credentials_secret};
@@ -123,20 +123,8 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u3
     let cfg = serde_json::to_string_pretty(&config(app, dep, pg)).expect("json");
     let rbac_labels = dep_labels(app, &dep.name, "database");
     let mut out = vec![
-        obj(
-            app,
-            "v1",
-            "ServiceAccount",
-            &sa,
-            with_wave(
-                json!({
-                    "metadata": {"labels": labels, "annotations": identity(pg)},
-                    // Patroni talks to the API server: the token is mounted (and only here).
-                    "automountServiceAccountToken": true,
-                }),
-                DATA_WAVE - 1,
-            ),
-        ),
+        // Patroni talks to the API server: the token is mounted (and only here).
+        service_account(app, &sa, json!(labels), Some(identity(pg)), true),
         // What Patroni's Kubernetes DCS needs (patroni/kubernetes/patroni_k8s.yaml).
         obj(
             app,

@@ -5,7 +5,7 @@
 
 use super::generic::{self, hardened};
 use super::postgres::{pooler_name, pooler_selector, secret_env, server_selector};
-use super::{DATA_WAVE, dep_labels, obj, owner, with_wave};
+use super::{DATA_WAVE, dep_labels, obj, owner, service_account, with_wave};
 use crate::Object;
 use crate::labels::selector_labels;
 use berth_spec::dependency::postgres::{Pooler, Postgres};
@@ -137,19 +137,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object
                 DATA_WAVE - 1,
             ),
         ),
-        obj(
-            app,
-            "v1",
-            "ServiceAccount",
-            &name,
-            with_wave(
-                json!({
-                    "metadata": {"labels": labels},
-                    "automountServiceAccountToken": false,
-                }),
-                DATA_WAVE - 1,
-            ),
-        ),
+        service_account(app, &name, json!(labels), None, false),
         obj(
             app,
             "apps/v1",

@@ -9,7 +9,7 @@
 //!   `ObjectStore` and `ScheduledBackup`.
 
 use super::generic::{self, ServerPod, hardened, resources, user_peers};
-use super::{DATA_WAVE, SETUP_WAVE, dep_labels, obj, owner, pgbouncer, with_wave};
+use super::{DATA_WAVE, SETUP_WAVE, dep_labels, obj, owner, pgbouncer, service_account, with_wave};
 use crate::labels::selector_labels;
 use crate::{Object, Warning};
 use berth_spec::dependency::postgres::{Postgres, Topology, credentials_secret, object_part};
@@ -404,18 +404,12 @@ fn single(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object> {
         containers.push(super::backup::sidecar(dep, b, &image, PG_UID));
     }
     let mut out = vec![
-        obj(
+        service_account(
             app,
-            "v1",
-            "ServiceAccount",
             &dep.name,
-            with_wave(
-                json!({
-                    "metadata": {"labels": dep_labels(app, &dep.name, "database"), "annotations": identity(pg)},
-                    "automountServiceAccountToken": false,
-                }),
-                DATA_WAVE - 1,
-            ),
+            json!(dep_labels(app, &dep.name, "database")),
+            Some(identity(pg)),
+            false,
         ),
         scripts(app, dep, pg, vec![("start.sh", start_script(dep, pg))]),
         generic::service(
