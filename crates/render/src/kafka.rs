@@ -275,18 +275,8 @@ pub const USER: u32 = 1000;
 pub const CONFIG_MOUNT: &str = "/etc/berth";
 pub const RUN_MOUNT: &str = "/run/berth";
 
-fn hardened(user: u32) -> Value {
-    json!({
-        "allowPrivilegeEscalation": false,
-        "privileged": false,
-        "readOnlyRootFilesystem": true,
-        "runAsNonRoot": true,
-        "runAsUser": user,
-        "runAsGroup": user,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    })
-}
+// The data tier's container hardening, written once for its JSON-built containers.
+use crate::data::generic::hardened;
 
 /// A Kafka cluster ID: a UUID in Kafka's form (16 bytes, URL-safe base64 without padding, as
 /// `kafka-storage.sh random-uuid` prints), derived from the app, environment and dependency so

@@ -308,20 +308,8 @@ exec {server} "$BERTH_RUN/{conf}"
 pub const CONFIG_MOUNT: &str = "/etc/berth";
 pub const RUN_MOUNT: &str = "/run/berth";
 
-/// The container security context of every berth container (non-root, read-only root, no
-/// capabilities, RuntimeDefault seccomp).
-fn hardened(user: u32) -> Value {
-    json!({
-        "allowPrivilegeEscalation": false,
-        "privileged": false,
-        "readOnlyRootFilesystem": true,
-        "runAsNonRoot": true,
-        "runAsUser": user,
-        "runAsGroup": user,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    })
-}
+// The data tier's container hardening, written once for its JSON-built containers.
+use crate::data::generic::hardened;
 
 /// The UID the Redis and Valkey images run their server as.
 pub const USER: u32 = 999;
