@@ -1,25 +1,9 @@
 //! Every output of every example, as snapshots, plus the judges that can fail them.
 
+mod common;
 use berth_operate::capacity;
 use berth_render::Rendered;
-use std::path::{Path, PathBuf};
-
-fn examples() -> Vec<(String, berth_spec::Loaded)> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(&root)
-        .expect("examples/")
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("berth.yaml").exists())
-        .collect();
-    dirs.sort();
-    dirs.into_iter()
-        .map(|d| {
-            let name = d.file_name().unwrap().to_string_lossy().into_owned();
-            let loaded = berth_spec::load(&d).unwrap_or_else(|e| panic!("{name}: {e:?}"));
-            (name, loaded)
-        })
-        .collect()
-}
+use common::examples;
 
 fn renders(loaded: &berth_spec::Loaded) -> Vec<Rendered> {
     loaded.apps.iter().map(berth_render::render).collect()

@@ -2,30 +2,11 @@
 //! spec declares (so the picture is also a test of the policies); its SVG is well-formed XML and
 //! opens in headless Chromium.
 
+mod common;
 use berth_operate::graph;
+use common::{examples, repo};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn examples() -> Vec<(String, berth_spec::Loaded)> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("berth.yaml").exists())
-        .collect();
-    dirs.sort();
-    dirs.into_iter()
-        .map(|d| {
-            (
-                d.file_name().unwrap().to_string_lossy().into_owned(),
-                berth_spec::load(&d).unwrap(),
-            )
-        })
-        .collect()
-}
 
 #[test]
 fn policy_edges_equal_the_declared_uses_graph() {

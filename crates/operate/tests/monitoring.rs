@@ -4,14 +4,12 @@
 //! below the SRE workbook's error ratios. The rule groups are taken from the rendered
 //! PrometheusRule objects, never retyped.
 
+mod common;
 use berth_operate::monitoring;
+use common::examples;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
 
 fn promtool() -> PathBuf {
     for p in ["/usr/bin/promtool", "/usr/local/bin/promtool"] {
@@ -20,23 +18,6 @@ fn promtool() -> PathBuf {
         }
     }
     panic!("promtool is missing: run scripts/setup.d/61-prometheus.sh (or scripts/test)");
-}
-
-fn examples() -> Vec<(String, berth_spec::Loaded)> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.join("berth.yaml").exists())
-        .collect();
-    dirs.sort();
-    dirs.into_iter()
-        .map(|d| {
-            (
-                d.file_name().unwrap().to_string_lossy().into_owned(),
-                berth_spec::load(&d).unwrap(),
-            )
-        })
-        .collect()
 }
 
 /// The groups of the rendered PrometheusRule.

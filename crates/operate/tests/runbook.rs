@@ -1,12 +1,10 @@
 //! The runbook of every example and environment, as Markdown snapshots (the commands' proof,
 //! through the real kubectl and helm, is `crates/cli/tests/runbook.rs`).
 
+mod common;
 use berth_operate::runbook::{Paths, runbook, slug};
-use std::path::{Path, PathBuf};
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::repo;
+use std::path::PathBuf;
 
 #[test]
 fn runbooks_of_every_example() {
