@@ -186,6 +186,4 @@ fn backup_and_point_in_time_restore_with_the_rendered_commands() {
         "MEASURED backup {backup_secs:.1}s, restore (base backup fetch) {restore_secs:.1}s, replay to target + promote {replay_secs:.1}s"
     );
     drop(procs);
-    // Kept on failure for its logs.
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -102,8 +102,42 @@ pub(crate) fn cmd(program: &Path) -> Command {
     c
 }
 
-/// A scratch directory the servers may write.
-pub(crate) fn scratch(name: &str) -> PathBuf {
+/// A scratch directory the servers may write, removed when the test ends. A failing test keeps its
+/// top-level `*.log` files for reading and drops the data (WAL and data directories fill a CI disk).
+pub(crate) struct Scratch(PathBuf);
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for Scratch {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.0);
+            return;
+        }
+        for e in std::fs::read_dir(&self.0).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                let _ = std::fs::remove_dir_all(&p);
+            } else if p.extension().is_none_or(|x| x != "log") {
+                let _ = std::fs::remove_file(&p);
+            }
+        }
+        eprintln!("logs kept in {}", self.0.display());
+    }
+}
+
+pub(crate) fn scratch(name: &str) -> Scratch {
     let d = std::env::temp_dir().join(format!("berth-data-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
@@ -117,7 +151,7 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
                 .success()
         );
     }
-    d
+    Scratch(d)
 }
 
 pub(crate) fn mkdir(p: &Path) -> PathBuf {
