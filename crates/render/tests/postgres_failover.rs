@@ -477,6 +477,4 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
     // sent; on loopback that is at most the write in flight.
     assert!(lost <= 1, "{lost} acknowledged writes lost");
     drop(procs);
-    // Kept on failure for its logs.
-    let _ = std::fs::remove_dir_all(&dir);
 }

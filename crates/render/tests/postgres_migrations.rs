@@ -211,8 +211,6 @@ fn migrations_run_in_wave_order_twice_against_real_postgres() {
     let denied = psql(port, "identity_db", "identity-pw", "auth_db", "select 1").unwrap_err();
     assert!(denied.contains("permission denied"), "{denied}");
     drop(procs);
-    // Kept on failure for its logs.
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 use std::path::Path;
