@@ -5,8 +5,12 @@
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
-pub const IMAGE: &str = "apache/kafka";
-pub const VERSION: &str = "4.1.0";
+/// The catalogue's (the one place a default image or version is written): the broker pods and
+/// Strimzi's `spec.kafka.version` both follow it.
+pub const IMAGE: &str =
+    berth_spec::dependency::catalogue::entry(berth_spec::DependencyKind::Kafka).image;
+pub const VERSION: &str =
+    berth_spec::dependency::catalogue::entry(berth_spec::DependencyKind::Kafka).version;
 pub const CLIENT_PORT: u16 = 9092;
 pub const CONTROLLER_PORT: u16 = 9093;
 pub const DATA_DIR: &str = "/var/lib/kafka/data";

@@ -10,6 +10,8 @@
 //! entrypoint at start, and the passwords are appended from the environment there, so the
 //! rendered ConfigMap never holds a secret.
 
+use berth_spec::DependencyKind;
+use berth_spec::dependency::catalogue;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
 
@@ -36,10 +38,11 @@ impl Flavor {
     /// The catalogue image (never Bitnami: its versioned images moved to an unmaintained legacy
     /// repository in 2025). Valkey is BSD-3; Redis ≥ 8 is AGPLv3/RSALv2/SSPLv1.
     pub fn image(self, version: Option<&str>) -> String {
-        match self {
-            Flavor::Redis => format!("redis:{}", version.unwrap_or(REDIS_VERSION)),
-            Flavor::Valkey => format!("valkey/valkey:{}", version.unwrap_or(VALKEY_VERSION)),
-        }
+        let e = catalogue::entry(match self {
+            Flavor::Redis => DependencyKind::Redis,
+            Flavor::Valkey => DependencyKind::Valkey,
+        });
+        format!("{}:{}", e.image, version.unwrap_or(e.version))
     }
     pub fn conf_file(self) -> &'static str {
         match self {
@@ -49,8 +52,9 @@ impl Flavor {
     }
 }
 
-pub const VALKEY_VERSION: &str = "8.1";
-pub const REDIS_VERSION: &str = "7.4";
+/// The catalogue's (the one place a default image or version is written).
+pub const VALKEY_VERSION: &str = catalogue::entry(DependencyKind::Valkey).version;
+pub const REDIS_VERSION: &str = catalogue::entry(DependencyKind::Redis).version;
 pub const PORT: u16 = 6379;
 pub const SENTINEL_PORT: u16 = 26379;
 /// Sentinel's own default is 30 000 ms; measured here, failover takes this plus 1.0–1.5 s.

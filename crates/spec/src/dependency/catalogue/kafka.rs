@@ -4,7 +4,9 @@ use crate::model::DependencyKind;
 pub(super) const ENTRY: Entry = Entry {
     kind: DependencyKind::Kafka,
     image: "apache/kafka",
-    version: "3.9.1",
+    // Strimzi's v1 API (Strimzi ≥ 0.49) runs only Kafka 4.x; the KRaft settings berth renders are
+    // those of 4.x (no ZooKeeper anywhere).
+    version: "4.1.0",
     port: Some(9092),
     port_name: "kafka",
     data_path: Some("/var/lib/kafka/data"),

@@ -79,8 +79,9 @@ pub enum HaShape {
     Brokers,
 }
 
-/// The entry of a type.
-pub fn entry(kind: DependencyKind) -> &'static Entry {
+/// The entry of a type. `const`: the renderer's defaults are read from here at compile time, so
+/// the catalogue is the one place an image or version is written.
+pub const fn entry(kind: DependencyKind) -> &'static Entry {
     match kind {
         DependencyKind::Postgres => &postgres::ENTRY,
         DependencyKind::Mysql => &mysql::ENTRY,
