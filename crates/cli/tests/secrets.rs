@@ -128,11 +128,23 @@ fn committed_staging_values_decrypt_to_what_was_set() {
     assert!(out.status.success(), "{}", text(&out));
     let stream = String::from_utf8(out.stdout).unwrap();
     let mut unsealed = unseal_all(&stream);
-    // The database role's and the Valkey password's credentials are sealed too.
+    // The database role's and the Valkey password's credentials are sealed too, and the
+    // brokers' KRaft cluster ID.
     assert_eq!(
         unsealed.len(),
-        3,
-        "three SealedSecrets (backend, the database role, the Valkey password)"
+        4,
+        "four SealedSecrets (backend, the database role, the Valkey password, the Kafka cluster ID)"
+    );
+    let cluster_id = unsealed
+        .iter()
+        .find(|(name, _)| name == "kafka-cluster-id")
+        .expect("the Kafka cluster ID is sealed");
+    assert_eq!(cluster_id.1.len(), 1);
+    assert_eq!(cluster_id.1[0].0, "CLUSTER_ID");
+    let id = String::from_utf8(cluster_id.1[0].1.clone()).unwrap();
+    assert!(
+        berth_spec::dependency::kafka::decode_uuid(&id).is_some(),
+        "the sealed cluster ID is not a Kafka UUID"
     );
     let valkey = unsealed
         .iter()
@@ -146,7 +158,9 @@ fn committed_staging_values_decrypt_to_what_was_set() {
         )]
     );
     unsealed.retain(|(name, _)| {
-        name != "postgres-todo-credentials" && name != "redis-default-credentials"
+        name != "postgres-todo-credentials"
+            && name != "redis-default-credentials"
+            && name != "kafka-cluster-id"
     });
     let (name, values) = &unsealed[0];
     assert_eq!(name, "backend-secrets");

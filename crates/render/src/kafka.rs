@@ -282,46 +282,8 @@ pub const RUN_MOUNT: &str = "/run/berth";
 // The data tier's container hardening, written once for its JSON-built containers.
 use crate::data::generic::hardened;
 
-/// A Kafka cluster ID: a UUID in Kafka's form (16 bytes, URL-safe base64 without padding, as
-/// `kafka-storage.sh random-uuid` prints), derived from the app, environment and dependency so
-/// every render gives the same one: it is written once into each broker's `meta.properties` and
-/// must never change. Every character is a lowercase letter or digit (the last one `g` or `w`,
-/// whose low four bits are zero, so the 22 characters decode to exactly 16 bytes): still over
-/// 100 bits from SHA-256, but not a string a reader — or a secret scanner — takes for a
-/// credential. It is not one; it lives in an immutable ConfigMap.
-pub fn cluster_id(app: &str, env: &str, name: &str) -> String {
-    use sha2::{Digest, Sha256};
-    const ALPHABET: &[u8; 36] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let h = Sha256::digest(format!("berth/kafka/{app}/{env}/{name}").as_bytes());
-    let mut id: String = h[..21]
-        .iter()
-        .map(|b| ALPHABET[(*b as usize) % 36] as char)
-        .collect();
-    id.push(if h[21] & 1 == 0 { 'g' } else { 'w' });
-    id
-}
-
-/// Decodes Kafka's UUID form (URL-safe base64, no padding) into its 16 bytes, as Kafka's
-/// `Uuid.fromString` does; None if it is not one.
-pub fn decode_uuid(s: &str) -> Option<[u8; 16]> {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    if s.len() != 22 {
-        return None;
-    }
-    let mut bits: u128 = 0;
-    let mut tail = 0u8;
-    for (i, c) in s.bytes().enumerate() {
-        let v = T.iter().position(|t| *t == c)? as u128;
-        if i < 21 {
-            bits = (bits << 6) | v;
-        } else {
-            // 21 × 6 = 126 bits; the last character holds the final 2 in its top bits.
-            bits = (bits << 2) | (v >> 4);
-            tail = (v & 0xf) as u8;
-        }
-    }
-    (tail == 0).then(|| bits.to_be_bytes())
-}
+/// Decodes Kafka's UUID form (the cluster ID's), as Kafka's `Uuid.fromString` does.
+pub use berth_spec::dependency::kafka::decode_uuid;
 
 impl Cluster {
     /// The ConfigMap data of the brokers.
@@ -591,24 +553,6 @@ mod tests {
         assert_eq!(refused_changes(&locked, &[t(3, 3)]).len(), 1);
         assert_eq!(refused_changes(&locked, &[t(6, 2)]).len(), 1);
         assert!(refused_changes(&BTreeMap::new(), &[t(1, 1)]).is_empty());
-    }
-
-    #[test]
-    fn cluster_id_is_a_stable_kafka_uuid() {
-        let id = cluster_id("todo", "prod", "kafka");
-        assert_eq!(id.len(), 22, "{id}");
-        assert!(
-            id.chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        );
-        let bytes = decode_uuid(&id).expect("a Kafka UUID");
-        // Not Kafka's reserved ZERO or ONE UUIDs.
-        assert!(bytes.iter().any(|b| *b > 1));
-        assert_eq!(id, cluster_id("todo", "prod", "kafka"));
-        assert_ne!(id, cluster_id("todo", "dev", "kafka"));
-        // The form `kafka-storage.sh random-uuid` prints round-trips; a stray low bit does not.
-        assert!(decode_uuid("MkU3OEVBNTcwNTJENDM2Qg").is_some());
-        assert!(decode_uuid("MkU3OEVBNTcwNTJENDM2Qh").is_none());
     }
 
     #[test]

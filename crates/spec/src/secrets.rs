@@ -229,6 +229,14 @@ pub(crate) fn resolve_secrets(
             };
             owned.push((c.secret, vec![key]));
         }
+        // A KRaft cluster ID: its Secret is the owner, its key `CLUSTER_ID` (plain: the dotenv key).
+        if let Some(c) = crate::dependency::kafka::cluster_id(dep) {
+            let key = match settings.mode {
+                SecretMode::Plain => c.dotenv_key,
+                _ => crate::dependency::kafka::CLUSTER_ID_KEY.to_owned(),
+            };
+            owned.push((c.secret, vec![key]));
+        }
     }
     let wanted: Vec<(&str, &[String])> = owned
         .iter()
@@ -251,6 +259,40 @@ pub(crate) fn resolve_secrets(
         SecretMode::Sealed => sealed(&sc, settings, &wanted, read_file, options, &mut errors),
         SecretMode::External => external(&sc, settings, &wanted, &mut errors),
     };
+    // A plain cluster ID is checked here (sealed and external ones cannot be read): a value that
+    // is not a Kafka UUID makes `kafka-storage.sh format` fail on every broker at its first start.
+    if let Some(SecretDelivery::Plain(p)) = &delivery {
+        for dep in dependencies {
+            let Some(c) = crate::dependency::kafka::cluster_id(dep) else {
+                continue;
+            };
+            let value = p
+                .services
+                .get(&c.secret)
+                .and_then(|v| v.first())
+                .and_then(|(_, v)| v.as_ref());
+            if let Some(v) = value
+                && std::str::from_utf8(v.expose())
+                    .ok()
+                    .and_then(|t| crate::dependency::kafka::decode_uuid(t.trim()))
+                    .is_none()
+            {
+                errors.push(sc.err(
+                    "from",
+                    format!(
+                        "`{}` in `{}` is not a Kafka cluster ID (22 characters of URL-safe base64, a 16-byte UUID), so the brokers of `{}` could not format their storage",
+                        c.dotenv_key,
+                        p.from,
+                        dep.name
+                    ),
+                    Some(
+                        "replace it with a new ID, e.g. the output of `kafka-storage.sh random-uuid` or `python3 -c 'import uuid,base64;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip(\"=\"))'`; a cluster that already ran keeps the ID in its log dirs' meta.properties: use that one"
+                        .to_owned(),
+                    ),
+                ));
+            }
+        }
+    }
     if errors.is_empty() {
         Ok(delivery.expect("no errors means a delivery"))
     } else {

@@ -6,7 +6,8 @@
 //! `KafkaNodePool` and `KafkaTopic`s.
 //!
 //! Objects (dependency `NAME`): ServiceAccount `NAME`, ConfigMap `NAME-config` (server.properties,
-//! entrypoint.sh), immutable ConfigMap `NAME-cluster-id` (key `CLUSTER_ID`), Services `NAME-headless` (9092,
+//! entrypoint.sh), Secret `NAME-cluster-id` (key `CLUSTER_ID`, delivered by the secret mode with
+//! the credentials, `data/mod.rs`), Services `NAME-headless` (9092,
 //! 9093) and `NAME` (9092), StatefulSet `NAME`, PodDisruptionBudget `NAME` (2+ brokers),
 //! NetworkPolicies `NAME` and `NAME-topics`, ConfigMap `NAME-topics` (topics.sh) and Job
 //! `NAME-topics` (a Sync / post-install,post-upgrade hook). Pods carry
@@ -49,8 +50,9 @@ pub fn cluster(app: &App, dep: &ResolvedDependency) -> Option<Cluster> {
     })
 }
 
-pub fn cluster_id_map(dep: &ResolvedDependency) -> String {
-    format!("{}-cluster-id", dep.name)
+/// The Secret holding the brokers' `CLUSTER_ID` (delivered by the secret mode, data/mod.rs).
+pub fn cluster_id_secret(dep: &ResolvedDependency) -> String {
+    berth_spec::dependency::kafka::cluster_id_secret(&dep.name)
 }
 
 pub fn topics_job_name(dep: &ResolvedDependency) -> String {
@@ -130,7 +132,10 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
         &s.image,
         generic::resources(dep),
         heap_mib,
-        &(cluster_id_map(dep), "CLUSTER_ID".into()),
+        &(
+            cluster_id_secret(dep),
+            berth_spec::dependency::kafka::CLUSTER_ID_KEY.into(),
+        ),
     ));
     let mut pod = PodBuilder::new(&main.name, s.image.clone(), USER);
     pod.command(main.command.clone().unwrap_or_default())
@@ -151,14 +156,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
         );
     }
     for e in main.env.iter().flatten() {
-        let mut e = e.clone();
-        // CLUSTER_ID is not a secret; it comes from an immutable ConfigMap (see objects()).
-        if e.name == "CLUSTER_ID" {
-            e.value_from = Some(from_json(
-                json!({"configMapKeyRef": {"name": cluster_id_map(dep), "key": "CLUSTER_ID"}}),
-            ));
-        }
-        pod.env_var(e);
+        pod.env_var(e.clone());
     }
     for m in main.volume_mounts.iter().flatten() {
         match m.name.as_str() {
@@ -220,24 +218,6 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
             &format!("{}-config", dep.name),
             with_wave(
                 json!({"metadata": {"labels": labels}, "data": c.config_files(DEFAULT_PARTITIONS)}),
-                DATA_WAVE - 1,
-            ),
-        ),
-        // It must never drift (it is written once into every broker's meta.properties; a broker
-        // whose ID differs refuses to start), and it is not a secret: an immutable ConfigMap,
-        // which the API server refuses to change, rather than a Secret the secret mode would
-        // have to deliver or a plain Secret in git.
-        obj(
-            app,
-            "v1",
-            "ConfigMap",
-            &cluster_id_map(dep),
-            with_wave(
-                json!({
-                    "metadata": {"labels": labels},
-                    "immutable": true,
-                    "data": {"CLUSTER_ID": crate::kafka::cluster_id(&app.name, &app.env, &dep.name)},
-                }),
                 DATA_WAVE - 1,
             ),
         ),

@@ -185,6 +185,14 @@ pub fn objects(app: &App, warnings: &mut Vec<Warning>) -> Vec<Object> {
             },
         }
         out.extend(credential_objects(app, dep));
+        if let Some(c) = berth_spec::dependency::kafka::cluster_id(dep) {
+            out.extend(single_value_secret(
+                app,
+                &c.secret,
+                berth_spec::dependency::kafka::CLUSTER_ID_KEY,
+                dep_labels(app, &dep.name, kafka::COMPONENT),
+            ));
+        }
     }
     for svc in &app.services {
         for m in &svc.migrations {
@@ -289,6 +297,85 @@ fn credential_objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
         }
     }
     out
+}
+
+/// The object that delivers an Opaque Secret `name` holding one value under `key` (a KRaft
+/// cluster ID), by the environment's secret mode: a plain Secret (dev), a SealedSecret of the
+/// sealed value `VALUES/NAME/KEY`, or an ExternalSecret of remote key `PATH/NAME`, property `KEY`.
+/// Without a secret mode the Secret is created outside berth and only referenced.
+fn single_value_secret(
+    app: &App,
+    name: &str,
+    key: &str,
+    labels: BTreeMap<String, String>,
+) -> Option<Object> {
+    // Before the servers that read it.
+    let wave = DATA_WAVE - 1;
+    match &app.secrets {
+        SecretDelivery::References => None,
+        SecretDelivery::Plain(plain) => {
+            let (_, v) = plain.services.get(name)?.first()?;
+            let secret = k8s_openapi::api::core::v1::Secret {
+                metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
+                    name: Some(name.to_owned()),
+                    namespace: Some(app.namespace.clone()),
+                    labels: Some(labels),
+                    annotations: Some(BTreeMap::from([(
+                        WAVE_ANNOTATION.to_owned(),
+                        wave.to_string(),
+                    )])),
+                    ..Default::default()
+                },
+                type_: Some("Opaque".into()),
+                data: Some(BTreeMap::from([(
+                    key.to_owned(),
+                    k8s_openapi::ByteString(v.as_ref()?.expose().to_vec()),
+                )])),
+                ..Default::default()
+            };
+            Some(Object::from_typed(&secret))
+        }
+        SecretDelivery::Sealed(sealed) => {
+            let (_, v) = sealed.services.get(name)?.first()?;
+            Some(obj(
+                app,
+                crate::secrets::SEALED_SECRET_API_VERSION,
+                "SealedSecret",
+                name,
+                with_wave(
+                    json!({
+                        "metadata": {"labels": labels},
+                        "spec": {
+                            "encryptedData": {key: v.clone()?},
+                            "template": {
+                                "metadata": {"name": name, "namespace": app.namespace, "labels": labels},
+                                "type": "Opaque",
+                            },
+                        },
+                    }),
+                    wave,
+                ),
+            ))
+        }
+        SecretDelivery::External(ext) => Some(obj(
+            app,
+            crate::secrets::EXTERNAL_SECRET_API_VERSION,
+            "ExternalSecret",
+            name,
+            with_wave(
+                json!({
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "refreshInterval": ext.refresh,
+                        "secretStoreRef": {"name": ext.store, "kind": ext.store_kind.as_str()},
+                        "target": {"name": name, "creationPolicy": "Owner"},
+                        "data": [{"secretKey": key, "remoteRef": {"key": ext.remote_key(name), "property": key}}],
+                    },
+                }),
+                wave,
+            ),
+        )),
+    }
 }
 
 /// The credential of a database's owner role.

@@ -445,3 +445,77 @@ pub(crate) fn resolve(
         provider: dep.provider,
     })
 }
+
+/// The Secret of an in-cluster KRaft cluster's ID (`DEP-cluster-id`, key [`CLUSTER_ID_KEY`]).
+pub fn cluster_id_secret(dep: &str) -> String {
+    format!("{dep}-cluster-id")
+}
+pub const CLUSTER_ID_KEY: &str = "CLUSTER_ID";
+
+/// The KRaft cluster ID of an in-cluster Kafka that berth runs itself (Strimzi generates its
+/// own): one value, the same on every broker, written into each log dir's `meta.properties` at
+/// the first start and never changed. It is delivered by the environment's secret mode like a
+/// role's password — plain: the dotenv key `DEP_CLUSTER_ID`; sealed: `VALUES/DEP-cluster-id/
+/// CLUSTER_ID`; external: remote key `PATH/DEP-cluster-id`, property `CLUSTER_ID` — so it is
+/// never in git outside dev and never printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterIdSecret {
+    /// The Secret (Opaque) and its delivery's "owner" name.
+    pub secret: String,
+    /// `mode: plain`: the dotenv key.
+    pub dotenv_key: String,
+}
+
+/// The cluster-ID Secret `dep` needs, if it is an in-cluster Kafka without an operator.
+pub fn cluster_id(dep: &crate::ResolvedDependency) -> Option<ClusterIdSecret> {
+    let k = dep.kafka.as_ref()?;
+    (dep.mode == DependencyMode::InCluster && k.operator.is_none()).then(|| ClusterIdSecret {
+        secret: cluster_id_secret(&dep.name),
+        dotenv_key: format!("{}_CLUSTER_ID", crate::resolve::env_prefix(&dep.name)),
+    })
+}
+
+/// Decodes Kafka's UUID form (22 characters of URL-safe base64 without padding, what
+/// `kafka-storage.sh random-uuid` prints) into its 16 bytes, as Kafka's `Uuid.fromString`
+/// does; None if it is not one, or is one of Kafka's reserved ZERO/ONE UUIDs.
+pub fn decode_uuid(s: &str) -> Option<[u8; 16]> {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    if s.len() != 22 {
+        return None;
+    }
+    let mut bits: u128 = 0;
+    let mut tail = 0u8;
+    for (i, c) in s.bytes().enumerate() {
+        let v = T.iter().position(|t| *t == c)? as u128;
+        if i < 21 {
+            bits = (bits << 6) | v;
+        } else {
+            // 21 × 6 = 126 bits; the last character holds the final 2 in its top bits.
+            bits = (bits << 2) | (v >> 4);
+            tail = (v & 0xf) as u8;
+        }
+    }
+    (tail == 0 && bits > 1).then(|| bits.to_be_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kafka_uuids() {
+        // The form `kafka-storage.sh random-uuid` prints round-trips; a stray low bit does not.
+        assert!(decode_uuid("MkU3OEVBNTcwNTJENDM2Qg").is_some());
+        assert!(decode_uuid("MkU3OEVBNTcwNTJENDM2Qh").is_none());
+        assert!(decode_uuid("MkU3OEVBNTcwNTJENDM2Q").is_none());
+        assert!(
+            decode_uuid("AAAAAAAAAAAAAAAAAAAAAA").is_none(),
+            "Kafka's ZERO"
+        );
+        assert!(
+            decode_uuid("AAAAAAAAAAAAAAAAAAAAAQ").is_none(),
+            "Kafka's ONE"
+        );
+        assert!(decode_uuid("not a cluster id at all").is_none());
+    }
+}
