@@ -7,41 +7,7 @@ use berth_check::{Input, Options, Severity, check};
 use serde_json::Value;
 use std::path::Path;
 
-const SPEC: &str = r#"app: shop
-version: 1.0.0
-services:
-  api:
-    image: ghcr.io/acme/api
-    port: 8000
-    health: { ready: /ready, live: /live }
-    uses: [cache, events]
-    dapr: { publish: [orders] }
-dependencies:
-  cache:
-    type: valkey
-    ha: { replicas: 2, sentinel: true }
-  events:
-    type: kafka
-    brokers: 3
-    topics: { orders: { partitions: 6, retention: 3d } }
-environments:
-  dev:
-    namespace: shop-dev
-    secrets: { mode: external, store: vault, path: shop/dev }
-    dependencies: { cache: { ha: false }, events: { brokers: 1 } }
-  strimzi:
-    tier: prod
-    namespace: shop-strimzi
-    secrets: { mode: external, store: vault, path: shop/strimzi }
-    dependencies: { events: { operator: strimzi } }
-  managed:
-    tier: prod
-    namespace: shop-managed
-    secrets: { mode: external, store: vault, path: shop/managed }
-    dependencies:
-      cache: { mode: managed, provider: elasticache, host: clustercfg.shop.abc.euw1.cache.amazonaws.com, cluster-mode: true, cidr: 10.0.0.0/16, ha: null }
-      events: { mode: managed, provider: confluent, host: pkc-123.eu-west-1.aws.confluent.cloud, sasl: { username: ABCDEFGHIJ }, cidr: 0.0.0.0/0, brokers: null, topics: null }
-"#;
+const SPEC: &str = include_str!("data-tier-modes/berth.yaml");
 
 fn findings(env: &str) -> (Vec<Value>, Vec<String>) {
     let loaded = berth_spec::load_str(Path::new("berth.yaml"), SPEC, &|_| {

@@ -42,6 +42,7 @@ fn tool(names: &[&str], setup: &str) -> PathBuf {
     panic!("none of {names:?} is installed: run scripts/test, or {setup} on its own");
 }
 
+/// Every example, and the spec that has each Redis/Valkey and Kafka mode (Strimzi among them).
 fn examples() -> Vec<(String, berth_spec::Loaded)> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo().join("examples"))
         .unwrap()
@@ -49,6 +50,7 @@ fn examples() -> Vec<(String, berth_spec::Loaded)> {
         .filter(|p| p.join("berth.yaml").exists())
         .collect();
     dirs.sort();
+    dirs.push(repo().join("crates/check/tests/data-tier-modes"));
     dirs.into_iter()
         .map(|d| {
             (
@@ -236,6 +238,50 @@ fn index(r: &berth_render::Rendered) -> Index {
                     }
                 }
             }
+        }
+        if o.kind == "KafkaNodePool" {
+            // Strimzi runs a pool's brokers from a StrimziPodSet named CLUSTER-POOL, its pods
+            // CLUSTER-POOL-ID (node IDs from 0), the broker container `kafka`.
+            let cluster = b
+                .pointer("/metadata/labels/strimzi.io~1cluster")
+                .and_then(Value::as_str)
+                .unwrap()
+                .to_string();
+            let n = b
+                .pointer("/spec/replicas")
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            let set = format!("{cluster}-{}", o.name);
+            ix.objects
+                .insert(("strimzipodset".into(), ns.clone(), set.clone()));
+            for i in 0..n {
+                let pod = format!("{set}-{i}");
+                ix.objects.insert(("pod".into(), ns.clone(), pod.clone()));
+                ix.containers.insert(
+                    (ns.clone(), pod.clone()),
+                    BTreeSet::from(["kafka".to_string()]),
+                );
+            }
+            ix.pod_labels
+                .entry(ns.clone())
+                .or_default()
+                .push(BTreeMap::from([(
+                    "strimzi.io/cluster".to_string(),
+                    cluster,
+                )]));
+        }
+        if o.kind == "Kafka" && o.api_version.starts_with("kafka.strimzi.io/") {
+            // Its entity operator: a Deployment CLUSTER-entity-operator, a container per operator.
+            let cs: BTreeSet<String> = ["topicOperator", "userOperator"]
+                .iter()
+                .filter(|k| b.pointer(&format!("/spec/entityOperator/{k}")).is_some())
+                .map(|k| k.replace("Operator", "-operator"))
+                .collect();
+            let d = format!("{}-entity-operator", o.name);
+            ix.objects
+                .insert(("deployment".into(), ns.clone(), d.clone()));
+            ix.containers
+                .insert((ns.clone(), format!("deployment/{d}")), cs);
         }
         if o.kind == "Cluster" && o.api_version.starts_with("postgresql.cnpg.io/") {
             // CloudNativePG names its pods CLUSTER-1…N and labels them cnpg.io/cluster.
@@ -485,6 +531,12 @@ impl Checker<'_> {
                     self.check_ref(&line, k, &ns, n);
                     self.created
                         .insert(("job".into(), ns.clone(), args[1].clone()));
+                }
+                "annotate" => {
+                    self.check_ref(&line, &args[0], &ns, &args[1]);
+                    if canonical_kind(&args[0]) == "pod" {
+                        reference = Some(args[1].clone());
+                    }
                 }
                 "label" => {
                     assert_eq!(canonical_kind(&args[0]), "namespace", "{line}");
@@ -867,7 +919,11 @@ fn every_runbook_command_parses_and_names_only_rendered_objects() {
     .unwrap();
     let mut seen_tools = BTreeSet::new();
     for (name, loaded) in examples() {
-        let app_dir = format!("examples/{name}");
+        let app_dir = if name == "data-tier-modes" {
+            "crates/check/tests/data-tier-modes".to_string()
+        } else {
+            format!("examples/{name}")
+        };
         let out_dir = tmp.path().join(&name);
         let o = out_dir.display().to_string();
         let built = berth(&[

@@ -859,11 +859,17 @@ fn data_services(b: &mut Builder, r: &Rendered, ws: &[W]) {
         .copied()
         .filter(|w| container_image(w.object, "").is_some_and(|i| i.contains("kafka")))
         .collect();
+    let strimzi: Vec<&Object> = r
+        .objects
+        .iter()
+        .filter(|o| o.kind == "Kafka" && o.api_version.starts_with("kafka.strimzi.io/"))
+        .collect();
     if clusters.is_empty()
         && patroni.is_empty()
         && single_pg.is_empty()
         && sentinels.is_empty()
         && kafkas.is_empty()
+        && strimzi.is_empty()
     {
         return;
     }
@@ -886,6 +892,9 @@ fn data_services(b: &mut Builder, r: &Rendered, ws: &[W]) {
     }
     for w in kafkas {
         kafka_section(b, w);
+    }
+    for k in strimzi {
+        strimzi_section(b, r, k);
     }
 }
 
@@ -1288,6 +1297,122 @@ fn kafka_section(b: &mut Builder, w: &W) {
             ]),
         ],
     );
+}
+
+/// A Strimzi-managed cluster: the operator names broker pods `CLUSTER-POOL-ID` (node IDs from 0),
+/// runs them from a StrimziPodSet per pool, and reconciles topics from its entity operator.
+fn strimzi_section(b: &mut Builder, r: &Rendered, k: &Object) {
+    let ns = k.namespace.as_deref().unwrap_or(&r.namespace);
+    let name = &k.name;
+    let pools: Vec<(&str, u64)> = r
+        .objects
+        .iter()
+        .filter(|o| {
+            o.kind == "KafkaNodePool"
+                && o.namespace.as_deref().unwrap_or(&r.namespace) == ns
+                && o.body.pointer("/metadata/labels/strimzi.io~1cluster")
+                    == Some(&Value::from(name.as_str()))
+        })
+        .map(|o| {
+            let n = o
+                .body
+                .pointer("/spec/replicas")
+                .and_then(Value::as_u64)
+                .unwrap_or(1);
+            (o.name.as_str(), n)
+        })
+        .collect();
+    let brokers: u64 = pools.iter().map(|(_, n)| n).sum();
+    let Some((pool, _)) = pools.first() else {
+        return;
+    };
+    let pod = format!("{name}-{pool}-0");
+    let sel = format!("strimzi.io/cluster={name}");
+    let tool = |script: &str, args: &[&str]| {
+        let mut argv = vec!["exec", pod.as_str(), "-c", "kafka", "--"];
+        let path = format!("/opt/kafka/bin/{script}");
+        argv.push(&path);
+        argv.extend(["--bootstrap-server", "localhost:9092"]);
+        argv.extend(args);
+        kc(ns, &argv)
+    };
+    let mut blocks = vec![
+        text(format!(
+            "Strimzi cluster `{name}`: {brokers} KRaft node{} in pool{} {} (pods `{pod}`…). The operator rolls the pods and keeps each `KafkaTopic` in step with the brokers; partitions lead from the in-sync replicas on their own.",
+            if brokers == 1 { "" } else { "s" },
+            if pools.len() == 1 { "" } else { "s" },
+            pools
+                .iter()
+                .map(|(p, _)| format!("`{p}`"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+        cmds(vec![
+            kc(ns, &["get", "kafka", name]).note("READY True when the operator has reconciled it"),
+            kc(ns, &["get", "kafkanodepool", "-l", &sel]),
+            kc(ns, &["get", "pods", "-l", &sel, "-o", "wide"]),
+            kc(ns, &["get", "kafkatopic", "-l", &sel]).note("a topic not READY names its reason"),
+        ]),
+        cmds(vec![
+            tool(
+                "kafka-topics.sh",
+                &["--describe", "--under-replicated-partitions"],
+            )
+            .note("partitions missing an in-sync replica"),
+            tool("kafka-metadata-quorum.sh", &["describe", "--status"])
+                .note("the KRaft leader and each voter's lag"),
+        ]),
+        text(
+            "A cluster or topic that stays not ready: read the operator's reasoning in the status, then the topic operator's log:",
+        ),
+        cmds(vec![
+            kc(ns, &["describe", "kafka", name]),
+            kc(
+                ns,
+                &[
+                    "logs",
+                    &format!("deployment/{name}-entity-operator"),
+                    "-c",
+                    "topic-operator",
+                    "--tail=200",
+                ],
+            ),
+            Cmd::new(&[
+                "kubectl",
+                "get",
+                "pods",
+                "-A",
+                "-l",
+                "strimzi.io/kind=cluster-operator",
+            ])
+            .note("where the cluster operator runs; read its log there")
+            .outside(),
+        ]),
+    ];
+    blocks.push(text(
+        "Rolling restart (e.g. after a node problem): the operator restarts one broker at a time and waits for its partitions to be in sync again. Annotate the pool's StrimziPodSet, or one pod to restart only it:",
+    ));
+    blocks.push(cmds(vec![
+        kc(
+            ns,
+            &[
+                "annotate",
+                "strimzipodset",
+                &format!("{name}-{pool}"),
+                "strimzi.io/manual-rolling-update=true",
+            ],
+        ),
+        kc(
+            ns,
+            &[
+                "annotate",
+                "pod",
+                &pod,
+                "strimzi.io/manual-rolling-update=true",
+            ],
+        ),
+    ]));
+    b.section(3, format!("Kafka {name} (Strimzi)"), blocks);
 }
 
 fn alerts(b: &mut Builder, app: &App, r: &Rendered, ws: &[W]) {
