@@ -225,6 +225,7 @@ exec {server} "$BERTH_RUN/{conf}"
             return s;
         }
         let name = &self.name;
+        let quorum = self.quorum();
         s += &format!(
             r#"# The master, asked in this order: a Sentinel that knows it; a peer that reports itself
 # master (every Sentinel restarted at once); pod 0 (the very first start). A node never starts
@@ -244,14 +245,33 @@ find_master() {{
 if [ "$role" = prestop ]; then
   # Before this pod stops (rolling update, drain): if it is the master, hand over first, so
   # writes pause for a planned switch (~2 s) instead of down-after-milliseconds + election.
-  # Done when the Sentinels name another master (this node is demoted seconds later; its
-  # replicas have left, so meanwhile it refuses writes). Retried: a Sentinel refuses while a
-  # replica is still syncing (NOGOODSLAVE) or another failover runs (INPROG).
+  # FAILOVER goes to this pod's Sentinel (retried: a Sentinel refuses while a replica is still
+  # syncing, NOGOODSLAVE, or another failover runs, INPROG) and only while it still names this
+  # node: sent after the switch it would fail over the new master. Done when a majority of the
+  # Sentinels name one other master and none names this node: the leader (this pod's Sentinel)
+  # stops with the pod, and the others learn the new configuration only from its hello
+  # messages (every 2 s) — leaving earlier would let them keep naming this node to clients and
+  # fail it over again after down-after-milliseconds. Meanwhile this node refuses writes (its
+  # replicas have left it: NOREPLICAS) and is demoted by the Sentinels seconds later.
+  me() {{ cli -h "$1" -p {SENTINEL_PORT} --raw SENTINEL get-master-addr-by-name {name} | head -n 1; }}
+  [ "$(me "$BERTH_POD_HOST")" = "$BERTH_POD_HOST" ] || exit 0
   i=0
-  while [ $i -lt 40 ] && [ "$(cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} --raw SENTINEL get-master-addr-by-name {name} | head -n 1)" = "$BERTH_POD_HOST" ]; do
-    [ $((i % 4)) -eq 0 ] && cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} SENTINEL FAILOVER {name} >&2
+  while [ $i -lt 40 ]; do
+    new=$(me "$BERTH_POD_HOST")
+    if [ "$new" = "$BERTH_POD_HOST" ]; then
+      [ $((i % 4)) -eq 0 ] && cli -h "$BERTH_POD_HOST" -p {SENTINEL_PORT} SENTINEL FAILOVER {name} >&2
+    elif [ -n "$new" ]; then
+      agree=0; stale=0
+      for h in $BERTH_NODES; do
+        m=$(me "$h")
+        [ "$m" = "$new" ] && agree=$((agree + 1))
+        [ "$m" = "$BERTH_POD_HOST" ] && stale=$((stale + 1))
+      done
+      [ "$agree" -ge {quorum} ] && [ "$stale" -eq 0 ] && exit 0
+    fi
     i=$((i + 1)); sleep 0.5
   done
+  echo "berth: preStop: the Sentinels did not agree on a new master in 20 s; stopping anyway" >&2
   exit 0
 fi
 master=$(find_master)

@@ -470,8 +470,18 @@ fn failover(example: &str, env: &str, net: u8) {
             .unwrap();
         assert!(status.success());
         let handover = before_stop.elapsed();
+        // Once the hook returns the pod stops, its Sentinel (the failover's leader) with it: every
+        // other Sentinel must already name the new master, or a client asking one of them is
+        // sent to the master that is stopping.
         let after = find_master(&c).unwrap();
         assert_ne!(after, current, "preStop must hand the master role over");
+        for h in &hosts {
+            assert_eq!(
+                c.master_by_sentinel(h),
+                after,
+                "Sentinel {h} does not name the new master when preStop returns"
+            );
+        }
         wait_until("the old master is demoted", Duration::from_secs(20), || {
             c.role(&current) == "slave"
         });
