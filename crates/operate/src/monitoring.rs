@@ -6,8 +6,9 @@
 
 use crate::k8s::{self, Role};
 use berth_render::Rendered;
-use berth_spec::App;
-use berth_spec::observe::{PortRef, percentile, seconds};
+use berth_render::data::exporters::{self, Target};
+use berth_spec::observe::{PortRef, ScrapeMode, percentile, seconds};
+use berth_spec::{App, ResolvedDependency};
 use serde_json::{Value, json};
 
 /// Namespace Prometheus runs in (allowed to scrape through NetworkPolicy).
@@ -194,7 +195,10 @@ fn scrape_objects(app: &App, r: &Rendered) -> Vec<Value> {
                 })
             });
         let meta = json!({"name": svc.name, "namespace": ns, "labels": labels(app)});
+        // Annotations mode: the pods carry prometheus.io/* (the render); only the policy here.
+        let annotated = app.scrape_mode(svc) == ScrapeMode::Annotations;
         match service_port {
+            _ if annotated => {}
             Some(port_name) => out.push(json!({
                 "apiVersion": "monitoring.coreos.com/v1",
                 "kind": "ServiceMonitor",
@@ -237,11 +241,17 @@ fn scrape_objects(app: &App, r: &Rendered) -> Vec<Value> {
     out
 }
 
-/// CloudNativePG clusters of the render: (namespace, name, instances).
-fn cnpg_clusters(r: &Rendered) -> Vec<(String, String, u64)> {
+/// CloudNativePG clusters of the render: (namespace, name, instances); not those of a
+/// dependency with `metrics: false`.
+fn cnpg_clusters(app: &App, r: &Rendered) -> Vec<(String, String, u64)> {
     r.objects
         .iter()
         .filter(|o| o.kind == "Cluster" && o.api_version.starts_with("postgresql.cnpg.io/"))
+        .filter(|o| {
+            !app.dependencies
+                .iter()
+                .any(|d| d.name == o.name && !exporters::enabled(d))
+        })
         .map(|o| {
             (
                 o.namespace.clone().unwrap_or_else(|| r.namespace.clone()),
@@ -255,14 +265,101 @@ fn cnpg_clusters(r: &Rendered) -> Vec<(String, String, u64)> {
         .collect()
 }
 
+/// Lets the monitoring namespace reach `port` of the pods `selector` picks (the app's policies
+/// deny everything else by default; policies add up).
+fn allow_prometheus(app: &App, ns: &str, name: &str, selector: &Value, port: u16) -> Value {
+    json!({
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": format!("{name}-allow-prometheus"), "namespace": ns, "labels": labels(app)},
+        "spec": {
+            "podSelector": selector,
+            "policyTypes": ["Ingress"],
+            "ingress": [{
+                "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}],
+                "ports": [{"port": port, "protocol": "TCP"}],
+            }],
+        },
+    })
+}
+
+/// The data services whose exporter berth renders (docs/operate.md): each with its scrape
+/// target, when its pods are in the render.
+pub fn exporter_targets<'a>(app: &'a App, r: &Rendered) -> Vec<(&'a ResolvedDependency, Target)> {
+    app.dependencies
+        .iter()
+        .filter_map(|d| Some((d, exporters::target(app, d)?)))
+        .filter(|(d, t)| {
+            // Strimzi's exporter is a Deployment the operator creates from the `Kafka`.
+            let name = if t.port_name == "tcp-prometheus" {
+                "Kafka"
+            } else {
+                "StatefulSet"
+            };
+            r.objects.iter().any(|o| o.kind == name && o.name == d.name)
+        })
+        .collect()
+}
+
+/// The pods of a target, as a PromQL matcher on `pod`.
+fn target_pods(dep: &ResolvedDependency, t: &Target) -> String {
+    if t.port_name == "tcp-prometheus" {
+        format!("{}-.+", exporters::strimzi_exporter_name(dep))
+    } else {
+        format!("{}-[0-9]+", dep.name)
+    }
+}
+
 /// CloudNativePG's instance manager exports PostgreSQL's metrics (and the barman-cloud
 /// plugin's backup metrics) on port 9187 `metrics` of every instance: a PodMonitor on the
 /// operator's `cnpg.io/cluster` label, and the NetworkPolicy that lets Prometheus reach it.
-/// (The Patroni and single-instance StatefulSets export nothing yet: see docs/operate.md.)
+/// The exporters berth renders (postgres_exporter, Patroni's REST API, redis_exporter,
+/// kafka_exporter, Strimzi's Kafka Exporter) likewise, a PodMonitor each unless the app
+/// scrapes by annotations.
 fn data_scrape_objects(app: &App, r: &Rendered) -> Vec<Value> {
     let mut out = Vec::new();
-    for (ns, name, _) in cnpg_clusters(r) {
+    for (dep, t) in exporter_targets(app, r) {
+        let ns = app.namespace.clone();
+        if app.scrape != ScrapeMode::Annotations {
+            let mut endpoints =
+                vec![json!({"port": t.port_name, "path": t.path, "interval": "30s"})];
+            if let Some((path, params)) = &t.extra {
+                let mut p = serde_json::Map::new();
+                for (k, v) in params {
+                    p.insert(k.clone(), json!([v]));
+                }
+                // A second target on the same pod and port: a label keeps its series apart.
+                endpoints.push(json!({
+                    "port": t.port_name, "path": path, "params": p, "interval": "30s",
+                    "relabelings": [{"action": "replace", "targetLabel": "berth_target", "replacement": "sentinel"}],
+                }));
+            }
+            out.push(json!({
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": "PodMonitor",
+                "metadata": {"name": format!("{}-metrics", dep.name), "namespace": ns, "labels": labels(app)},
+                "spec": {
+                    "selector": t.selector,
+                    "namespaceSelector": {"matchNames": [ns]},
+                    "podMetricsEndpoints": endpoints,
+                },
+            }));
+        }
+        out.push(allow_prometheus(app, &ns, &dep.name, &t.selector, t.port));
+    }
+    for (ns, name, _) in cnpg_clusters(app, r) {
         let selector = json!({"matchLabels": {"cnpg.io/cluster": name}});
+        if app.scrape == ScrapeMode::Annotations {
+            // The Cluster's inheritedMetadata puts prometheus.io/* on its pods (the render).
+            out.push(allow_prometheus(
+                app,
+                &ns,
+                &name,
+                &selector,
+                CNPG_METRICS_PORT,
+            ));
+            continue;
+        }
         out.push(json!({
             "apiVersion": "monitoring.coreos.com/v1",
             "kind": "PodMonitor",
@@ -355,6 +452,12 @@ fn sentinels(r: &Rendered) -> Vec<(String, String, u32, bool)> {
 /// Sentinel quorum of every Sentinel-managed StatefulSet.
 fn data_rules(app: &App, r: &Rendered) -> Vec<Value> {
     let mut rules = Vec::new();
+    let targets = exporter_targets(app, r);
+    let scraped = |name: &str, exporter: &str| {
+        targets
+            .iter()
+            .any(|(d, t)| d.name == name && t.exporter == exporter)
+    };
     for (ns, name, quorum, native_sidecar) in sentinels(r) {
         // Ready Sentinels (their readiness probe pings them) fewer than the quorum: no
         // failover can be agreed. kube-state-metrics reports native sidecars as init containers.
@@ -363,18 +466,44 @@ fn data_rules(app: &App, r: &Rendered) -> Vec<Value> {
         } else {
             "kube_pod_container_status_ready"
         };
+        let ready = format!(
+            "(sum({metric}{{namespace=\"{ns}\", pod=~\"{name}-[0-9]+\", container=\"sentinel\"}}) or vector(0)) < {quorum}"
+        );
+        // With the exporter: also when the Sentinels run but none of them sees a quorum
+        // (SENTINEL CKQUORUM through redis_exporter), e.g. they cannot reach each other.
+        // (Annotations scrape the data node only: no Sentinel endpoint.)
+        let (expr, summary) = if scraped(&name, "redis_exporter")
+            && app.scrape != ScrapeMode::Annotations
+        {
+            (
+                format!(
+                    "({ready}) or (max(redis_sentinel_master_ckquorum_status{{namespace=\"{ns}\", pod=~\"{name}-[0-9]+\", master_name=\"{name}\"}}) == 0)"
+                ),
+                format!(
+                    "The Sentinels of {name} in {ns} cannot agree a failover: fewer than {quorum} are ready, or none sees a quorum"
+                ),
+            )
+        } else {
+            (
+                ready,
+                format!(
+                    "Fewer than {quorum} Sentinels of {name} in {ns} are ready: a failover cannot be agreed"
+                ),
+            )
+        };
         rules.push(alert_in(
             app,
             &ns,
             "BerthSentinelNoQuorum",
             &name,
-            format!("(sum({metric}{{namespace=\"{ns}\", pod=~\"{name}-[0-9]+\", container=\"sentinel\"}}) or vector(0)) < {quorum}"),
+            expr,
             "2m",
             "critical",
-            format!("Fewer than {quorum} Sentinels of {name} in {ns} are ready: a failover cannot be agreed"),
+            summary,
         ));
     }
-    for (ns, name, instances) in cnpg_clusters(r) {
+    rules.extend(exporter_rules(app, r, &targets));
+    for (ns, name, instances) in cnpg_clusters(app, r) {
         let pods = format!("namespace=\"{ns}\", pod=~\"{name}-[0-9]+\"");
         if instances > 1 {
             rules.push(alert_in(
@@ -411,6 +540,146 @@ fn data_rules(app: &App, r: &Rendered) -> Vec<Value> {
                 "warning",
                 format!("The last backup of {name} in {ns} is older than its schedule ({schedule}) allows ({}h)", allowed / 3600),
             ));
+        }
+    }
+    rules
+}
+
+/// The largest WAL lag (bytes) a Patroni replica may have and still be promoted: the rendered
+/// `bootstrap.dcs.maximum_lag_on_failover` of `DEP-scripts`' patroni.yml.
+fn patroni_max_lag(r: &Rendered, dep: &str) -> u64 {
+    r.objects
+        .iter()
+        .find(|o| o.kind == "ConfigMap" && o.name == format!("{dep}-scripts"))
+        .and_then(|o| o.body["data"]["patroni.yml"].as_str())
+        .and_then(|t| serde_json::from_str::<Value>(t).ok())
+        .and_then(|c| {
+            c.pointer("/bootstrap/dcs/maximum_lag_on_failover")?
+                .as_u64()
+        })
+        .unwrap_or(1_048_576)
+}
+
+/// Alerts on the metrics of the exporters berth renders (names as the exporters publish them:
+/// postgres_exporter `pg_up`, Patroni `patroni_*`, redis_exporter `redis_*`, kafka_exporter
+/// `kafka_topic_partition_*`).
+fn exporter_rules(
+    app: &App,
+    r: &Rendered,
+    targets: &[(&ResolvedDependency, Target)],
+) -> Vec<Value> {
+    let mut rules = Vec::new();
+    for (dep, t) in targets {
+        let ns = app.namespace.as_str();
+        let name = dep.name.as_str();
+        let sel = format!("namespace=\"{ns}\", pod=~\"{}\"", target_pods(dep, t));
+        let mut push = |alert: &str, expr: String, for_: &str, severity: &str, summary: String| {
+            rules.push(alert_in(
+                app, ns, alert, name, expr, for_, severity, summary,
+            ));
+        };
+        // Every exporter: a target Prometheus cannot scrape leaves the alerts below blind.
+        push(
+            "BerthMetricsDown",
+            format!("max by (namespace, pod) (up{{{sel}}}) == 0"),
+            "10m",
+            "warning",
+            format!(
+                "Prometheus cannot scrape {{{{ $labels.pod }}}} ({name} in {ns}): its data-service alerts are blind"
+            ),
+        );
+        match t.exporter {
+            "postgres_exporter" => push(
+                "BerthPostgresDown",
+                format!("max by (namespace, pod) (pg_up{{{sel}}}) == 0"),
+                "2m",
+                "critical",
+                format!(
+                    "PostgreSQL {name} in {ns} ({{{{ $labels.pod }}}}) does not answer its exporter"
+                ),
+            ),
+            "patroni" => {
+                push(
+                    "BerthPostgresDown",
+                    format!("max by (namespace, pod) (patroni_postgres_running{{{sel}}}) == 0"),
+                    "2m",
+                    "critical",
+                    format!(
+                        "Patroni reports PostgreSQL on {{{{ $labels.pod }}}} ({name} in {ns}) not running"
+                    ),
+                );
+                push(
+                    "BerthPostgresNoPrimary",
+                    format!("max by (namespace) (patroni_primary{{{sel}}}) == 0"),
+                    "1m",
+                    "critical",
+                    format!("No member of {name} in {ns} holds the leader lock: writes fail"),
+                );
+                let lag = patroni_max_lag(r, name);
+                push(
+                    "BerthReplicationLagging",
+                    format!(
+                        "max by (namespace) (patroni_xlog_location{{{sel}}}) - on (namespace) group_right () (max by (namespace, pod) (patroni_xlog_replayed_location{{{sel}}}) and on (namespace, pod) (max by (namespace, pod) (patroni_replica{{{sel}}}) == 1)) > {lag}"
+                    ),
+                    "5m",
+                    "warning",
+                    format!(
+                        "Replica {{{{ $labels.pod }}}} of {name} in {ns} has replayed more than {lag} bytes less WAL than its primary: Patroni would not promote it (maximum_lag_on_failover)"
+                    ),
+                );
+            }
+            "redis_exporter" => {
+                // The data node's own target (the Sentinel's is labelled berth_target).
+                let node = format!("{sel}, berth_target=\"\"");
+                push(
+                    "BerthRedisDown",
+                    format!("max by (namespace, pod) (redis_up{{{node}}}) == 0"),
+                    "2m",
+                    "critical",
+                    format!("{name} in {ns} ({{{{ $labels.pod }}}}) does not answer its exporter"),
+                );
+                if dep.redis.as_ref().is_some_and(|r| r.sentinel.is_some()) {
+                    push(
+                        "BerthRedisReplicationBroken",
+                        format!("max by (namespace, pod) (redis_master_link_up{{{node}}}) == 0"),
+                        "5m",
+                        "warning",
+                        format!(
+                            "Replica {{{{ $labels.pod }}}} of {name} in {ns} has lost its link to the master: it serves stale data and cannot take over"
+                        ),
+                    );
+                }
+            }
+            "kafka_exporter" => {
+                // Every exporter reports the whole cluster: one series per partition via max.
+                let part = |m: &str| format!("max by (namespace, topic, partition) ({m}{{{sel}}})");
+                push(
+                    "BerthKafkaUnderReplicated",
+                    format!(
+                        "count by (namespace, topic) ({} > 0) > 0",
+                        part("kafka_topic_partition_under_replicated_partition")
+                    ),
+                    "10m",
+                    "warning",
+                    format!(
+                        "Topic {{{{ $labels.topic }}}} of {name} in {ns} has partitions with fewer in-sync replicas than replicas"
+                    ),
+                );
+                push(
+                    "BerthKafkaOfflinePartitions",
+                    format!(
+                        "count by (namespace, topic) ({} unless on (namespace, topic, partition) ({} >= 0)) > 0",
+                        part("kafka_topic_partition_replicas"),
+                        part("kafka_topic_partition_leader")
+                    ),
+                    "1m",
+                    "critical",
+                    format!(
+                        "Topic {{{{ $labels.topic }}}} of {name} in {ns} has partitions without a leader: they accept no reads or writes"
+                    ),
+                );
+            }
+            _ => {}
         }
     }
     rules

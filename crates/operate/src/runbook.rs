@@ -1654,40 +1654,70 @@ fn alert_steps(
     }
 }
 
-/// The data tier's alerts (replication, backups, quorum, partitions).
+/// The data tier's alerts (replication, backups, quorum, partitions, the exporters' metrics).
 fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str) -> Vec<Block> {
     let cnpg = r
         .objects
         .iter()
         .any(|o| o.kind == "Cluster" && o.name == subject && o.namespace.as_deref() == Some(ns));
     let sts = by_name(ws, subject, ns);
+    let has = |c: &str| sts.is_some_and(|w| w.containers.iter().any(|x| x == c));
+    let kafka =
+        sts.is_some_and(|w| container_image(w.object, "").is_some_and(|i| i.contains("kafka")));
+    // The procedures section of the data service (none for an operator-run Kafka).
     let section = if cnpg && alert == "BerthBackupTooOld" {
-        slug(&format!("Back up and restore {subject}"))
+        Some(slug(&format!("Back up and restore {subject}")))
     } else if cnpg {
-        slug(&format!("PostgreSQL {subject} (CloudNativePG)"))
-    } else if sts.is_some_and(|w| w.containers.iter().any(|c| c == "patroni")) {
-        slug(&format!("PostgreSQL {subject} (Patroni)"))
-    } else if sts.is_some_and(|w| w.containers.iter().any(|c| c == "sentinel")) {
-        slug(&format!("{subject} (Sentinel)"))
+        Some(slug(&format!("PostgreSQL {subject} (CloudNativePG)")))
+    } else if has("patroni") {
+        Some(slug(&format!("PostgreSQL {subject} (Patroni)")))
+    } else if has("sentinel") {
+        Some(slug(&format!("{subject} (Sentinel)")))
+    } else if sts.is_some_and(|w| component(w.object) == Some("database") && has("postgres")) {
+        Some(slug(&format!("PostgreSQL {subject} (single instance)")))
+    } else if kafka {
+        Some(slug(&format!("Kafka {subject}")))
     } else {
-        slug(&format!("Kafka {subject}"))
+        None
     };
     let what = match alert {
         "BerthReplicationLagging" => {
-            "A replica is far behind its primary: a failover now would lose what it has not received, and reads from it are stale. Usual causes: a long transaction or bulk load on the primary, a replica starved of CPU or disk I/O, the network."
+            "A replica is far behind its primary: a failover now would lose what it has not received (Patroni refuses to promote it), and reads from it are stale. Usual causes: a long transaction or bulk load on the primary, a replica starved of CPU or disk I/O, the network."
         }
         "BerthBackupTooOld" => {
             "The last completed backup is older than the schedule allows: backups are failing or not running. The recovery point grows with every hour."
         }
         "BerthSentinelNoQuorum" => {
-            "Fewer Sentinels are ready than the quorum needs: if the master fails now, nothing fails over. Sentinel pods down or not ready (a node lost, a zone out) are the usual cause; `SENTINEL ckquorum` in the procedures says what the remaining ones see."
+            "Fewer Sentinels are ready than the quorum needs, or none of them sees a quorum: if the master fails now, nothing fails over. Sentinel pods down or not ready (a node lost, a zone out) are the usual cause, else Sentinels that cannot reach each other (NetworkPolicy, DNS); `SENTINEL ckquorum` in the procedures says what each one sees."
         }
         "BerthKafkaUnderReplicated" => {
-            "Partitions have fewer in-sync replicas than their replication factor: a broker is down or falling behind; one more loss may make them unavailable (min.insync.replicas)."
+            "Partitions have fewer in-sync replicas than their replication factor: a broker is down or falling behind; one more loss may make them unavailable (min.insync.replicas). Brief during a rolling restart; this fires after 10 minutes."
+        }
+        "BerthKafkaOfflinePartitions" => {
+            "Partitions have no leader: producers and consumers of them fail now. Every replica of those partitions is on brokers that are down (or out of the ISR with unclean leader election off): bring the brokers back; the partitions elect a leader once an in-sync replica returns."
+        }
+        "BerthMetricsDown" => {
+            "Prometheus cannot scrape this data service: its pod is down, its exporter crashes, or the monitoring namespace is kept out (the NetworkPolicy `DEP-allow-prometheus` of the monitoring output is not applied). Until it is back, the alerts on its metrics cannot fire."
+        }
+        "BerthPostgresDown" => {
+            "PostgreSQL does not answer on this pod although the pod runs: it is starting, recovering, out of disk, or crashing. Its log says which."
+        }
+        "BerthPostgresNoPrimary" => {
+            "No member holds Patroni's leader lock: every write fails. Patroni elects a leader within its TTL unless no member is eligible (all lagging beyond maximum_lag_on_failover, or the Kubernetes API unreachable)."
+        }
+        "BerthRedisDown" => {
+            "The data node does not answer its exporter (authenticated PING fails): it is loading its data after a restart, out of memory, or crashing."
+        }
+        "BerthRedisReplicationBroken" => {
+            "A replica has lost its link to the master: it serves stale data and is no candidate for failover. Usual causes: the master restarting, a full resync that keeps failing (output buffer limits, disk), the network."
         }
         _ => "",
-    };
-    let mut out = vec![text(format!("{what} Procedures: [{subject}](#{section})."))];
+    }
+    .replace("DEP-", &format!("{subject}-"));
+    let mut out = vec![text(match &section {
+        Some(section) => format!("{what} Procedures: [{subject}](#{section})."),
+        None => what.to_owned(),
+    })];
     if cnpg {
         let mut c = vec![
             Cmd::new(&["kubectl", "cnpg", "status", subject, "-n", ns]),
@@ -1706,7 +1736,8 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
         }
         out.push(cmds(c));
     } else if let Some(w) = sts {
-        out.push(cmds(vec![kc(
+        let pod = format!("{}-0", w.name);
+        let mut c = vec![kc(
             ns,
             &[
                 "get",
@@ -1716,7 +1747,71 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
                 "-o",
                 "wide",
             ],
-        )]));
+        )];
+        let main = w.containers.first().cloned().unwrap_or_default();
+        match alert {
+            "BerthMetricsDown" => {
+                let exporter = if has("exporter") {
+                    "exporter"
+                } else {
+                    main.as_str()
+                };
+                c.push(kc(ns, &["logs", &pod, "-c", exporter, "--tail=100"]));
+                c.push(
+                    kc(
+                        ns,
+                        &[
+                            "get",
+                            "networkpolicy",
+                            &format!("{subject}-allow-prometheus"),
+                        ],
+                    )
+                    .note("from `berth render --format monitoring`"),
+                );
+            }
+            "BerthPostgresDown" | "BerthRedisDown" => {
+                c.push(
+                    kc(ns, &["logs", &pod, "-c", &main, "--tail=200"])
+                        .note("pod 0; the alert names the pod"),
+                );
+            }
+            "BerthKafkaOfflinePartitions" if kafka => {
+                c.push(kc(
+                    ns,
+                    &[
+                        "exec",
+                        &pod,
+                        "-c",
+                        &main,
+                        "--",
+                        "/opt/kafka/bin/kafka-topics.sh",
+                        "--bootstrap-server",
+                        "localhost:9092",
+                        "--describe",
+                        "--unavailable-partitions",
+                    ],
+                ));
+            }
+            "BerthKafkaUnderReplicated" if kafka => {
+                c.push(kc(
+                    ns,
+                    &[
+                        "exec",
+                        &pod,
+                        "-c",
+                        &main,
+                        "--",
+                        "/opt/kafka/bin/kafka-topics.sh",
+                        "--bootstrap-server",
+                        "localhost:9092",
+                        "--describe",
+                        "--under-replicated-partitions",
+                    ],
+                ));
+            }
+            _ => {}
+        }
+        out.push(cmds(c));
     }
     out
 }

@@ -55,6 +55,10 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use std::collections::BTreeMap;
 
+/// Pod annotation a Prometheus without the operator selects scrape targets by (with
+/// `prometheus.io/port` and `prometheus.io/path`).
+pub const SCRAPE_ANNOTATION: &str = "prometheus.io/scrape";
+
 /// Pod template annotation: SHA-256 of a service's configuration, so a change rolls its pods.
 pub const CHECKSUM_ANNOTATION: &str = "berth.dev/config-checksum";
 /// Seconds a stopping pod keeps serving, so endpoints and load balancers stop sending to it first.
@@ -594,6 +598,32 @@ impl PodBuilder {
                 Some(cmd),
             );
             b.init_command(cmd.clone());
+        }
+        if app.scrape_mode(svc) == berth_spec::observe::ScrapeMode::Annotations
+            && let (Some(m), Some(port)) = (&svc.metrics, berth_spec::metrics_port(svc))
+        {
+            // For a Prometheus without the operator (its kubernetes-pods job keeps pods that
+            // carry these); the ServiceMonitor is left out of the monitoring output.
+            let path = m.path.clone().unwrap_or_else(|| "/metrics".into());
+            for (k, v, rest) in [
+                (SCRAPE_ANNOTATION, "true".to_owned(), "scrape"),
+                ("prometheus.io/port", port.to_string(), "port"),
+                ("prometheus.io/path", path, "path"),
+            ] {
+                b.origin(
+                    &format!("/metadata/annotations/{}", crate::origin::escape(k)),
+                    Origin::rule(
+                        "scrape annotations (`monitoring.scrape: annotations`)",
+                        docs::OPERATE,
+                        vec![
+                            sp(&["metrics", rest]),
+                            sp(&["metrics", "scrape"]),
+                            spec_path(&["monitoring", "scrape"]),
+                        ],
+                    ),
+                );
+                b.annotation(k, &v);
+            }
         }
         if let Some(d) = &svc.dapr {
             let rule = Origin::rule(

@@ -244,6 +244,55 @@ fn patroni_failover_through_pgbouncer_with_the_rendered_configuration() {
         .unwrap_or(false)
     });
 
+    // What the monitoring namespace may do once it reaches the REST API port: read /metrics
+    // (the rendered PodMonitor's endpoint), but not call the unsafe endpoints, which the
+    // rendered `restapi.allowlist` keeps to the pod itself and the members. 127.0.0.2 stands
+    // in for the scraper's address.
+    let from_elsewhere = |args: &[&str]| -> (String, String) {
+        let out = Command::new("curl")
+            .args([
+                "-s",
+                "--max-time",
+                "5",
+                "--interface",
+                "127.0.0.2",
+                "-w",
+                "\n%{http_code}",
+            ])
+            .args(args)
+            .output()
+            .expect("curl");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        let (body, code) = text.rsplit_once('\n').unwrap_or(("", ""));
+        (body.to_owned(), code.to_owned())
+    };
+    let (metrics, code) = from_elsewhere(&[&format!("http://127.0.0.1:{}/metrics", nodes[0].rest)]);
+    assert_eq!(code, "200", "{metrics}");
+    for m in [
+        "patroni_primary",
+        "patroni_postgres_running",
+        "patroni_xlog_location",
+        "patroni_xlog_replayed_location",
+        "patroni_replica",
+    ] {
+        assert!(
+            metrics.contains(&format!("{m}{{")),
+            "{m} missing from Patroni's /metrics:\n{metrics}"
+        );
+    }
+    let (_, code) = from_elsewhere(&[
+        "-X",
+        "POST",
+        &format!("http://127.0.0.1:{}/reload", nodes[0].rest),
+    ]);
+    assert_eq!(code, "403", "an unsafe endpoint answered a non-member");
+    let (_, code) = from_elsewhere(&[
+        "-X",
+        "POST",
+        &format!("http://127.0.0.1:{}/reload", nodes[1].rest),
+    ]);
+    assert_eq!(code, "403", "an unsafe endpoint answered a non-member");
+
     // The writer Service, and PgBouncer in front of it with the rendered ini and start script.
     let stop = Arc::new(AtomicBool::new(false));
     let writer = free_port();

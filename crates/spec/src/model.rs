@@ -45,6 +45,10 @@ pub struct Spec {
     /// App-wide Dapr settings (tracing) for the services with `dapr`.
     #[serde(default)]
     pub dapr: Option<crate::dapr::DaprApp>,
+    /// How Prometheus scrapes the app (`{ scrape: prometheus-operator | annotations }`); see
+    /// docs/operate.md.
+    #[serde(default)]
+    pub monitoring: Option<crate::observe::MonitoringSettings>,
 }
 
 /// Where exposed traffic comes from.
@@ -372,6 +376,11 @@ pub struct Dependency {
     /// password comes through the environment's secret mode.
     #[serde(default)]
     pub sasl: Option<crate::dependency::SaslSpec>,
+    /// In-cluster postgres, redis, valkey, kafka: the metrics exporter (a sidecar, Patroni's own
+    /// REST API, Strimzi's Kafka Exporter) and its PodMonitor and alerts (default `true`);
+    /// `false` renders none of them. See docs/operate.md.
+    #[serde(default)]
+    pub metrics: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -455,6 +464,9 @@ pub struct Environment {
     /// Override of the ingress settings.
     #[serde(default)]
     pub ingress: Option<IngressSettings>,
+    /// Override of the monitoring settings (`{ scrape: annotations }`).
+    #[serde(default)]
+    pub monitoring: Option<crate::observe::MonitoringSettings>,
     /// Per-service overrides (any service field; `null` removes a field).
     #[serde(default)]
     pub services: Option<IndexMap<String, Option<Service>>>,
@@ -575,8 +587,14 @@ impl Tier {
 }
 
 /// Keys of an environment that override the base spec (the rest are the environment's own settings).
-pub(crate) const OVERRIDE_KEYS: &[&str] =
-    &["registry", "version", "ingress", "services", "dependencies"];
+pub(crate) const OVERRIDE_KEYS: &[&str] = &[
+    "registry",
+    "version",
+    "ingress",
+    "monitoring",
+    "services",
+    "dependencies",
+];
 
 #[cfg(test)]
 mod argocd_settings_tests {
@@ -607,5 +625,73 @@ mod argocd_settings_tests {
             errors.errors
         );
         assert!(load("argocd: { image-update: semver }\n").is_err());
+    }
+}
+
+#[cfg(test)]
+mod monitoring_settings_tests {
+    use crate::load_str;
+    use crate::observe::ScrapeMode;
+    use std::path::Path;
+
+    const BASE: &str = "app: shop\nversion: 1.0.0\nservices:\n  web: { image: web, port: 80, metrics: { path: /m } }\n  api: { image: api, port: 81, metrics: { scrape: annotations } }\ndependencies:\n  cache: { type: redis }\n";
+
+    fn load(extra: &str) -> Result<crate::Loaded, crate::SpecErrors> {
+        load_str(Path::new("berth.yaml"), &format!("{BASE}{extra}"), &|_| {
+            Ok(Vec::new())
+        })
+    }
+
+    #[test]
+    fn scrape_mode_is_app_wide_per_environment_and_per_service() {
+        let loaded = load(
+            "monitoring: { scrape: annotations }\nenvironments:\n  dev: {}\n  prod:\n    monitoring: { scrape: prometheus-operator }\n    dependencies: { cache: { metrics: false } }\n",
+        )
+        .unwrap();
+        let app = |e: &str| loaded.apps.iter().find(|a| a.env == e).unwrap();
+        let svc = |e: &str, s: &str| {
+            let a = app(e);
+            a.scrape_mode(a.services.iter().find(|x| x.name == s).unwrap())
+        };
+        assert_eq!(app("dev").scrape, ScrapeMode::Annotations);
+        assert_eq!(app("prod").scrape, ScrapeMode::PrometheusOperator);
+        assert_eq!(svc("prod", "web"), ScrapeMode::PrometheusOperator);
+        assert_eq!(
+            svc("prod", "api"),
+            ScrapeMode::Annotations,
+            "the service's own wins"
+        );
+        let metrics = |e: &str| app(e).dependencies[0].server.as_ref().unwrap().metrics;
+        assert!(metrics("dev"), "exporters are on by default");
+        assert!(!metrics("prod"));
+        let web = app("dev")
+            .services
+            .iter()
+            .find(|x| x.name == "web")
+            .unwrap();
+        assert_eq!(
+            crate::metrics_port(web),
+            Some(80),
+            "the service's port by default"
+        );
+    }
+
+    #[test]
+    fn a_misspelt_scrape_mode_is_an_error() {
+        let errors = load("monitoring: { scrape: annotation }\n").unwrap_err();
+        assert!(
+            errors.errors[0].to_string().contains("annotation"),
+            "{:?}",
+            errors.errors
+        );
+        assert!(load("monitoring: { scrap: annotations }\n").is_err());
+        let errors =
+            load("environments:\n  dev:\n    dependencies: { cache: { metrics: maybe } }\n")
+                .unwrap_err();
+        assert!(
+            errors.errors[0].to_string().contains("metrics"),
+            "{:?}",
+            errors.errors
+        );
     }
 }

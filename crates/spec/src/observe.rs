@@ -20,6 +20,41 @@ pub struct Metrics {
     /// Scrape interval, e.g. `30s` (default `30s`).
     #[serde(default)]
     pub interval: Option<String>,
+    /// How Prometheus finds it, for this service only (default: the app's `monitoring.scrape`).
+    #[serde(default)]
+    pub scrape: Option<ScrapeMode>,
+}
+
+/// How Prometheus finds what to scrape.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScrapeMode {
+    /// `ServiceMonitor`/`PodMonitor` objects for the prometheus-operator (kube-prometheus-stack).
+    #[default]
+    PrometheusOperator,
+    /// `prometheus.io/scrape`, `prometheus.io/port` and `prometheus.io/path` pod annotations, for
+    /// a Prometheus without the operator that discovers pods by them.
+    Annotations,
+}
+
+impl ScrapeMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScrapeMode::PrometheusOperator => "prometheus-operator",
+            ScrapeMode::Annotations => "annotations",
+        }
+    }
+}
+
+/// App-wide monitoring settings (an environment's `monitoring:` overrides them).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MonitoringSettings {
+    /// `prometheus-operator` (default: ServiceMonitors and PodMonitors) or `annotations`
+    /// (`prometheus.io/*` pod annotations, for clusters without the operator); for the
+    /// services' `metrics` and the data tier's exporters.
+    #[serde(default)]
+    pub scrape: Option<ScrapeMode>,
 }
 
 /// A port by number or by name.

@@ -33,10 +33,36 @@ pub struct App {
     pub secrets: crate::secrets::SecretDelivery,
     /// The environment's `quota`: render a ResourceQuota and LimitRange from the capacity plan.
     pub quota: bool,
+    /// How Prometheus finds the scrape targets (`monitoring.scrape`, default the
+    /// prometheus-operator's ServiceMonitors/PodMonitors); a service's `metrics.scrape` wins.
+    pub scrape: crate::observe::ScrapeMode,
     /// Things the user should know that are not errors (e.g. an ambiguous image name).
     pub warnings: Vec<SpecWarning>,
     /// App-wide Dapr settings (used when a service has a sidecar).
     pub dapr: Option<crate::dapr::ResolvedDaprApp>,
+}
+
+impl App {
+    /// How Prometheus finds `svc`'s metrics: its own `metrics.scrape`, else the app's.
+    pub fn scrape_mode(&self, svc: &ResolvedService) -> crate::observe::ScrapeMode {
+        svc.metrics
+            .as_ref()
+            .and_then(|m| m.scrape)
+            .unwrap_or(self.scrape)
+    }
+}
+
+/// The container port `svc`'s metrics are served on: `metrics.port` (a number, or the name of
+/// one of its ports), else its first port.
+pub fn metrics_port(svc: &ResolvedService) -> Option<u16> {
+    let m = svc.metrics.as_ref()?;
+    match &m.port {
+        Some(crate::observe::PortRef::Number(n)) => Some(*n),
+        Some(crate::observe::PortRef::Name(name)) => {
+            svc.ports.iter().find(|p| &p.name == name).map(|p| p.port)
+        }
+        None => svc.port,
+    }
 }
 
 /// A warning about the spec, with the spec path it is about.
@@ -574,6 +600,11 @@ pub(crate) fn resolve(
         dependencies,
         secrets: Default::default(),
         quota: env.quota.unwrap_or(false),
+        scrape: spec
+            .monitoring
+            .as_ref()
+            .and_then(|m| m.scrape)
+            .unwrap_or_default(),
         warnings,
         dapr: crate::dapr::resolve_app(spec),
     })

@@ -171,6 +171,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
     });
     let mut sts = Object::from_typed(&sts);
     sts.body = with_wave(sts.body, DATA_WAVE);
+    super::exporters::attach(app, dep, &mut sts);
 
     let ports: Vec<(String, u16)> = if ha {
         vec![("redis".into(), PORT), ("sentinel".into(), SENTINEL_PORT)]

@@ -115,6 +115,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                     if !peers.is_empty() {
                         v["spec"]["kafka"]["listeners"][0]["networkPolicyPeers"] = json!(peers);
                     }
+                    super::exporters::strimzi(app, dep, &mut v);
                 }
                 let wave = if kind == "KafkaTopic" {
                     SETUP_WAVE
@@ -208,6 +209,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
     });
     let mut sts = Object::from_typed(&sts);
     sts.body = with_wave(sts.body, DATA_WAVE);
+    super::exporters::attach(app, dep, &mut sts);
 
     let mut out = vec![
         service_account(app, &dep.name, json!(labels), None, false),

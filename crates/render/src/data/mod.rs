@@ -14,6 +14,7 @@
 
 pub mod backup;
 pub mod cache;
+pub mod exporters;
 pub mod generic;
 pub mod kafka;
 pub mod migrate;

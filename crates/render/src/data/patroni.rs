@@ -26,6 +26,12 @@ pub const RETRY_TIMEOUT: u32 = 5;
 /// `patroni.yml` (JSON, which YAML parsers read): everything but the per-pod values, which come
 /// from `PATRONI_*` environment variables (name, addresses, passwords, namespace).
 pub fn config(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Value {
+    let mut c = config_base(app, dep, pg);
+    super::exporters::patroni_restapi(dep, &mut c["restapi"]);
+    c
+}
+
+fn config_base(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Value {
     let params: serde_json::Map<String, Value> = parameters(dep, pg)
         .into_iter()
         .filter(|(k, _)| k != "listen_addresses" && k != "port")
@@ -200,7 +206,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u3
     ];
     let mut pod_labels = labels.clone();
     pod_labels.insert("berth.dev/patroni-scope".into(), dep.name.clone());
-    out.push(generic::statefulset(
+    let mut sts = generic::statefulset(
         app,
         dep,
         ServerPod {
@@ -216,7 +222,9 @@ pub fn objects(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u3
             user: PATRONI_UID,
             labels: pod_labels,
         },
-    ));
+    );
+    super::exporters::attach(app, dep, &mut sts);
+    out.push(sts);
     // One instance may be down at a time: a drain proceeds, and a quorum stays.
     out.push(obj(app, "policy/v1", "PodDisruptionBudget", &dep.name, with_wave(json!({
         "metadata": {"labels": labels},

@@ -429,7 +429,7 @@ fn single(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object> {
     ];
     let mut labels = dep_labels(app, &dep.name, "database");
     labels.insert("berth.dev/failover".into(), "manual".into());
-    out.push(generic::statefulset(
+    let mut sts = generic::statefulset(
         app,
         dep,
         ServerPod {
@@ -445,7 +445,9 @@ fn single(app: &App, dep: &ResolvedDependency, pg: &Postgres) -> Vec<Object> {
             user: PG_UID,
             labels,
         },
-    ));
+    );
+    super::exporters::attach(app, dep, &mut sts);
+    out.push(sts);
     let egress: Vec<Value> = s3_egress(pg).into_iter().collect();
     out.push(generic::policy(
         app,
@@ -527,6 +529,7 @@ fn cnpg(app: &App, dep: &ResolvedDependency, pg: &Postgres, instances: u32) -> V
     if !roles.is_empty() {
         spec["managed"] = json!({"roles": roles});
     }
+    super::exporters::cnpg(app, dep, &mut spec);
     if pg.backup.is_some() {
         spec["plugins"] = json!([{"name": BARMAN_PLUGIN, "enabled": true, "isWALArchiver": true, "parameters": {"barmanObjectName": object_store(dep)}}]);
         spec["serviceAccountTemplate"] = json!({"metadata": {"annotations": identity(pg)}});

@@ -81,6 +81,8 @@ pub struct Server {
     pub storage: Quantity,
     pub cpu: ResourcePair,
     pub memory: ResourcePair,
+    /// Its metrics exporter, PodMonitor and alerts (`metrics`, default true).
+    pub metrics: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -625,6 +627,7 @@ pub(crate) fn resolve_dependencies(
                 memory: res
                     .memory
                     .unwrap_or_else(|| ResourcePair::parse("512Mi/1Gi").expect("valid")),
+                metrics: dep.metrics.unwrap_or(true),
             })
         } else {
             None
