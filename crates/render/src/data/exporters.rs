@@ -139,19 +139,21 @@ fn resources(cpu: (&str, &str), memory: (&str, &str)) -> Value {
 }
 
 fn sidecar(image: &str, user: u32, port: u16, env: Vec<Value>, resources: Value) -> Value {
-    let mut c = json!({
-        "name": CONTAINER,
-        "image": image,
-        "imagePullPolicy": "IfNotPresent",
-        "restartPolicy": "Always",
-        "ports": [{"name": PORT_NAME, "containerPort": port, "protocol": "TCP"}],
-        "resources": resources,
-        "securityContext": hardened(user),
-    });
+    let mut c = serde_json::Map::new();
+    c.insert("name".into(), json!(CONTAINER));
+    c.insert("image".into(), json!(image));
+    c.insert("imagePullPolicy".into(), json!("IfNotPresent"));
+    c.insert("restartPolicy".into(), json!("Always"));
     if !env.is_empty() {
-        c["env"] = json!(env);
+        c.insert("env".into(), json!(env));
     }
-    c
+    c.insert(
+        "ports".into(),
+        json!([{"name": PORT_NAME, "containerPort": port, "protocol": "TCP"}]),
+    );
+    c.insert("resources".into(), resources);
+    c.insert("securityContext".into(), hardened(user));
+    Value::Object(c)
 }
 
 /// The exporter sidecar of `dep`'s pods, if it has one.
