@@ -1677,6 +1677,13 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
         Some(slug(&format!("PostgreSQL {subject} (single instance)")))
     } else if kafka {
         Some(slug(&format!("Kafka {subject}")))
+    } else if r.objects.iter().any(|o| {
+        o.kind == "Kafka"
+            && o.api_version.starts_with("kafka.strimzi.io/")
+            && o.name == subject
+            && o.namespace.as_deref() == Some(ns)
+    }) {
+        Some(slug(&format!("Kafka {subject} (Strimzi)")))
     } else {
         None
     };
@@ -1757,17 +1764,6 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
                     main.as_str()
                 };
                 c.push(kc(ns, &["logs", &pod, "-c", exporter, "--tail=100"]));
-                c.push(
-                    kc(
-                        ns,
-                        &[
-                            "get",
-                            "networkpolicy",
-                            &format!("{subject}-allow-prometheus"),
-                        ],
-                    )
-                    .note("from `berth render --format monitoring`"),
-                );
             }
             "BerthPostgresDown" | "BerthRedisDown" => {
                 c.push(
