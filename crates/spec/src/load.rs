@@ -417,12 +417,17 @@ fn load_text(
                     .map(|a| a.dependencies.as_slice())
                     .unwrap_or(&[]);
                 let secrets = resolve_secrets(&ctx, &env_spec, &settings, read_file, options, deps);
+                let foreign = match &app {
+                    Ok(a) => crate::secrets::sealed_across_namespaces(&ctx, &settings, a),
+                    Err(_) => Vec::new(),
+                };
                 match (app, secrets) {
-                    (Ok(mut app), Ok(secrets)) => {
+                    (Ok(mut app), Ok(secrets)) if foreign.is_empty() => {
                         app.secrets = secrets;
                         apps.push(app);
                     }
                     (app, secrets) => {
+                        errors.extend(foreign);
                         errors.extend(app.err().unwrap_or_default());
                         errors.extend(secrets.err().unwrap_or_default());
                     }

@@ -300,6 +300,38 @@ pub(crate) fn resolve_secrets(
     }
 }
 
+/// `mode: sealed` seals each credential for one namespace and Secret name (strict scope), so a
+/// service in another namespace group cannot be given a copy of it: an error at the service's
+/// `namespace`, with the ways out. (Plain and external copies are rendered per namespace.)
+pub(crate) fn sealed_across_namespaces(
+    ctx: &Ctx,
+    env: &Environment,
+    app: &crate::App,
+) -> Vec<SpecError> {
+    if env.secrets.as_ref().map(|s| s.mode) != Some(SecretMode::Sealed) {
+        return Vec::new();
+    }
+    let mut errors = Vec::new();
+    for dep in &app.dependencies {
+        for (ns, svc, c) in
+            crate::dependency::postgres::foreign_credentials(&app.namespace, &app.services, dep)
+        {
+            errors.push(ctx.err(
+                &["services", &svc, "namespace"],
+                format!(
+                    "service `{svc}` runs in namespace `{ns}` and reads `{}` of `{}`, but `mode: sealed` seals that credential for namespace `{}` only (strict scope), and a Secret — like the Dapr Component that references it — is read only in its own namespace",
+                    c.secret, dep.name, app.namespace
+                ),
+                Some(format!(
+                    "run `{svc}` in the environment's namespace (map its group to `{}` under `environments.{}.namespaces`), or use `mode: external`, which berth renders as an ExternalSecret in every namespace that reads it",
+                    app.namespace, ctx.env
+                )),
+            ));
+        }
+    }
+    errors
+}
+
 fn required<'s>(
     sc: &SecretsCtx,
     value: &'s Option<String>,

@@ -212,9 +212,22 @@ pub(crate) fn ca_map(dep: &ResolvedDependency) -> String {
 /// The Secrets of a dependency's roles (`kubernetes.io/basic-auth`: `username`, `password`),
 /// delivered by the environment's secret mode; without one they are created outside berth and
 /// only referenced. A password never enters a ConfigMap, the spec, or plain output outside dev.
+///
+/// A service in another namespace group reads its own copy, delivered the same way in its
+/// namespace (a Secret — and the Dapr Component that references it — is read only in its own
+/// namespace); `mode: sealed` cannot, and the spec refuses it (strict scope).
 fn credential_objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
+    let mut wanted: Vec<(String, Credential)> = credentials(dep)
+        .into_iter()
+        .map(|c| (app.namespace.clone(), c))
+        .collect();
+    for (ns, _, c) in
+        berth_spec::dependency::postgres::foreign_credentials(&app.namespace, &app.services, dep)
+    {
+        wanted.push((ns, c));
+    }
     let mut out = Vec::new();
-    for c in credentials(dep) {
+    for (ns, c) in wanted {
         let labels = dep_labels(app, &dep.name, "credentials");
         // Before the servers and setup Jobs that read them.
         let wave = DATA_WAVE - 1;
@@ -232,7 +245,7 @@ fn credential_objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                 let secret = k8s_openapi::api::core::v1::Secret {
                     metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta {
                         name: Some(c.secret.clone()),
-                        namespace: Some(app.namespace.clone()),
+                        namespace: Some(ns.clone()),
                         labels: Some(labels),
                         annotations: Some(BTreeMap::from([(
                             WAVE_ANNOTATION.to_owned(),
@@ -259,6 +272,9 @@ fn credential_objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                 let Some(values) = sealed.services.get(&c.secret) else {
                     continue;
                 };
+                if ns != app.namespace {
+                    continue;
+                }
                 let enc: serde_json::Map<String, Value> = values
                     .iter()
                     .filter_map(|(k, v)| Some((k.clone(), Value::String(v.clone()?))))
@@ -277,7 +293,7 @@ fn credential_objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                 }), wave)));
             }
             SecretDelivery::External(ext) => {
-                out.push(obj(app, crate::secrets::EXTERNAL_SECRET_API_VERSION, "ExternalSecret", &c.secret, with_wave(json!({
+                out.push(in_namespace(obj(app, crate::secrets::EXTERNAL_SECRET_API_VERSION, "ExternalSecret", &c.secret, with_wave(json!({
                     "metadata": {"labels": labels},
                     "spec": {
                         "refreshInterval": ext.refresh,
@@ -293,11 +309,18 @@ fn credential_objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                         },
                         "data": [{"secretKey": "password", "remoteRef": {"key": ext.remote_key(&c.secret), "property": "password"}}],
                     },
-                }), wave)));
+                }), wave)), &ns));
             }
         }
     }
     out
+}
+
+/// `o` moved to namespace `ns`.
+fn in_namespace(mut o: Object, ns: &str) -> Object {
+    o.body["metadata"]["namespace"] = json!(ns);
+    o.namespace = Some(ns.to_owned());
+    o
 }
 
 /// The object that delivers an Opaque Secret `name` holding one value under `key` (a KRaft

@@ -211,6 +211,41 @@ pub fn credentials(dep: &ResolvedDependency) -> Vec<Credential> {
         .collect()
 }
 
+/// The credentials of `dep` read by services outside the data tier's namespace `data_ns`
+/// (a namespace group): `(namespace, service, credential)`, one per namespace and Secret, in
+/// service order. A pod's `secretKeyRef` — and a Dapr Component's — resolves only in its own
+/// namespace, so each of these needs its own copy of the Secret. Only what those services read:
+/// a database's owner role, the cache's or broker's password — never a superuser's.
+pub fn foreign_credentials(
+    data_ns: &str,
+    services: &[crate::ResolvedService],
+    dep: &ResolvedDependency,
+) -> Vec<(String, String, Credential)> {
+    let mut out: Vec<(String, String, Credential)> = Vec::new();
+    for svc in services.iter().filter(|s| s.namespace != data_ns) {
+        let read: Vec<Credential> = if dep.postgres.is_some() {
+            svc.uses_databases
+                .iter()
+                .filter(|(d, _)| *d == dep.name)
+                .filter_map(|(_, db)| credentials(dep).into_iter().find(|c| &c.role == db))
+                .collect()
+        } else if svc.uses_dependencies.contains(&dep.name) {
+            credentials(dep).into_iter().take(1).collect()
+        } else {
+            Vec::new()
+        };
+        for c in read {
+            if !out
+                .iter()
+                .any(|(ns, _, x)| *ns == svc.namespace && x.secret == c.secret)
+            {
+                out.push((svc.namespace.clone(), svc.name.clone(), c));
+            }
+        }
+    }
+    out
+}
+
 /// The database of a postgres dependency without `databases:`: named after the app.
 pub fn default_database(app: &str) -> String {
     let name = app.replace('-', "_");
