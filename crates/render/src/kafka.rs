@@ -146,14 +146,23 @@ exec /opt/kafka/bin/kafka-server-start.sh "$BERTH_RUN/server.properties"
 /// render time, checked here against the live cluster for changes made outside berth. A second
 /// run changes nothing. Runs the Kafka CLI of the broker image; `KAFKA_BOOTSTRAP_SERVERS` and,
 /// with SASL/TLS, `KAFKA_COMMAND_CONFIG` (a client properties file) come from the environment.
-pub fn topic_script(topics: &[Topic]) -> String {
+///
+/// With `managed_client` (a managed endpoint), the script first writes that client properties
+/// file from `KAFKA_SECURITY_PROTOCOL`, `KAFKA_SASL_MECHANISM`, `KAFKA_SASL_USERNAME`,
+/// `KAFKA_SASL_PASSWORD` (a `secretKeyRef`) and `KAFKA_SSL_CA_FILE`, into the pod's /tmp only.
+pub fn topic_script(topics: &[Topic], managed_client: bool) -> String {
     let mut s = String::from(
         r#"#!/bin/sh
 # Rendered by berth: declared Kafka topics, idempotent.
 set -eu
 PATH="$PATH:/opt/kafka/bin"
 B="$KAFKA_BOOTSTRAP_SERVERS"
-kt() { kafka-topics.sh --bootstrap-server "$B" ${KAFKA_COMMAND_CONFIG:+--command-config "$KAFKA_COMMAND_CONFIG"} "$@"; }
+"#,
+    );
+    if managed_client {
+        s += CLIENT_PROPERTIES;
+    }
+    s += r#"kt() { kafka-topics.sh --bootstrap-server "$B" ${KAFKA_COMMAND_CONFIG:+--command-config "$KAFKA_COMMAND_CONFIG"} "$@"; }
 kc() { kafka-configs.sh --bootstrap-server "$B" ${KAFKA_COMMAND_CONFIG:+--command-config "$KAFKA_COMMAND_CONFIG"} "$@"; }
 tries=0
 until kt --list >/dev/null; do
@@ -191,8 +200,7 @@ ensure() {
     esac
   done
 }
-"#,
-    );
+"#;
     for t in topics {
         s += &format!(
             "ensure {} {} {}",
@@ -206,6 +214,34 @@ ensure() {
     s += "echo \"berth: topics in place\" >&2\n";
     s
 }
+
+/// The managed endpoint's client settings as Kafka's `--command-config` file. The password is
+/// escaped twice — for the JAAS value (`\` and `"`), then for the properties file (`\`) — so any
+/// password reaches the login module as it is; it is written only to the pod's /tmp (mode 600)
+/// and never echoed.
+const CLIENT_PROPERTIES: &str = r#"esc() { printf '%s' "$1" | sed -e 's/\\/\\\\\\\\/g' -e 's/"/\\\\"/g'; }
+KAFKA_COMMAND_CONFIG="${TMPDIR:-/tmp}/berth-client.properties"
+(
+  umask 077
+  {
+    printf 'security.protocol=%s\n' "$KAFKA_SECURITY_PROTOCOL"
+    if [ -n "${KAFKA_SASL_MECHANISM:-}" ]; then
+      case "$KAFKA_SASL_MECHANISM" in
+        PLAIN) module=org.apache.kafka.common.security.plain.PlainLoginModule ;;
+        *) module=org.apache.kafka.common.security.scram.ScramLoginModule ;;
+      esac
+      printf 'sasl.mechanism=%s\n' "$KAFKA_SASL_MECHANISM"
+      # printf, not echo: dash's echo would undo the escaping.
+      printf '%s required username="%s" password="%s";\n' "sasl.jaas.config=$module" "$(esc "$KAFKA_SASL_USERNAME")" "$(esc "$KAFKA_SASL_PASSWORD")"
+    fi
+    if [ -n "${KAFKA_SSL_CA_FILE:-}" ]; then
+      echo "ssl.truststore.type=PEM"
+      printf 'ssl.truststore.location=%s\n' "$KAFKA_SSL_CA_FILE"
+    fi
+  } > "$KAFKA_COMMAND_CONFIG"
+)
+export KAFKA_COMMAND_CONFIG
+"#;
 
 /// What a cluster held for a topic at the last build (from the lock file).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -272,21 +272,119 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
     }
     out.push(policy);
     if !c.topics.is_empty() {
-        out.extend(topics_job(app, dep, &c, &s.image));
+        let main: Container = from_json(c.topic_container(&s.image));
+        let egress = json!({"to": [{"podSelector": broker_selector(app, dep)}], "ports": [{"port": CLIENT_PORT, "protocol": "TCP"}]});
+        out.extend(topics_job(
+            app,
+            dep,
+            &c.topics,
+            &s.image,
+            main.env.unwrap_or_default(),
+            None,
+            egress,
+        ));
     }
     out
 }
 
+/// A managed Kafka's declared topics (MSK, Confluent Cloud, any managed endpoint): the same
+/// idempotent topic Job, against the provider's bootstrap servers over TLS, with the SASL user
+/// and its password (a `secretKeyRef` to the credential the secret mode delivers) written into
+/// a client properties file in the pod. Event Hubs gets none: its event hubs are Azure
+/// resources (partition count fixed at creation outside Premium/Dedicated, retention set by the
+/// tier), created with the namespace's own tooling — a warning says so.
+pub fn managed_objects(
+    app: &App,
+    dep: &ResolvedDependency,
+    warnings: &mut Vec<crate::Warning>,
+) -> Vec<Object> {
+    let Some(k) = dep.kafka.as_ref().filter(|k| !k.topics.is_empty()) else {
+        return Vec::new();
+    };
+    if k.provider == Some(berth_spec::dependency::Provider::EventHubs) {
+        warnings.push(crate::Warning {
+            path: format!("dependencies.{}.topics", dep.name),
+            message: format!(
+                "`{}` is Azure Event Hubs: berth creates no topics there (event hubs are Azure resources; their partition count is fixed at creation outside Premium/Dedicated and retention is set by the tier); create them with the namespace's Azure tooling (Bicep, Terraform, az eventhubs eventhub create) with the declared partitions and retention",
+                dep.name
+            ),
+        });
+        return Vec::new();
+    }
+    let image = format!("{}:{}", crate::kafka::IMAGE, crate::kafka::VERSION);
+    let protocol = if k.sasl.is_some() { "SASL_SSL" } else { "SSL" };
+    let value = |n: &str, v: &str| json!({"name": n, "value": v});
+    let mut env = vec![
+        value(
+            "KAFKA_BOOTSTRAP_SERVERS",
+            &format!("{}:{}", dep.host, dep.port),
+        ),
+        value("KAFKA_SECURITY_PROTOCOL", protocol),
+    ];
+    if let (Some(sasl), Some(cred)) = (
+        &k.sasl,
+        berth_spec::dependency::postgres::credentials(dep).first(),
+    ) {
+        env.push(value("KAFKA_SASL_MECHANISM", sasl.mechanism.kafka_name()));
+        env.push(value("KAFKA_SASL_USERNAME", &sasl.username));
+        env.push(json!({"name": "KAFKA_SASL_PASSWORD", "valueFrom": {"secretKeyRef": {"name": cred.secret, "key": "password", "optional": false}}}));
+    }
+    let mut ca = None;
+    if dep.tls_ca.is_some() {
+        let dir = format!("{}/{}", super::CA_DIR, dep.name);
+        env.push(value("KAFKA_SSL_CA_FILE", &format!("{dir}/ca.pem")));
+        ca = Some((
+            from_json::<Volume>(json!({"name": "ca", "configMap": {"name": super::ca_map(dep)}})),
+            dir,
+        ));
+    }
+    env.push(value("KAFKA_HEAP_OPTS", "-Xms64m -Xmx192m"));
+    env.push(value("LOG_DIR", "/tmp/kafka-logs"));
+    let env = env.into_iter().map(from_json).collect();
+    let topics: Vec<Topic> = k
+        .topics
+        .iter()
+        .map(|t| Topic {
+            name: t.name.clone(),
+            partitions: t.partitions,
+            replication_factor: t.replicas,
+            config: t.config.clone(),
+        })
+        .collect();
+    topics_job(
+        app,
+        dep,
+        &topics,
+        &image,
+        env,
+        ca,
+        super::egress_to(app, dep),
+    )
+}
+
 /// The topic Job (an Argo CD Sync hook after the brokers, a Helm post-install/post-upgrade
-/// hook), its script's ConfigMap and its NetworkPolicy (egress to the brokers only).
-fn topics_job(app: &App, dep: &ResolvedDependency, c: &Cluster, image: &str) -> Vec<Object> {
+/// hook), its script's ConfigMap and its NetworkPolicy (egress to the brokers only: `egress`).
+/// `env` says where the brokers are; `ca` (a managed endpoint's CA bundle and its mount) makes
+/// the script write the managed client settings.
+fn topics_job(
+    app: &App,
+    dep: &ResolvedDependency,
+    topics: &[Topic],
+    image: &str,
+    env: Vec<k8s_openapi::api::core::v1::EnvVar>,
+    ca: Option<(Volume, String)>,
+    egress: Value,
+) -> Vec<Object> {
+    let managed = dep.mode == berth_spec::dependency::DependencyMode::Managed;
     let name = topics_job_name(dep);
     let mut labels = dep_labels(app, &name, "topics");
     labels.extend(selector_labels(app, &name));
-    let main: Container = from_json(c.topic_container(image));
-    let mut pod = PodBuilder::new(&main.name, image, USER);
+    let mut pod = PodBuilder::new("topics", image, USER);
     pod.restart_policy(RestartPolicy::Never)
-        .command(main.command.clone().unwrap_or_default())
+        .command(vec![
+            "sh".to_owned(),
+            format!("{}/topics.sh", crate::kafka::CONFIG_MOUNT),
+        ])
         .resources(("50m", "500m"), ("256Mi", "384Mi"))
         .volume(
             from_json::<Volume>(
@@ -294,8 +392,11 @@ fn topics_job(app: &App, dep: &ResolvedDependency, c: &Cluster, image: &str) -> 
             ),
             crate::kafka::CONFIG_MOUNT,
         );
-    for e in main.env.iter().flatten() {
-        pod.env_var(e.clone());
+    if let Some((v, path)) = ca {
+        pod.volume(v, &path);
+    }
+    for e in env {
+        pod.env_var(e);
     }
     for (k, v) in &labels {
         pod.label(k, v);
@@ -321,7 +422,7 @@ fn topics_job(app: &App, dep: &ResolvedDependency, c: &Cluster, image: &str) -> 
     );
     let script = BTreeMap::from([(
         "topics.sh".to_string(),
-        crate::kafka::topic_script(&c.topics),
+        crate::kafka::topic_script(topics, managed),
     )]);
     let config = obj(
         app,
@@ -340,9 +441,7 @@ fn topics_job(app: &App, dep: &ResolvedDependency, c: &Cluster, image: &str) -> 
         json!({"matchLabels": selector_labels(app, &name)}),
         vec![],
         &[],
-        vec![
-            json!({"to": [{"podSelector": broker_selector(app, dep)}], "ports": [{"port": CLIENT_PORT, "protocol": "TCP"}]}),
-        ],
+        vec![egress],
     );
     policy.body["metadata"]["labels"] = json!(dep_labels(app, &dep.name, "network-policy"));
     vec![config, job, policy]

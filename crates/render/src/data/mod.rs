@@ -165,6 +165,7 @@ pub fn objects(app: &App, warnings: &mut Vec<Warning>) -> Vec<Object> {
                         message: format!("managed `{}` has no `tls.ca`: clients use sslmode=require, which encrypts but does not check the server's certificate", dep.name),
                     });
                 }
+                out.extend(kafka::managed_objects(app, dep, warnings));
                 if dep.cidr.is_none() {
                     warnings.push(Warning {
                         path: format!("dependencies.{}.cidr", dep.name),

@@ -48,12 +48,138 @@ def one(opts, k):
     return v[0]
 
 
+def java_properties(path):
+    """The file as java.util.Properties.load reads it (Kafka's --command-config): `#`/`!`
+    comments, `=`/`:`/space separators, backslash escapes (\\t \\n \\r \\f \\uXXXX, else the
+    character itself), a trailing odd backslash continuing the line."""
+    raw = open(path, encoding="latin-1").read().split("\n")
+    props, i = {}, 0
+    while i < len(raw):
+        line = raw[i].lstrip(" \t\f")
+        i += 1
+        if not line or line[0] in "#!":
+            continue
+        while (len(line) - len(line.rstrip("\\"))) % 2 == 1 and i < len(raw):
+            line = line[:-1] + raw[i].lstrip(" \t\f")
+            i += 1
+        out, j, key = [], 0, None
+        while j < len(line):
+            c = line[j]
+            if c == "\\" and j + 1 < len(line):
+                n = line[j + 1]
+                if n == "u":
+                    out.append(chr(int(line[j + 2:j + 6], 16)))
+                    j += 6
+                    continue
+                out.append({"t": "\t", "n": "\n", "r": "\r", "f": "\f"}.get(n, n))
+                j += 2
+                continue
+            if key is None and c in "=: \t":
+                key = "".join(out)
+                out = []
+                j += 1
+                while j < len(line) and line[j] in " \t":
+                    j += 1
+                if c in " \t" and j < len(line) and line[j] in "=:":
+                    j += 1
+                    while j < len(line) and line[j] in " \t":
+                        j += 1
+                continue
+            out.append(c)
+            j += 1
+        if key is None:
+            key, out = "".join(out), []
+        props[key] = "".join(out)
+    return props
+
+
+def jaas(text):
+    """`Module flag key="value" ...;` as Kafka's JaasConfig reads it (java.io.StreamTokenizer:
+    in a quoted value a backslash escapes the next character)."""
+    toks, j = [], 0
+    while j < len(text):
+        c = text[j]
+        if c.isspace():
+            j += 1
+        elif c == '"':
+            v, j = [], j + 1
+            while j < len(text) and text[j] != '"':
+                if text[j] == "\\" and j + 1 < len(text):
+                    j += 1
+                v.append(text[j])
+                j += 1
+            if j >= len(text):
+                sys.exit("sasl.jaas.config: unterminated quoted value")
+            toks.append(("str", "".join(v)))
+            j += 1
+        elif c in "=;":
+            toks.append((c, c))
+            j += 1
+        else:
+            k = j
+            while j < len(text) and not text[j].isspace() and text[j] not in '=;"':
+                j += 1
+            toks.append(("word", text[k:j]))
+    if len(toks) < 3 or toks[-1][0] != ";" or toks[1][1] not in ("required", "requisite", "sufficient", "optional"):
+        sys.exit(f"sasl.jaas.config is not `LoginModule flag key=\"value\" ...;`")
+    opts, k = {}, 2
+    while k < len(toks) - 1:
+        if k + 2 >= len(toks) or toks[k + 1][0] != "=" or toks[k + 2][0] != "str":
+            sys.exit("sasl.jaas.config: options are key=\"value\"")
+        opts[toks[k][1]] = toks[k + 2][1]
+        k += 3
+    return toks[0][1], opts
+
+
+MODULES = {"PLAIN": "org.apache.kafka.common.security.plain.PlainLoginModule",
+           "SCRAM-SHA-256": "org.apache.kafka.common.security.scram.ScramLoginModule",
+           "SCRAM-SHA-512": "org.apache.kafka.common.security.scram.ScramLoginModule"}
+CLIENT_KEYS = {"security.protocol", "sasl.mechanism", "sasl.jaas.config", "ssl.truststore.type",
+               "ssl.truststore.location"}
+
+
+def client_settings(path):
+    """kafka-python's settings for a --command-config file, checked as Kafka's client checks it.
+    The loopback broker speaks plaintext, so with BERTH_KAFKA_STANDIN_PLAINTEXT set the stand-in
+    records what it would authenticate with ($BERTH_KAFKA_CLIENT_SEEN) and connects in plaintext."""
+    p = java_properties(path)
+    unknown = set(p) - CLIENT_KEYS
+    if unknown:
+        sys.exit(f"--command-config: unknown client properties {sorted(unknown)}")
+    proto = p.get("security.protocol", "PLAINTEXT")
+    if proto not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+        sys.exit(f"security.protocol={proto} is not a Kafka security protocol")
+    kw = {"security_protocol": proto}
+    if proto.startswith("SASL_"):
+        mech = p.get("sasl.mechanism", "GSSAPI")
+        if mech not in MODULES:
+            sys.exit(f"sasl.mechanism={mech}: not one the stand-in knows")
+        module, opts = jaas(p.get("sasl.jaas.config", ""))
+        if module != MODULES[mech] or set(opts) != {"username", "password"}:
+            sys.exit(f"sasl.jaas.config: {module} with {sorted(opts)} does not fit {mech}")
+        kw.update(sasl_mechanism=mech, sasl_plain_username=opts["username"],
+                  sasl_plain_password=opts["password"])
+    if "ssl.truststore.location" in p:
+        if p.get("ssl.truststore.type") != "PEM":
+            sys.exit("ssl.truststore.location without ssl.truststore.type=PEM")
+        if not os.path.isfile(p["ssl.truststore.location"]):
+            sys.exit(f"ssl.truststore.location {p['ssl.truststore.location']}: no such file")
+        kw["ssl_cafile"] = p["ssl.truststore.location"]
+    if os.environ.get("BERTH_KAFKA_STANDIN_PLAINTEXT"):
+        seen = os.environ.get("BERTH_KAFKA_CLIENT_SEEN")
+        if seen:
+            with open(seen, "w") as f:
+                json.dump(kw, f, sort_keys=True)
+        return {}
+    return kw
+
+
 def admin(opts):
+    extra = {}
     if "--command-config" in opts:
-        # SASL/TLS client properties: the loopback broker has none to check them against.
-        sys.exit("--command-config: the stand-in has no SASL/TLS to test against")
+        extra = client_settings(one(opts, "--command-config"))
     return KafkaAdminClient(bootstrap_servers=one(opts, "--bootstrap-server").split(","),
-                            request_timeout_ms=10000)
+                            request_timeout_ms=10000, **extra)
 
 
 def record(**kw):
