@@ -74,8 +74,29 @@ pub struct Graph {
 struct Endpoint {
     id: String,
     namespace: String,
+    /// Its namespace's labels (what a `namespaceSelector` sees), looked up once.
+    namespace_labels: Labels,
     labels: Labels,
     ports: Vec<(Port, Option<String>)>,
+}
+
+/// The policies that select an endpoint, per direction, looked up once per endpoint rather
+/// than for every pair and port.
+struct Selected<'a> {
+    /// Governed by the app's policies (one of the app's own workloads).
+    governed: bool,
+    ingress: Vec<(&'a str, &'a Value)>,
+    egress: Vec<(&'a str, &'a Value)>,
+}
+
+impl<'a> Selected<'a> {
+    fn of(pols: &[(&'a str, &'a Value)], governed: &BTreeSet<String>, ep: &Endpoint) -> Self {
+        Selected {
+            governed: governed.contains(&ep.id),
+            ingress: selecting(pols, ep, false),
+            egress: selecting(pols, ep, true),
+        }
+    }
 }
 
 fn namespace_labels(r: &Rendered, ns: &str) -> Labels {
@@ -125,12 +146,12 @@ fn port_allowed(rule: &Value, port: &Port, name: Option<&str>) -> bool {
 }
 
 /// Whether a peer (`podSelector`/`namespaceSelector`) of a policy in `policy_ns` matches a pod.
-fn peer_matches(r: &Rendered, peer: &Value, policy_ns: &str, ep: &Endpoint) -> bool {
+fn peer_matches(peer: &Value, policy_ns: &str, ep: &Endpoint) -> bool {
     if peer.get("ipBlock").is_some() {
         return false;
     }
     let ns_ok = match peer.get("namespaceSelector") {
-        Some(sel) => k8s::selects(Some(sel), &namespace_labels(r, &ep.namespace)),
+        Some(sel) => k8s::selects(Some(sel), &ep.namespace_labels),
         None => ep.namespace == policy_ns,
     };
     let pod_ok = match peer.get("podSelector") {
@@ -166,20 +187,23 @@ fn selecting<'a>(
         .collect()
 }
 
+/// Whether `from` may connect to `to` on `port` (named `name` at the destination), each with
+/// the policies that select it.
 fn allowed(
-    r: &Rendered,
-    pols: &[(&str, &Value)],
-    governed: &BTreeSet<String>,
-    from: &Endpoint,
-    to: &Endpoint,
+    (from, from_sel): (&Endpoint, &Selected),
+    (to, to_sel): (&Endpoint, &Selected),
     port: &Port,
     name: Option<&str>,
 ) -> bool {
-    let check = |subject: &Endpoint, other: &Endpoint, egress: bool| {
-        if !governed.contains(&subject.id) {
+    let check = |subject: &Selected, other: &Endpoint, egress: bool| {
+        if !subject.governed {
             return true;
         }
-        let sel = selecting(pols, subject, egress);
+        let sel = if egress {
+            &subject.egress
+        } else {
+            &subject.ingress
+        };
         if sel.is_empty() {
             return true;
         }
@@ -190,12 +214,12 @@ fn allowed(
                 port_allowed(rule, port, name)
                     && match rule[peers_key].as_array().filter(|a| !a.is_empty()) {
                         None => true,
-                        Some(peers) => peers.iter().any(|peer| peer_matches(r, peer, ns, other)),
+                        Some(peers) => peers.iter().any(|peer| peer_matches(peer, ns, other)),
                     }
             })
         })
     };
-    check(from, to, true) && check(to, from, false)
+    check(from_sel, to, true) && check(to_sel, from, false)
 }
 
 /// The ports a workload's pods listen on: its containers', or for the pods CloudNativePG makes
@@ -277,22 +301,27 @@ pub fn graph(r: &Rendered, ingress_namespace: &str) -> Graph {
         });
         endpoints.push(Endpoint {
             id: w.object.name.clone(),
+            namespace_labels: namespace_labels(r, &ns),
             namespace: ns,
             labels: w.pod_labels.clone(),
             ports: workload_ports(&w),
         });
     }
     let governed: BTreeSet<String> = endpoints.iter().map(|e| e.id.clone()).collect();
+    let selected: Vec<Selected> = endpoints
+        .iter()
+        .map(|e| Selected::of(&pols, &governed, e))
+        .collect();
     let mut edges: BTreeMap<(String, String, &'static str), BTreeSet<Port>> = BTreeMap::new();
 
     // Pod to pod.
-    for from in &endpoints {
-        for to in &endpoints {
+    for (from, from_sel) in endpoints.iter().zip(&selected) {
+        for (to, to_sel) in endpoints.iter().zip(&selected) {
             if from.id == to.id {
                 continue;
             }
             for (port, name) in &to.ports {
-                if allowed(r, &pols, &governed, from, to, port, name.as_deref()) {
+                if allowed((from, from_sel), (to, to_sel), port, name.as_deref()) {
                     edges
                         .entry((from.id.clone(), to.id.clone(), "networkpolicy"))
                         .or_default()
@@ -305,6 +334,7 @@ pub fn graph(r: &Rendered, ingress_namespace: &str) -> Graph {
     // Cluster DNS.
     let dns = Endpoint {
         id: "dns".into(),
+        namespace_labels: namespace_labels(r, "kube-system"),
         namespace: "kube-system".into(),
         labels: Labels::from([("k8s-app".to_string(), "kube-dns".to_string())]),
         ports: vec![
@@ -324,10 +354,11 @@ pub fn graph(r: &Rendered, ingress_namespace: &str) -> Graph {
             ),
         ],
     };
+    let dns_sel = Selected::of(&pols, &governed, &dns);
     let mut dns_used = false;
-    for from in &endpoints {
+    for (from, from_sel) in endpoints.iter().zip(&selected) {
         for (port, name) in &dns.ports {
-            if allowed(r, &pols, &governed, from, &dns, port, name.as_deref()) {
+            if allowed((from, from_sel), (&dns, &dns_sel), port, name.as_deref()) {
                 dns_used = true;
                 edges
                     .entry((from.id.clone(), dns.id.clone(), "networkpolicy"))
@@ -348,15 +379,21 @@ pub fn graph(r: &Rendered, ingress_namespace: &str) -> Graph {
     // The ingress controller into the app's pods.
     let controller = Endpoint {
         id: format!("ns:{ingress_namespace}"),
+        namespace_labels: namespace_labels(r, ingress_namespace),
         namespace: ingress_namespace.to_owned(),
         labels: Labels::new(),
         ports: Vec::new(),
     };
+    let controller_sel = Selected::of(&pols, &governed, &controller);
     let mut controller_used = false;
-    for to in &endpoints {
+    for (to, to_sel) in endpoints.iter().zip(&selected) {
         for (port, name) in &to.ports {
-            if allowed(r, &pols, &governed, &controller, to, port, name.as_deref())
-                && ingress_namespace != to.namespace
+            if allowed(
+                (&controller, &controller_sel),
+                (to, to_sel),
+                port,
+                name.as_deref(),
+            ) && ingress_namespace != to.namespace
             {
                 controller_used = true;
                 edges
@@ -441,8 +478,8 @@ pub fn graph(r: &Rendered, ingress_namespace: &str) -> Graph {
         .collect();
     let mut used_externals = BTreeSet::new();
     let mut networks = BTreeSet::new();
-    for from in &endpoints {
-        for (_, p) in selecting(&pols, from, true) {
+    for (from, from_sel) in endpoints.iter().zip(&selected) {
+        for (_, p) in &from_sel.egress {
             for rule in p["spec"]["egress"].as_array().into_iter().flatten() {
                 let cidrs: Vec<&str> = rule["to"]
                     .as_array()

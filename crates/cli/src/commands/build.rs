@@ -2,6 +2,7 @@
 
 use super::app::load_app_with;
 use super::render::{emit, format_name};
+use super::timing::phase;
 use crate::cli::{ArgoCdArgs, BuildArgs, EmitFormat, OutputFormat};
 use crate::failure::{CmdResult, Failure};
 use berth_emit::FileSet;
@@ -12,13 +13,15 @@ use std::collections::BTreeMap;
 use std::process::ExitCode;
 
 pub(super) fn run(args: BuildArgs) -> CmdResult {
-    let loaded = load_app_with(
-        &args.app,
-        &berth_spec::LoadOptions {
-            allow_plain_secrets: args.allow_plain_secrets,
-            ..Default::default()
-        },
-    )?;
+    let loaded = phase("load", || {
+        load_app_with(
+            &args.app,
+            &berth_spec::LoadOptions {
+                allow_plain_secrets: args.allow_plain_secrets,
+                ..Default::default()
+            },
+        )
+    })?;
     let app_dir = loaded
         .file
         .parent()
@@ -33,7 +36,11 @@ pub(super) fn run(args: BuildArgs) -> CmdResult {
         .to_owned();
     let out_dir = args.out_dir.clone().unwrap_or_else(|| app_dir.join("out"));
 
-    let rendered: Vec<Rendered> = loaded.apps.iter().map(super::app::render).collect();
+    let rendered: Vec<Rendered> = loaded
+        .apps
+        .iter()
+        .map(|app| phase(&format!("render {}", app.env), || super::app::render(app)))
+        .collect();
     // berth check is the judge every berth output must pass, with each environment's tier
     // profile. It needs only the rendered objects, so the environments are checked on their own
     // threads while the formats are emitted and written (mostly the kernel creating files).
@@ -42,7 +49,9 @@ pub(super) fn run(args: BuildArgs) -> CmdResult {
             .apps
             .iter()
             .zip(&rendered)
-            .map(|(app, r)| scope.spawn(move || check_env(app.tier, r)))
+            .map(|(app, r)| {
+                scope.spawn(move || phase(&format!("check {}", r.env), || check_env(app.tier, r)))
+            })
             .collect();
         let paths = berth_operate::runbook::Paths {
             app: super::runbook::display(&super::runbook::app_dir(&args.app, &loaded.file)),
@@ -58,7 +67,7 @@ pub(super) fn run(args: BuildArgs) -> CmdResult {
     let (formats, written) = emitted?;
     written.map_err(|e| Failure::failed(miette!("cannot write {}: {e}", out_dir.display())))?;
     let checks = checks?;
-    write_lock(&app_dir, &loaded);
+    phase("lock", || write_lock(&app_dir, &loaded));
 
     match args.output {
         OutputFormat::Json => {
@@ -172,7 +181,9 @@ fn emit_all(
     let mut files = FileSet::default();
     let mut formats = Vec::new();
     for format in FORMATS {
-        let emitted = emit(format, loaded, rendered, argocd, out_dir)?;
+        let emitted = phase(format_name(format), || {
+            emit(format, loaded, rendered, argocd, out_dir)
+        })?;
         let set = emitted.files;
         let name = format_name(format);
         formats.push(FormatStatus {
@@ -198,7 +209,8 @@ fn emit_all(
         });
         files.nest(name, set);
     }
-    Ok((formats, berth_emit::write_atomic(out_dir, &files)))
+    let written = phase("write", || berth_emit::write_atomic(out_dir, &files));
+    Ok((formats, written))
 }
 
 fn check_env(tier: berth_spec::Tier, r: &Rendered) -> Result<CheckStatus, Failure> {

@@ -31,6 +31,8 @@ mod seal;
 #[cfg(feature = "full")]
 mod secret;
 #[cfg(feature = "full")]
+mod timing;
+#[cfg(feature = "full")]
 mod unseal;
 
 use crate::cli::Command;

@@ -2,6 +2,7 @@
 //! command's output for every environment: `capacity/ENV.{txt,json}`, `graph/ENV.{svg,mmd,dot}`,
 //! `runbook/ENV.md`.
 
+use super::timing::phase;
 use berth_emit::FileSet;
 use berth_render::Rendered;
 use berth_spec::Loaded;
@@ -15,7 +16,7 @@ pub(super) fn outputs(
 ) -> Vec<(&'static str, FileSet)> {
     let mut capacity = FileSet::default();
     for r in rendered {
-        let plan = berth_operate::capacity::plan(r);
+        let plan = phase("capacity plan", || berth_operate::capacity::plan(r));
         capacity.insert(format!("{}.txt", r.env), plan.to_text());
         let mut json = serde_json::to_string_pretty(&plan.to_json()).expect("json");
         json.push('\n');
@@ -23,14 +24,16 @@ pub(super) fn outputs(
     }
     let mut graph = FileSet::default();
     for (app, r) in loaded.apps.iter().zip(rendered) {
-        let g = berth_operate::graph::graph(r, &app.ingress.namespace);
-        graph.insert(format!("{}.svg", r.env), g.to_svg());
+        let g = phase("graph", || {
+            berth_operate::graph::graph(r, &app.ingress.namespace)
+        });
+        graph.insert(format!("{}.svg", r.env), phase("graph svg", || g.to_svg()));
         graph.insert(format!("{}.mmd", r.env), g.to_mermaid());
         graph.insert(format!("{}.dot", r.env), g.to_dot());
     }
     let mut runbook = FileSet::default();
     for (app, r) in loaded.apps.iter().zip(rendered) {
-        let book = berth_operate::runbook::runbook(app, r, paths);
+        let book = phase("runbook", || berth_operate::runbook::runbook(app, r, paths));
         runbook.insert(format!("{}.md", r.env), book.to_markdown());
     }
     vec![

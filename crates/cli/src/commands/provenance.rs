@@ -4,6 +4,7 @@
 //! looks their spec paths up in the loaded spec and prints them.
 
 use super::app::{load_app, load_app_env, pick_env, render_traced};
+use super::timing::phase;
 use crate::cli::{DiffEnvArgs, ExplainArgs, ProvenanceFormat};
 use crate::failure::{CmdResult, Failure};
 use berth_render::Object;
@@ -28,12 +29,12 @@ pub(super) fn explain(args: ExplainArgs) -> CmdResult {
             args.rule
         )));
     }
-    let loaded = match &args.env {
-        Some(env) => load_app_env(Path::new(&args.rule), &LoadOptions::default(), env)?,
-        None => load_app(Path::new(&args.rule))?,
-    };
+    let loaded = phase("load", || match &args.env {
+        Some(env) => load_app_env(Path::new(&args.rule), &LoadOptions::default(), env),
+        None => load_app(Path::new(&args.rule)),
+    })?;
     let app = pick_env(&loaded, args.env.as_deref())?;
-    let (rendered, prov) = render_traced(app);
+    let (rendered, prov) = phase("render traced", || render_traced(app));
     let Some(wanted) = &args.object else {
         return list_objects(&rendered.objects, &app.env, args.output);
     };
