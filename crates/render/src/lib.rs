@@ -80,9 +80,9 @@ pub struct Rendered {
     pub warnings: Vec<Warning>,
 }
 
-/// Renders one environment.
+/// Renders one environment (without recording origins: [`render_traced`] does).
 pub fn render(app: &App) -> Rendered {
-    render_traced(app).0
+    origin::untraced(|| render_traced(app).0)
 }
 
 /// [`render`], with the origin of every field of every object ([`origin`]).

@@ -10,7 +10,31 @@
 //! environment override), so rendering stays IO-free and position-free.
 
 use crate::Object;
+use std::cell::Cell;
 use std::collections::BTreeMap;
+
+thread_local! {
+    /// Off while [`crate::render`] runs: only [`crate::render_traced`] wants the origins, and
+    /// recording them is about half of a render's work (allocations, mostly).
+    static RECORDING: Cell<bool> = const { Cell::new(true) };
+}
+
+fn recording() -> bool {
+    RECORDING.with(Cell::get)
+}
+
+/// Runs `f` with origin recording off on this thread: [`ObjectOrigins`] and the render's
+/// [`Provenance`] stay empty. The previous state comes back afterwards, also on a panic.
+pub(crate) fn untraced<T>(f: impl FnOnce() -> T) -> T {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            RECORDING.with(|r| r.set(self.0));
+        }
+    }
+    let _restore = Restore(RECORDING.with(|r| r.replace(false)));
+    f()
+}
 
 /// A path in berth.yaml, one segment per key or list index (`services.backend.resources.cpu`).
 pub type SpecPath = Vec<String>;
@@ -97,13 +121,17 @@ pub struct ObjectOrigins {
 impl ObjectOrigins {
     /// Records `origin` for the field (or subtree) at `pointer`; a later record wins.
     pub fn set(&mut self, pointer: impl Into<String>, origin: Origin) -> &mut Self {
-        self.by_pointer.insert(pointer.into(), origin);
+        if recording() {
+            self.by_pointer.insert(pointer.into(), origin);
+        }
         self
     }
 
     /// Records `origin` at `pointer` unless something more specific was recorded there already.
     pub fn set_default(&mut self, pointer: impl Into<String>, origin: Origin) -> &mut Self {
-        self.by_pointer.entry(pointer.into()).or_insert(origin);
+        if recording() {
+            self.by_pointer.entry(pointer.into()).or_insert(origin);
+        }
         self
     }
 
@@ -164,10 +192,13 @@ impl Provenance {
     }
 
     /// Records `origins` (on top of what `o` already has).
-    pub fn add(&mut self, o: &Object, origins: ObjectOrigins) {
+    pub fn add(&mut self, o: &Object, mut origins: ObjectOrigins) {
         let entry = self.objects.entry(Provenance::key(o)).or_default();
-        for (p, origin) in origins.by_pointer {
-            entry.by_pointer.insert(p, origin);
+        if entry.by_pointer.is_empty() {
+            // The usual case (a module's records of the object it just built): moved whole.
+            *entry = origins;
+        } else {
+            entry.by_pointer.append(&mut origins.by_pointer);
         }
     }
 
@@ -189,15 +220,19 @@ pub(crate) struct Tracer {
 impl Tracer {
     /// The objects pushed since the last call were built by the module `rule` names.
     pub(crate) fn took(&mut self, objects: &[Object], rule: Origin) {
-        for o in &objects[self.seen..] {
-            self.table.claim(o, rule.clone());
+        if recording() {
+            for o in &objects[self.seen..] {
+                self.table.claim(o, rule.clone());
+            }
         }
         self.seen = objects.len();
     }
 
     /// The last object pushed, with the field origins its module recorded.
     pub(crate) fn took_one(&mut self, objects: &[Object], origins: ObjectOrigins, rule: Origin) {
-        if let Some(o) = objects.last() {
+        if recording()
+            && let Some(o) = objects.last()
+        {
             self.table.add(o, origins);
         }
         self.took(objects, rule);

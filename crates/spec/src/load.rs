@@ -73,8 +73,8 @@ impl Loaded {
                 }
             }
         }
-        let base = without_key(&self.root, "environments");
-        locate_in(&base, path).map(|(line, col)| Located {
+        // The base: the document less `environments`, which `first` is not.
+        locate_in(&self.root, path).map(|(line, col)| Located {
             line,
             col,
             layer: Layer::Base,
@@ -411,7 +411,6 @@ fn load_text(
         let app = resolve(&ctx, &env_spec, &settings, read_file);
         match valid {
             Ok(()) => {
-                let app = resolve(&ctx, &env_spec, &settings, read_file);
                 let deps = app
                     .as_ref()
                     .map(|a| a.dependencies.as_slice())

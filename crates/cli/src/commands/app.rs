@@ -46,18 +46,33 @@ fn failure(e: LoadError) -> Failure {
 /// One environment's objects: the renderer's, plus what is derived from them (the capacity
 /// plan's ResourceQuota and LimitRange when the environment sets `quota: true`).
 pub(super) fn render(app: &berth_spec::App) -> berth_render::Rendered {
-    render_traced(app).0
+    let mut rendered = berth_render::render(app);
+    add_quota(app, &mut rendered, None);
+    rendered
 }
 
 /// [`render`] with the origin of every field (`berth explain`, `berth diff-env`).
 pub(super) fn render_traced(
     app: &berth_spec::App,
 ) -> (berth_render::Rendered, berth_render::origin::Provenance) {
-    use berth_render::origin::{Origin, docs, spec_path};
     let (mut rendered, mut origins) = berth_render::render_traced(app);
-    if app.quota {
-        for body in berth_operate::capacity::quota_objects(&rendered, &app.name) {
-            let o = object(body);
+    add_quota(app, &mut rendered, Some(&mut origins));
+    (rendered, origins)
+}
+
+/// The capacity plan's quota objects (`quota: true`), claimed in `origins` when recording.
+fn add_quota(
+    app: &berth_spec::App,
+    rendered: &mut berth_render::Rendered,
+    mut origins: Option<&mut berth_render::origin::Provenance>,
+) {
+    use berth_render::origin::{Origin, docs, spec_path};
+    if !app.quota {
+        return;
+    }
+    for body in berth_operate::capacity::quota_objects(rendered, &app.name) {
+        let o = object(body);
+        if let Some(origins) = origins.as_deref_mut() {
             origins.claim(
                 &o,
                 Origin::rule(
@@ -66,11 +81,18 @@ pub(super) fn render_traced(
                     vec![spec_path(&["environments", &app.env, "quota"])],
                 ),
             );
-            rendered.objects.push(o);
         }
-        berth_render::sort(&mut rendered.objects);
+        rendered.objects.push(o);
     }
-    (rendered, origins)
+    berth_render::sort(&mut rendered.objects);
+}
+
+/// Leaves `value` to the process's exit instead of freeing it allocation by allocation: a
+/// command calls this on its loaded spec and renders just before it returns, when freeing
+/// some thousand JSON trees (malloc consolidating its free lists) would cost a fifth of
+/// rendering them.
+pub(super) fn free_at_exit<T>(value: T) {
+    std::mem::forget(value);
 }
 
 /// A derived object (built as JSON) as a rendered one.
