@@ -20,6 +20,7 @@
 use crate::files::FileSet;
 use crate::variants::{self, Group, Key};
 use crate::yaml::{join_docs, to_yaml};
+use berth_operate::graph::Graph;
 use berth_render::Rendered;
 use berth_spec::App;
 use serde_json::{Map, Value, json};
@@ -71,6 +72,17 @@ struct Values {
 
 /// The chart, from every environment of one app (`apps[i]` rendered is `rendered[i]`).
 pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
+    let graphs: Vec<Graph> = apps
+        .iter()
+        .zip(rendered)
+        .map(|(app, r)| berth_operate::graph::graph(r, &app.ingress.namespace))
+        .collect();
+    helm_with_graphs(apps, rendered, &graphs)
+}
+
+/// [`helm`] with each environment's graph (`berth_operate::graph::graph`, for the README's
+/// architecture) computed by the caller, who needs it too (`berth build`'s `graph/`).
+pub fn helm_with_graphs(apps: &[App], rendered: &[Rendered], graphs: &[Graph]) -> FileSet {
     let first = &apps[0];
     let chart = first.name.clone();
     let mut values = Values {
@@ -230,19 +242,18 @@ pub fn helm(apps: &[App], rendered: &[Rendered]) -> FileSet {
     files.insert(".helmignore", "*.orig\n*.tmp\n.git/\n");
     let namespaces: Vec<&str> = rendered.iter().map(|r| r.namespace.as_str()).collect();
     let mut doc = readme(first, &values, &envs, &namespaces, &psa, &base);
-    doc.push_str(&architecture(apps, rendered));
+    doc.push_str(&architecture(rendered, graphs));
     files.insert("README.md", doc);
     files
 }
 
 /// The connections each environment's NetworkPolicies allow, as Mermaid (GitHub and most Helm
 /// repository browsers draw it), computed from the rendered objects (`berth graph`).
-fn architecture(apps: &[App], rendered: &[Rendered]) -> String {
+fn architecture(rendered: &[Rendered], graphs: &[Graph]) -> String {
     let mut s = String::from(
         "\n## Architecture\n\nWhat may connect to what, on which ports, as the NetworkPolicies allow it (`berth graph APP --env ENV`).\n",
     );
-    for (app, r) in apps.iter().zip(rendered) {
-        let g = berth_operate::graph::graph(r, &app.ingress.namespace);
+    for (r, g) in rendered.iter().zip(graphs) {
         let _ = write!(s, "\n### {}\n\n```mermaid\n{}```\n", r.env, g.to_mermaid());
     }
     s

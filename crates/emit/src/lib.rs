@@ -14,7 +14,7 @@ mod yaml;
 pub use argocd::{ARGOCD_NAMESPACE, ArgoCdOptions, ArgoCdSource, argocd};
 pub use compose::{compose, local_env};
 pub use files::{FileSet, write_atomic};
-pub use helm::{CHART_LABEL, TEST_IMAGE, helm};
+pub use helm::{CHART_LABEL, TEST_IMAGE, helm, helm_with_graphs};
 pub use kustomize::{SYNC_WAVES_COMPONENT, kustomize};
 pub use manifests::{manifests, stream};
 pub use yaml::to_yaml;

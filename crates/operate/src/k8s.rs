@@ -197,9 +197,15 @@ pub struct Claim {
     pub class: Option<String>,
 }
 
+/// The value under `keys` (object keys only): `Value::pointer` without formatting a pointer
+/// and unescaping each of its segments, for lookups done per workload and object.
+fn at<'a>(v: &'a Value, keys: &[&str]) -> Option<&'a Value> {
+    keys.iter().try_fold(v, |v, k| v.get(k))
+}
+
 fn container_resources(c: &Value) -> [(i64, Option<i64>); 3] {
     let get = |section: &str, key: &str, f: fn(&str) -> Option<i64>| -> Option<i64> {
-        c.pointer(&format!("/resources/{section}/{key}"))
+        at(c, &["resources", section, key])
             .and_then(quantity_text)
             .and_then(|t| f(&t))
     };
@@ -299,13 +305,9 @@ fn hpa_for<'a>(r: &'a Rendered, o: &Object) -> Option<&'a Object> {
     r.objects.iter().find(|h| {
         h.kind == "HorizontalPodAutoscaler"
             && h.namespace == o.namespace
-            && h.body
-                .pointer("/spec/scaleTargetRef/kind")
-                .and_then(Value::as_str)
+            && at(&h.body, &["spec", "scaleTargetRef", "kind"]).and_then(Value::as_str)
                 == Some(o.kind.as_str())
-            && h.body
-                .pointer("/spec/scaleTargetRef/name")
-                .and_then(Value::as_str)
+            && at(&h.body, &["spec", "scaleTargetRef", "name"]).and_then(Value::as_str)
                 == Some(o.name.as_str())
     })
 }

@@ -104,6 +104,7 @@ pub(super) fn run(args: BuildArgs) -> CmdResult {
             print_table(&loaded.spec.app, &out_dir, &rendered, &formats, &checks)
         }
     }
+    super::app::free_at_exit((loaded, rendered));
     let errors: usize = checks.iter().map(|c| c.errors).sum();
     if errors > 0 {
         eprintln!(
@@ -180,9 +181,18 @@ fn emit_all(
 ) -> Result<(Vec<FormatStatus>, std::io::Result<()>), Failure> {
     let mut files = FileSet::default();
     let mut formats = Vec::new();
+    // The Helm chart's README draws them, and `graph/` writes them.
+    let graphs: Vec<berth_operate::graph::Graph> = phase("graph", || {
+        loaded
+            .apps
+            .iter()
+            .zip(rendered)
+            .map(|(app, r)| berth_operate::graph::graph(r, &app.ingress.namespace))
+            .collect()
+    });
     for format in FORMATS {
         let emitted = phase(format_name(format), || {
-            emit(format, loaded, rendered, argocd, out_dir)
+            emit(format, loaded, rendered, Some(&graphs), argocd, out_dir)
         })?;
         let set = emitted.files;
         let name = format_name(format);
@@ -200,7 +210,7 @@ fn emit_all(
             _ => files.nest(name, set),
         }
     }
-    for (name, set) in super::operate::outputs(loaded, rendered, paths) {
+    for (name, set) in super::operate::outputs(loaded, rendered, &graphs, paths) {
         formats.push(FormatStatus {
             name,
             directory: out_dir.join(name),

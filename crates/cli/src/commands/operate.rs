@@ -7,11 +7,13 @@ use berth_emit::FileSet;
 use berth_render::Rendered;
 use berth_spec::Loaded;
 
-/// Each output's directory name and files. `paths`: the app and output directories as the
-/// runbook's commands name them.
+/// Each output's directory name and files. `graphs`: each environment's
+/// (`berth_operate::graph::graph`); `paths`: the app and output directories as the runbook's
+/// commands name them.
 pub(super) fn outputs(
     loaded: &Loaded,
     rendered: &[Rendered],
+    graphs: &[berth_operate::graph::Graph],
     paths: &berth_operate::runbook::Paths,
 ) -> Vec<(&'static str, FileSet)> {
     let mut capacity = FileSet::default();
@@ -23,10 +25,7 @@ pub(super) fn outputs(
         capacity.insert(format!("{}.json", r.env), json);
     }
     let mut graph = FileSet::default();
-    for (app, r) in loaded.apps.iter().zip(rendered) {
-        let g = phase("graph", || {
-            berth_operate::graph::graph(r, &app.ingress.namespace)
-        });
+    for (r, g) in rendered.iter().zip(graphs) {
         graph.insert(format!("{}.svg", r.env), phase("graph svg", || g.to_svg()));
         graph.insert(format!("{}.mmd", r.env), g.to_mermaid());
         graph.insert(format!("{}.dot", r.env), g.to_dot());

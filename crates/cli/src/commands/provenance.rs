@@ -101,6 +101,7 @@ pub(super) fn explain(args: ExplainArgs) -> CmdResult {
             print!("{out}");
         }
     }
+    super::app::free_at_exit((rendered, prov, loaded));
     Ok(ExitCode::SUCCESS)
 }
 

@@ -74,6 +74,7 @@ pub(super) fn run(args: RenderArgs) -> CmdResult {
                 .map_err(|e| Failure::failed(miette!("cannot write to stdout: {e}")))?;
         }
     }
+    super::app::free_at_exit((rendered, loaded));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -109,7 +110,14 @@ fn run_format(args: &RenderArgs, loaded: &Loaded) -> CmdResult {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    let Emitted { files, note } = emit(args.format, loaded, &rendered, &args.argocd, build_dir)?;
+    let Emitted { files, note } = emit(
+        args.format,
+        loaded,
+        &rendered,
+        None,
+        &args.argocd,
+        build_dir,
+    )?;
     berth_emit::write_atomic(dir, &files)
         .map_err(|e| Failure::failed(miette!("cannot write {}: {e}", dir.display())))?;
     eprintln!(
@@ -133,11 +141,13 @@ pub(super) struct Emitted {
 /// Placeholder repository of the Argo CD Applications when none is given or found.
 const PLACEHOLDER_REPO: &str = "https://git.example.com/CHANGE-ME.git";
 
-/// One format's files. `build_dir` is the directory holding every format (for Argo CD paths).
+/// One format's files. `build_dir` is the directory holding every format (for Argo CD paths);
+/// `graphs`, each environment's graph when the caller has them (else Helm computes its own).
 pub(super) fn emit(
     format: EmitFormat,
     loaded: &Loaded,
     rendered: &[Rendered],
+    graphs: Option<&[berth_operate::graph::Graph]>,
     argocd: &ArgoCdArgs,
     build_dir: &Path,
 ) -> Result<Emitted, Failure> {
@@ -151,7 +161,10 @@ pub(super) fn emit(
             files
         }
         EmitFormat::Kustomize => berth_emit::kustomize(&loaded.spec.app, rendered),
-        EmitFormat::Helm => berth_emit::helm(&loaded.apps, rendered),
+        EmitFormat::Helm => match graphs {
+            Some(g) => berth_emit::helm_with_graphs(&loaded.apps, rendered, g),
+            None => berth_emit::helm(&loaded.apps, rendered),
+        },
         EmitFormat::Monitoring => super::operate::monitoring(loaded, rendered),
         EmitFormat::Compose => {
             let local = berth_emit::local_env(&loaded.apps);
