@@ -129,3 +129,113 @@ fn managed_cache_and_broker_render_no_servers() {
     );
     assert_eq!(meta("disableTls")["value"], "false");
 }
+
+/// Whether the NetworkPolicies let a pod labelled `from` open a connection to a pod labelled `to`
+/// on `port` (same namespace), as far as egress goes: pods no Egress policy selects are open;
+/// otherwise some selecting policy must have a rule whose peer selects `to` (or an ipBlock when
+/// `to` is None: the API server) and whose ports include `port`.
+fn egress_allowed(
+    objects: &[Value],
+    from: &[(&str, &str)],
+    to: Option<&[(&str, &str)]>,
+    port: u16,
+) -> bool {
+    let selects = |sel: &Value, labels: &[(&str, &str)]| {
+        sel["matchLabels"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .all(|(k, v)| labels.iter().any(|(lk, lv)| lk == k && v == lv))
+    };
+    let policies: Vec<&Value> = objects
+        .iter()
+        .filter(|o| o["kind"] == "NetworkPolicy")
+        .filter(|p| {
+            p["spec"]["policyTypes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "Egress")
+        })
+        .filter(|p| selects(&p["spec"]["podSelector"], from))
+        .collect();
+    if policies.is_empty() {
+        return true;
+    }
+    policies.iter().any(|p| {
+        p["spec"]["egress"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|rule| {
+                let port_ok = match rule["ports"].as_array() {
+                    None => true,
+                    Some(ps) => ps.iter().any(|x| x["port"] == port),
+                };
+                let peer_ok = rule["to"].as_array().is_none_or(|peers| {
+                    peers.iter().any(|peer| match to {
+                        Some(labels) => {
+                            peer["namespaceSelector"].is_null()
+                                && peer["ipBlock"].is_null()
+                                && selects(&peer["podSelector"], labels)
+                        }
+                        None => peer["ipBlock"]["cidr"] == "0.0.0.0/0",
+                    })
+                });
+                port_ok && peer_ok
+            })
+    })
+}
+
+#[test]
+fn strimzi_pods_reach_each_other_and_the_api_server_under_default_deny() {
+    let (objects, _) = findings("strimzi");
+    assert!(
+        objects.iter().any(|o| o["kind"] == "NetworkPolicy"
+            && o["spec"]["podSelector"]
+                .as_object()
+                .is_some_and(|s| s.is_empty())
+            && o["spec"]["policyTypes"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "Egress")),
+        "the namespace denies egress by default"
+    );
+    // Labels Strimzi puts on its pods (strimzi.io/cluster on every one).
+    let broker = [
+        ("strimzi.io/cluster", "events"),
+        ("strimzi.io/kind", "Kafka"),
+        ("strimzi.io/name", "events-kafka"),
+        ("strimzi.io/pool-name", "events-combined"),
+    ];
+    let entity = [
+        ("strimzi.io/cluster", "events"),
+        ("strimzi.io/kind", "Kafka"),
+        ("strimzi.io/name", "events-entity-operator"),
+    ];
+    for port in [9090, 9091, 9092] {
+        assert!(
+            egress_allowed(&objects, &broker, Some(&broker), port),
+            "broker → broker :{port}"
+        );
+    }
+    assert!(
+        egress_allowed(&objects, &entity, Some(&broker), 9091),
+        "topic operator → brokers"
+    );
+    assert!(
+        egress_allowed(&objects, &entity, None, 443),
+        "topic operator → API server"
+    );
+    // A user pod still reaches only the client listener.
+    let api = [
+        ("app.kubernetes.io/instance", "shop"),
+        ("app.kubernetes.io/name", "api"),
+    ];
+    assert!(egress_allowed(&objects, &api, Some(&broker), 9092));
+    assert!(
+        !egress_allowed(&objects, &api, Some(&broker), 9091),
+        "the replication listener is not the users'"
+    );
+}

@@ -109,8 +109,9 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                 }
                 v["metadata"]["labels"] = json!(l);
                 if kind == "Kafka" {
-                    // Strimzi writes the brokers' NetworkPolicy; only the users may connect to
-                    // the client listener (Strimzi's own operators are always allowed).
+                    // Strimzi writes the brokers' ingress NetworkPolicy; only the users may connect
+                    // to the client listener (Strimzi's own operators are always allowed). Egress
+                    // is berth's: `strimzi_egress`.
                     let peers = user_peers(app, dep);
                     if !peers.is_empty() {
                         v["spec"]["kafka"]["listeners"][0]["networkPolicyPeers"] = json!(peers);
@@ -125,6 +126,7 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
                 let api = v["apiVersion"].as_str().unwrap_or_default().to_owned();
                 obj(app, &api, &kind, &name, with_wave(v, wave))
             })
+            .chain([strimzi_egress(app, dep)])
             .collect();
     }
     let selector = selector_labels(app, &dep.name);
@@ -293,6 +295,31 @@ pub fn objects(app: &App, dep: &ResolvedDependency) -> Vec<Object> {
 /// a client properties file in the pod. Event Hubs gets none: its event hubs are Azure
 /// resources (partition count fixed at creation outside Premium/Dedicated, retention set by the
 /// tier), created with the namespace's own tooling — a warning says so.
+/// Egress for every pod of a Strimzi cluster (brokers, entity operator, exporter), which the
+/// namespace's default-deny would cut off: Strimzi writes only ingress policies. They reach each
+/// other on any port (replication, KRaft controllers, the operators' admin clients) and the API
+/// server (the topic and user operators, the brokers' rack and node-port lookups).
+fn strimzi_egress(app: &App, dep: &ResolvedDependency) -> Object {
+    let cluster = json!({"matchLabels": {"strimzi.io/cluster": dep.name}});
+    obj(
+        app,
+        "networking.k8s.io/v1",
+        "NetworkPolicy",
+        &format!("{}-strimzi-egress", dep.name),
+        with_wave(
+            json!({
+                "metadata": {"labels": dep_labels(app, &dep.name, "network-policy")},
+                "spec": {
+                    "podSelector": cluster,
+                    "policyTypes": ["Egress"],
+                    "egress": [{"to": [{"podSelector": cluster}]}, super::postgres::api_egress()],
+                },
+            }),
+            DATA_WAVE - 1,
+        ),
+    )
+}
+
 pub fn managed_objects(
     app: &App,
     dep: &ResolvedDependency,
