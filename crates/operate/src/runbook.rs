@@ -1282,6 +1282,15 @@ fn sentinel_section(b: &mut Builder, w: &W) {
     b.section(3, format!("{name} (Sentinel)"), blocks);
 }
 
+/// A Kafka CLI script run in a broker container against its own client listener.
+fn kafka_tool(ns: &str, pod: &str, container: &str, script: &str, args: &[&str]) -> Cmd {
+    let path = format!("/opt/kafka/bin/{script}");
+    let mut argv = vec!["exec", pod, "-c", container, "--", &path];
+    argv.extend(["--bootstrap-server", "localhost:9092"]);
+    argv.extend(args);
+    kc(ns, &argv)
+}
+
 fn kafka_section(b: &mut Builder, w: &W) {
     let ns = &w.ns;
     let pod = format!("{}-0", w.name);
@@ -1292,8 +1301,8 @@ fn kafka_section(b: &mut Builder, w: &W) {
         vec![
             text(format!("KRaft cluster `{}`: {} brokers. Partitions lead from the in-sync replicas on their own; a broker back from an outage catches up and rejoins the ISR.", w.name, replicas(w))),
             cmds(vec![
-                kc(ns, &["exec", &pod, "-c", &container, "--", "/opt/kafka/bin/kafka-topics.sh", "--bootstrap-server", "localhost:9092", "--describe", "--under-replicated-partitions"]),
-                kc(ns, &["exec", &pod, "-c", &container, "--", "/opt/kafka/bin/kafka-metadata-quorum.sh", "--bootstrap-server", "localhost:9092", "describe", "--status"]),
+                kafka_tool(ns, &pod, &container, "kafka-topics.sh", &["--describe", "--under-replicated-partitions"]),
+                kafka_tool(ns, &pod, &container, "kafka-metadata-quorum.sh", &["describe", "--status"]),
             ]),
         ],
     );
@@ -1328,14 +1337,7 @@ fn strimzi_section(b: &mut Builder, r: &Rendered, k: &Object) {
     };
     let pod = format!("{name}-{pool}-0");
     let sel = format!("strimzi.io/cluster={name}");
-    let tool = |script: &str, args: &[&str]| {
-        let mut argv = vec!["exec", pod.as_str(), "-c", "kafka", "--"];
-        let path = format!("/opt/kafka/bin/{script}");
-        argv.push(&path);
-        argv.extend(["--bootstrap-server", "localhost:9092"]);
-        argv.extend(args);
-        kc(ns, &argv)
-    };
+    let tool = |script: &str, args: &[&str]| kafka_tool(ns, &pod, "kafka", script, args);
     let mut blocks = vec![
         text(format!(
             "Strimzi cluster `{name}`: {brokers} KRaft node{} in pool{} {} (pods `{pod}`…). The operator rolls the pods and keeps each `KafkaTopic` in step with the brokers; partitions lead from the in-sync replicas on their own.",
@@ -1772,37 +1774,21 @@ fn data_alert_steps(r: &Rendered, ws: &[W], alert: &str, subject: &str, ns: &str
                 );
             }
             "BerthKafkaOfflinePartitions" if kafka => {
-                c.push(kc(
+                c.push(kafka_tool(
                     ns,
-                    &[
-                        "exec",
-                        &pod,
-                        "-c",
-                        &main,
-                        "--",
-                        "/opt/kafka/bin/kafka-topics.sh",
-                        "--bootstrap-server",
-                        "localhost:9092",
-                        "--describe",
-                        "--unavailable-partitions",
-                    ],
+                    &pod,
+                    &main,
+                    "kafka-topics.sh",
+                    &["--describe", "--unavailable-partitions"],
                 ));
             }
             "BerthKafkaUnderReplicated" if kafka => {
-                c.push(kc(
+                c.push(kafka_tool(
                     ns,
-                    &[
-                        "exec",
-                        &pod,
-                        "-c",
-                        &main,
-                        "--",
-                        "/opt/kafka/bin/kafka-topics.sh",
-                        "--bootstrap-server",
-                        "localhost:9092",
-                        "--describe",
-                        "--under-replicated-partitions",
-                    ],
+                    &pod,
+                    &main,
+                    "kafka-topics.sh",
+                    &["--describe", "--under-replicated-partitions"],
                 ));
             }
             _ => {}

@@ -30,6 +30,19 @@ pub const COMPONENT: &str = "broker";
 /// Partitions of a topic created without one (the broker's `num.partitions`).
 pub const DEFAULT_PARTITIONS: u32 = berth_spec::dependency::kafka::DEFAULT_PARTITIONS;
 
+/// The declared topics as the generators take them.
+fn topics(k: &berth_spec::dependency::kafka::Kafka) -> Vec<Topic> {
+    k.topics
+        .iter()
+        .map(|t| Topic {
+            name: t.name.clone(),
+            partitions: t.partitions,
+            replication_factor: t.replicas,
+            config: t.config.clone(),
+        })
+        .collect()
+}
+
 /// The generator's cluster of an in-cluster Kafka dependency.
 pub fn cluster(app: &App, dep: &ResolvedDependency) -> Option<Cluster> {
     let k = dep.kafka.as_ref()?;
@@ -37,16 +50,7 @@ pub fn cluster(app: &App, dep: &ResolvedDependency) -> Option<Cluster> {
         name: dep.name.clone(),
         namespace: app.namespace.clone(),
         brokers: k.brokers,
-        topics: k
-            .topics
-            .iter()
-            .map(|t| Topic {
-                name: t.name.clone(),
-                partitions: t.partitions,
-                replication_factor: t.replicas,
-                config: t.config.clone(),
-            })
-            .collect(),
+        topics: topics(k),
     })
 }
 
@@ -368,16 +372,7 @@ pub fn managed_objects(
     env.push(value("KAFKA_HEAP_OPTS", "-Xms64m -Xmx192m"));
     env.push(value("LOG_DIR", "/tmp/kafka-logs"));
     let env = env.into_iter().map(from_json).collect();
-    let topics: Vec<Topic> = k
-        .topics
-        .iter()
-        .map(|t| Topic {
-            name: t.name.clone(),
-            partitions: t.partitions,
-            replication_factor: t.replicas,
-            config: t.config.clone(),
-        })
-        .collect();
+    let topics = topics(k);
     topics_job(
         app,
         dep,
