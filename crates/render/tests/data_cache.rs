@@ -54,6 +54,15 @@ impl Rendered {
             .expect("down-after-milliseconds in the rendered sentinel.conf")
             .to_string()
     }
+    /// The rendered `failover-timeout`: how long Sentinel allows itself to reconfigure the
+    /// replicas to a new master (until one does, `min-replicas-to-write` refuses writes).
+    fn failover_timeout(&self) -> Duration {
+        let ms = self.files["sentinel.conf"]
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("sentinel failover-timeout {} ", self.name)))
+            .expect("failover-timeout in the rendered sentinel.conf");
+        Duration::from_millis(ms.trim().parse().unwrap())
+    }
 }
 
 /// Renders `example`'s environment `env` and extracts its `dep` Redis/Valkey dependency.
@@ -374,9 +383,11 @@ fn failover(example: &str, env: &str, net: u8) {
         let new_master = c.master_by_sentinel(&hosts[1]);
         let mut first_write = None;
         let last_error = std::cell::RefCell::new(String::new());
+        // Within what Sentinel promises: a replica reconfigured to the new master inside its
+        // failover-timeout (then min-replicas-to-write accepts), plus the resync on a busy host.
         wait_until_or(
             "the client writes again",
-            Duration::from_secs(20),
+            c.topo.failover_timeout() + Duration::from_secs(10),
             || {
                 let Some(m) = find_master(&c) else {
                     return false;
