@@ -224,19 +224,7 @@ fn scrape_objects(app: &App, r: &Rendered) -> Vec<Value> {
             }
         }
         // Default-deny keeps Prometheus out; this policy (added to the others) lets it scrape.
-        out.push(json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": format!("{}-allow-prometheus", svc.name), "namespace": ns, "labels": labels(app)},
-            "spec": {
-                "podSelector": selector,
-                "policyTypes": ["Ingress"],
-                "ingress": [{
-                    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}],
-                    "ports": [{"port": number, "protocol": "TCP"}],
-                }],
-            },
-        }));
+        out.push(allow_prometheus(app, &ns, &svc.name, &selector, number));
     }
     out
 }
@@ -267,7 +255,14 @@ fn cnpg_clusters(app: &App, r: &Rendered) -> Vec<(String, String, u64)> {
 
 /// Lets the monitoring namespace reach `port` of the pods `selector` picks (the app's policies
 /// deny everything else by default; policies add up).
-fn allow_prometheus(app: &App, ns: &str, name: &str, selector: &Value, port: u16) -> Value {
+fn allow_prometheus(
+    app: &App,
+    ns: &str,
+    name: &str,
+    selector: &Value,
+    port: impl Into<u64>,
+) -> Value {
+    let port: u64 = port.into();
     json!({
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -370,19 +365,13 @@ fn data_scrape_objects(app: &App, r: &Rendered) -> Vec<Value> {
                 "podMetricsEndpoints": [{"port": "metrics", "path": "/metrics", "interval": "30s"}],
             },
         }));
-        out.push(json!({
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": format!("{name}-allow-prometheus"), "namespace": ns, "labels": labels(app)},
-            "spec": {
-                "podSelector": selector,
-                "policyTypes": ["Ingress"],
-                "ingress": [{
-                    "from": [{"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}}}],
-                    "ports": [{"port": CNPG_METRICS_PORT, "protocol": "TCP"}],
-                }],
-            },
-        }));
+        out.push(allow_prometheus(
+            app,
+            &ns,
+            &name,
+            &selector,
+            CNPG_METRICS_PORT,
+        ));
     }
     out
 }

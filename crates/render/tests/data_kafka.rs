@@ -145,21 +145,8 @@ fn topic_script_creates_declared_topics_idempotently_on_a_kafka_compatible_broke
     );
     let standins = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools");
     let scratch = Scratch::new("kafka-topics");
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
     let mut procs = Procs::default();
-    let mut tansu = Command::new(bin.join("tansu"));
-    tansu.args([
-        "broker",
-        "--listener-url",
-        &url,
-        "--advertised-listener-url",
-        &url,
-    ]);
-    procs.spawn("tansu", tansu, &scratch.0.join("tansu.log"));
-    wait_until("Tansu listens", Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let port = start_tansu(&bin, &scratch, &mut procs);
     let env = Env {
         path: format!(
             "{}:{}:{}",
@@ -358,21 +345,8 @@ fn managed_topics_are_created_by_the_same_job_with_the_client_settings() {
     let venv = tools().join("venv/bin");
     let standins = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools");
     let scratch = Scratch::new("kafka-managed-topics");
-    let port = free_port();
-    let url = format!("tcp://127.0.0.1:{port}");
     let mut procs = Procs::default();
-    let mut tansu = Command::new(bin.join("tansu"));
-    tansu.args([
-        "broker",
-        "--listener-url",
-        &url,
-        "--advertised-listener-url",
-        &url,
-    ]);
-    procs.spawn("tansu", tansu, &scratch.0.join("tansu.log"));
-    wait_until("Tansu listens", Duration::from_secs(10), || {
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
+    let port = start_tansu(&bin, &scratch, &mut procs);
     let ca_path = scratch.0.join("ca.pem");
     std::fs::write(&ca_path, &rendered_ca).unwrap();
     let script = scratch.0.join("topics.sh");
@@ -482,4 +456,23 @@ fn event_hubs_topics_are_left_to_azure_with_a_warning() {
         "{:?}",
         r.warnings
     );
+}
+
+/// Tansu on a free loopback port, logging into `scratch`; its port once it accepts connections.
+fn start_tansu(bin: &Path, scratch: &Scratch, procs: &mut Procs) -> u16 {
+    let port = free_port();
+    let url = format!("tcp://127.0.0.1:{port}");
+    let mut tansu = Command::new(bin.join("tansu"));
+    tansu.args([
+        "broker",
+        "--listener-url",
+        &url,
+        "--advertised-listener-url",
+        &url,
+    ]);
+    procs.spawn("tansu", tansu, &scratch.0.join("tansu.log"));
+    wait_until("Tansu listens", Duration::from_secs(10), || {
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    port
 }
